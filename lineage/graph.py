@@ -1,0 +1,768 @@
+"""The lineage graph as a compiled index, and the questions it answers.
+
+networkx is the modelling API: files and stores become ``networkx.DiGraph`` objects with a
+``kind`` on every node and edge (:func:`to_networkx`). Queries run on :class:`LineageGraph`, a
+read-only index of the same graph in compressed sparse rows (numpy arrays), because a whole
+organisation (a million nodes, three million edges) must load in seconds and answer in
+milliseconds; a networkx graph of that size takes 12 s and 1.2 GB just to build.
+
+Every query is a function taking the graph first. Traversals follow the data-flow edges
+(every edge kind but ``member_of``) and terminate on cycles.
+
+Examples
+--------
+>>> g = LineageGraph.from_records(
+...     [{"id": "ali", "kind": "person", "name": "Ali"},
+...      {"id": "register", "kind": "dataset", "name": "Register", "quality": {"timeliness": 0.71}},
+...      {"id": "allocations", "kind": "decision", "name": "Allocations", "people_affected": 3400}],
+...     [{"source": "ali", "target": "register", "kind": "enters", "records": 1240},
+...      {"source": "register", "target": "allocations", "kind": "informs"}])
+>>> downstream(g, "ali").ids()
+['register', 'allocations']
+>>> impact(g, "ali").people_affected
+3400
+"""
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import networkx as nx
+import numpy as np
+import scipy.sparse as sp
+
+from . import model
+from .errors import LineageError, NotFoundError
+
+_KIND_CODE = {kind: code for code, kind in enumerate(model.NODE_KINDS)}
+_EDGE_CODE = {kind: code for code, kind in enumerate(model.EDGE_KINDS)}
+_MEMBER_OF = _EDGE_CODE["member_of"]
+_ENTERS = _EDGE_CODE["enters"]
+_PERSON, _TEAM, _DATASET, _AI_TOOL, _DECISION = (
+    _KIND_CODE[k] for k in ("person", "team", "dataset", "ai_tool", "decision"))
+_DIMENSION_CODE = {d: i for i, d in enumerate(model.QUALITY_DIMENSIONS)}
+_RAGS = ("red", "amber", "green")
+
+DIRECTIONS = ("downstream", "upstream", "both")
+MAX_DEPTH = 1000
+"""Deepest traversal a caller may ask for; deeper asks are an error, not a silent cap."""
+
+
+class _CSR:
+    """Adjacency in compressed sparse rows, with the edge kind and edge number of every entry."""
+
+    __slots__ = ("indptr", "indices", "kinds", "edge")
+
+    def __init__(self, rows: np.ndarray, cols: np.ndarray, kinds: np.ndarray, n: int):
+        order = np.lexsort((cols, rows))
+        self.indices = cols[order]
+        self.kinds = kinds[order]
+        self.edge = order.astype(np.int64)
+        self.indptr = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(np.bincount(rows, minlength=n), out=self.indptr[1:])
+
+    def neighbours(self, node: int) -> np.ndarray:
+        return self.indices[self.indptr[node]:self.indptr[node + 1]]
+
+    def matrix(self, n: int) -> sp.csr_matrix:
+        data = np.ones(self.indices.size, dtype=np.int8)
+        return sp.csr_matrix((data, self.indices, self.indptr), shape=(n, n))
+
+
+@dataclass(frozen=True)
+class Reach:
+    """The nodes a traversal reached, in breadth-first order, with their distance from the start.
+
+    Arrays index into the graph; use :meth:`ids` for node ids. The start nodes themselves are
+    not included.
+    """
+
+    graph: "LineageGraph"
+    nodes: np.ndarray
+    distance: np.ndarray
+
+    @property
+    def count(self) -> int:
+        return int(self.nodes.size)
+
+    def ids(self, limit: int | None = None) -> list[str]:
+        """Node ids ordered by distance then id; at most ``limit`` of them."""
+        chosen = self.nodes if limit is None else self.nodes[:_limit_boundary(self.distance, limit)]
+        ids = self.graph.ids
+        ordered = sorted(zip(self.distance[:chosen.size].tolist(), (ids[i] for i in chosen.tolist())))
+        return [node_id for _, node_id in ordered][:limit]
+
+    def counts_by_kind(self) -> dict[str, int]:
+        counts = np.bincount(self.graph.kind_codes[self.nodes], minlength=len(model.NODE_KINDS))
+        return {kind: int(counts[code]) for code, kind in enumerate(model.NODE_KINDS) if counts[code]}
+
+    def of_kind(self, *kinds: str) -> "Reach":
+        mask = np.isin(self.graph.kind_codes[self.nodes], [_KIND_CODE[k] for k in kinds])
+        return Reach(self.graph, self.nodes[mask], self.distance[mask])
+
+
+def _limit_boundary(distance: np.ndarray, limit: int) -> int:
+    """How many breadth-first entries to sort so that the first ``limit`` by (distance, id) are among them."""
+    if limit >= distance.size:
+        return distance.size
+    last = distance[limit - 1]
+    return int(np.searchsorted(distance, last, side="right"))
+
+
+class LineageGraph:
+    """A read-only, compiled index of a lineage graph.
+
+    Build it with :meth:`from_store`, :meth:`from_records` or :meth:`from_networkx`. It keeps
+    the topology and the few attributes queries aggregate (decision reach, quality, record
+    counts); full records come from ``record_source`` on demand.
+    """
+
+    def __init__(self, ids: Sequence[str], kinds: Sequence[str], sources: np.ndarray, targets: np.ndarray,
+                 edge_kinds: np.ndarray, *, record_source: Callable[[list[str]], dict[str, dict]],
+                 edge_records: np.ndarray | None = None, edge_issues: np.ndarray | None = None,
+                 people_affected: Mapping[int, float] | None = None, value_gbp: Mapping[int, float] | None = None,
+                 quality: Mapping[int, Mapping[str, Any]] | None = None, version: int = 0,
+                 finder: Callable[[str, str], list[str]] | None = None):
+        self.ids = list(ids)
+        self.index = {node_id: i for i, node_id in enumerate(self.ids)}
+        n = len(self.ids)
+        self.version = version
+        self.kind_codes = np.fromiter((_KIND_CODE[k] for k in kinds), dtype=np.int8, count=n)
+        self._record_source = record_source
+        self._finder = finder
+        sources = np.asarray(sources, dtype=np.int64)
+        targets = np.asarray(targets, dtype=np.int64)
+        edge_kinds = np.asarray(edge_kinds, dtype=np.int8)
+        self.edge_count = int(sources.size)
+
+        membership = edge_kinds == _MEMBER_OF
+        self.team_of = np.full(n, -1, dtype=np.int64)
+        self.team_of[sources[membership]] = targets[membership]
+        flow = ~membership
+        self.edge_sources, self.edge_targets, self.edge_kinds = sources[flow], targets[flow], edge_kinds[flow]
+        self.out = _CSR(self.edge_sources, self.edge_targets, self.edge_kinds, n)
+        self.into = _CSR(self.edge_targets, self.edge_sources, self.edge_kinds, n)
+        self.edge_records = _aligned(edge_records, flow, 0)
+        self.edge_issues = _aligned(edge_issues, flow, 0)
+
+        self.people_affected = _dense(people_affected, n)
+        self.value_gbp = _dense(value_gbp, n)
+        self.quality_score = np.full(n, np.nan)
+        self.quality_dimension = np.full(n, -1, dtype=np.int8)
+        self.quality_rag = np.full(n, -1, dtype=np.int8)
+        for node, assessment in (quality or {}).items():
+            weakest = model.weakest_dimension(assessment)
+            if weakest is not None:
+                dimension, score, rag = weakest
+                self.quality_score[node] = np.nan if score is None else score
+                self.quality_dimension[node] = _DIMENSION_CODE[dimension]
+                self.quality_rag[node] = _RAGS.index(rag)
+        self._scratch = threading.local()
+        self._matrix: sp.csr_matrix | None = None
+
+    # -- construction ---------------------------------------------------------------------------
+
+    @classmethod
+    def from_store(cls, store: Any) -> "LineageGraph":
+        """Compile the graph held in a :class:`~lineage.store.Store` (one consistent read)."""
+        topology = store.topology()
+        keys = np.asarray(topology.keys, dtype=np.int64)
+        edges = np.asarray(topology.edges, dtype=np.int64).reshape(-1, 5)
+        sources = np.searchsorted(keys, edges[:, 0])
+        targets = np.searchsorted(keys, edges[:, 1])
+
+        def by_index(values: Mapping[int, Any]) -> dict[int, Any]:
+            positions = np.searchsorted(keys, np.fromiter(values.keys(), dtype=np.int64, count=len(values)))
+            return dict(zip(positions.tolist(), values.values()))
+
+        def records(ids: list[str]) -> dict[str, dict]:
+            return {record["id"]: record for record in store.nodes(ids=ids)}
+
+        return cls(topology.ids, topology.kinds, sources, targets, edges[:, 2], record_source=records,
+                   edge_records=edges[:, 3], edge_issues=edges[:, 4],
+                   people_affected=by_index(store.numeric_attribute("decision", "people_affected")),
+                   value_gbp=by_index(store.numeric_attribute("decision", "value_gbp")),
+                   quality=by_index(store.attribute_values("quality", kind="dataset")),
+                   version=topology.version, finder=store.ids_where)
+
+    @classmethod
+    def from_records(cls, nodes: Iterable[Mapping[str, Any]], edges: Iterable[Mapping[str, Any]],
+                     version: int = 0) -> "LineageGraph":
+        """Compile native node and edge records (they must already be valid)."""
+        nodes = {node["id"]: dict(node) for node in nodes}
+        edges = list(edges)
+        ids = sorted(nodes)
+        index = {node_id: i for i, node_id in enumerate(ids)}
+
+        def column(name: str) -> dict[int, Any]:
+            return {index[i]: r[name] for i, r in nodes.items() if name in r}
+
+        def finder(field_name: str, value: str) -> list[str]:
+            if field_name == "tag":
+                return [i for i in ids if value in nodes[i].get("tags", ())]
+            return [i for i in ids if nodes[i].get(field_name) == value]
+
+        return cls(ids, [nodes[i]["kind"] for i in ids],
+                   np.array([index[e["source"]] for e in edges], dtype=np.int64),
+                   np.array([index[e["target"]] for e in edges], dtype=np.int64),
+                   np.array([_EDGE_CODE[e["kind"]] for e in edges], dtype=np.int8),
+                   record_source=lambda wanted: {i: nodes[i] for i in wanted if i in nodes},
+                   edge_records=np.array([e.get("records", 0) for e in edges], dtype=np.int64),
+                   edge_issues=np.array([e.get("records_with_issues", 0) for e in edges], dtype=np.int64),
+                   people_affected=column("people_affected"), value_gbp=column("value_gbp"),
+                   quality=column("quality"), version=version, finder=finder)
+
+    @classmethod
+    def from_networkx(cls, graph: nx.DiGraph, version: int = 0) -> "LineageGraph":
+        """Compile a networkx graph whose nodes and edges carry ``kind`` and native attributes."""
+        nodes = [{"id": node_id, **data} for node_id, data in graph.nodes(data=True)]
+        edges = [{"source": s, "target": t, **data} for s, t, data in graph.edges(data=True)]
+        return cls.from_records(nodes, edges, version=version)
+
+    # -- lookups --------------------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def __contains__(self, node_id: object) -> bool:
+        return node_id in self.index
+
+    def position(self, node_id: str) -> int:
+        """Index of a node id; raises :class:`NotFoundError` for an unknown id."""
+        try:
+            return self.index[node_id]
+        except KeyError:
+            raise NotFoundError(f"no node with id '{node_id}'") from None
+
+    def kind(self, node_id: str) -> str:
+        return model.NODE_KINDS[self.kind_codes[self.position(node_id)]]
+
+    def record(self, node_id: str) -> dict[str, Any]:
+        """The full native record of a node."""
+        self.position(node_id)
+        return self._record_source([node_id])[node_id]
+
+    def records(self, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        return self._record_source(list(ids))
+
+    def find(self, field_name: str, value: str) -> np.ndarray:
+        """Indexes of nodes whose ``field_name`` (owner, organisation or tag) equals ``value``."""
+        found = self._finder(field_name, value) if self._finder else []
+        return np.array([self.index[i] for i in found if i in self.index], dtype=np.int64)
+
+    def of_kind(self, kind: str) -> np.ndarray:
+        return np.flatnonzero(self.kind_codes == _KIND_CODE[kind])
+
+    def members(self, team_id: str) -> np.ndarray:
+        """Indexes of the people who are members of a team."""
+        return np.flatnonzero(self.team_of == self.position(team_id))
+
+    def flow_matrix(self) -> sp.csr_matrix:
+        """The data-flow adjacency as a sparse matrix (built once)."""
+        if self._matrix is None:
+            self._matrix = self.out.matrix(len(self))
+        return self._matrix
+
+    # -- traversal ------------------------------------------------------------------------------
+
+    def _buffers(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per-thread scratch arrays: distance (-1 = unseen) and a slot array for de-duplication."""
+        scratch = self._scratch
+        if getattr(scratch, "distance", None) is None or scratch.distance.size != len(self):
+            scratch.distance = np.full(len(self), -1, dtype=np.int32)
+            scratch.slot = np.zeros(len(self), dtype=np.int64)
+        return scratch.distance, scratch.slot
+
+    def bfs(self, starts: np.ndarray, *, reverse: bool = False, depth: int | None = None,
+            edge_kinds: Iterable[str] | None = None) -> Reach:
+        """Breadth-first reach from ``starts`` (indexes), excluding them.
+
+        Frontier-at-a-time over the sparse rows: the cost is the edges reached, with no work
+        proportional to the size of the whole graph, so a person's reach of a hundred nodes takes
+        well under a millisecond and a hub's reach of a million nodes about a tenth of a second.
+        """
+        adjacency = self.into if reverse else self.out
+        allowed = None
+        if edge_kinds is not None:
+            allowed = np.zeros(len(model.EDGE_KINDS), dtype=bool)
+            allowed[[_EDGE_CODE[k] for k in edge_kinds]] = True
+        distance, slot = self._buffers()
+        frontier = np.unique(np.asarray(starts, dtype=np.int64))
+        distance[frontier] = 0
+        levels, level = [], 0
+        try:
+            while frontier.size and (depth is None or level < depth):
+                begin = adjacency.indptr[frontier]
+                counts = adjacency.indptr[frontier + 1] - begin
+                total = int(counts.sum())
+                if total == 0:
+                    break
+                positions = np.arange(total) + np.repeat(begin - (np.cumsum(counts) - counts), counts)
+                found = adjacency.indices[positions]
+                if allowed is not None:
+                    found = found[allowed[adjacency.kinds[positions]]]
+                found = found[distance[found] < 0]
+                if found.size == 0:
+                    break
+                level += 1
+                distance[found] = level
+                order = np.arange(found.size)
+                slot[found] = order
+                frontier = found[slot[found] == order]
+                levels.append(frontier)
+            reached = np.concatenate(levels) if levels else np.zeros(0, dtype=np.int64)
+            return Reach(self, reached, distance[reached].copy())
+        finally:
+            distance[frontier] = -1
+            for chunk in levels:
+                distance[chunk] = -1
+            distance[np.asarray(starts, dtype=np.int64)] = -1
+
+
+def _aligned(values: np.ndarray | None, mask: np.ndarray, default: int) -> np.ndarray:
+    if values is None:
+        return np.full(int(mask.sum()), default, dtype=np.int64)
+    return np.asarray(values, dtype=np.int64)[mask]
+
+
+def _dense(values: Mapping[int, float] | None, n: int) -> np.ndarray:
+    array = np.full(n, np.nan)
+    if values:
+        array[np.fromiter(values.keys(), dtype=np.int64, count=len(values))] = list(values.values())
+    return array
+
+
+# ---------------------------------------------------------------------------------------------
+# networkx, the modelling API
+
+
+def to_networkx(nodes: Iterable[Mapping[str, Any]], edges: Iterable[Mapping[str, Any]]) -> nx.DiGraph:
+    """A ``networkx.DiGraph`` of native records: node and edge attributes as in the files.
+
+    >>> G = to_networkx([{"id": "a", "kind": "person", "name": "A"}, {"id": "t", "kind": "team", "name": "T"}],
+    ...                 [{"source": "a", "target": "t", "kind": "member_of"}])
+    >>> G.nodes["a"]["kind"], G.edges["a", "t"]["kind"]
+    ('person', 'member_of')
+    """
+    graph = nx.DiGraph()
+    graph.add_nodes_from((node["id"], {k: v for k, v in node.items() if k != "id"}) for node in nodes)
+    graph.add_edges_from((edge["source"], edge["target"],
+                          {k: v for k, v in edge.items() if k not in ("source", "target")}) for edge in edges)
+    return graph
+
+
+# ---------------------------------------------------------------------------------------------
+# Traversals
+
+
+def _check_query(g: LineageGraph, depth: int | None, kinds: Iterable[str] | None,
+                 edge_kinds: Iterable[str] | None) -> None:
+    if depth is not None and not (isinstance(depth, int) and 0 <= depth <= MAX_DEPTH):
+        raise LineageError(f"depth must be a whole number from 0 to {MAX_DEPTH}, got {depth!r}")
+    for kind in kinds or ():
+        if kind not in _KIND_CODE:
+            raise LineageError(f"unknown node kind '{kind}'; expected one of: {', '.join(model.NODE_KINDS)}")
+    for kind in edge_kinds or ():
+        if kind not in model.FLOW_EDGE_KINDS:
+            raise LineageError(f"unknown edge kind '{kind}'; expected one of: "
+                               f"{', '.join(k for k in model.EDGE_KINDS if k in model.FLOW_EDGE_KINDS)}")
+
+
+def traverse(g: LineageGraph, node: str | Iterable[str], *, direction: str = "downstream",
+             depth: int | None = None, kinds: Iterable[str] | None = None,
+             edge_kinds: Iterable[str] | None = None) -> Reach:
+    """Nodes reachable from ``node`` (an id or several) along data-flow edges.
+
+    Parameters
+    ----------
+    direction : "downstream", "upstream" or "both"
+    depth : int, optional
+        Furthest distance, in edges; None for no limit.
+    kinds : node kinds to return (traversal still passes through the others).
+    edge_kinds : edge kinds to follow; default every data-flow kind.
+
+    >>> g = LineageGraph.from_records(
+    ...     [{"id": i, "kind": k, "name": i} for i, k in [("s", "system"), ("d", "dataset"), ("x", "decision")]],
+    ...     [{"source": "s", "target": "d", "kind": "supplies"}, {"source": "d", "target": "x", "kind": "informs"}])
+    >>> traverse(g, "x", direction="upstream", depth=1).ids()
+    ['d']
+    """
+    if direction not in DIRECTIONS:
+        raise LineageError(f"direction must be one of: {', '.join(DIRECTIONS)}; got '{direction}'")
+    kinds = list(kinds) if kinds is not None else None
+    edge_kinds = list(edge_kinds) if edge_kinds is not None else None
+    _check_query(g, depth, kinds, edge_kinds)
+    starts = np.array([g.position(n) for n in ([node] if isinstance(node, str) else node)], dtype=np.int64)
+    if direction == "both":
+        down = g.bfs(starts, depth=depth, edge_kinds=edge_kinds)
+        up = g.bfs(starts, reverse=True, depth=depth, edge_kinds=edge_kinds)
+        nodes = np.concatenate([down.nodes, up.nodes])
+        distance = np.concatenate([down.distance, up.distance])
+        order = np.argsort(distance, kind="stable")
+        nodes, distance = nodes[order], distance[order]
+        _, first = np.unique(nodes, return_index=True)
+        first.sort()
+        reach = Reach(g, nodes[first], distance[first])
+    else:
+        reach = g.bfs(starts, reverse=direction == "upstream", depth=depth, edge_kinds=edge_kinds)
+    return reach.of_kind(*kinds) if kinds else reach
+
+
+def downstream(g: LineageGraph, node: str, **options: Any) -> Reach:
+    """Nodes downstream of ``node`` (see :func:`traverse`)."""
+    return traverse(g, node, direction="downstream", **options)
+
+
+def upstream(g: LineageGraph, node: str, **options: Any) -> Reach:
+    """Nodes upstream of ``node`` (see :func:`traverse`)."""
+    return traverse(g, node, direction="upstream", **options)
+
+
+def paths(g: LineageGraph, source: str, targets: Iterable[str] | None = None, *, reverse: bool = False,
+          cutoff: int = 12, max_paths: int = 100, per_target: int = 3, max_steps: int = 200_000) -> list[list[str]]:
+    """Simple paths from ``source`` along data flow to target nodes, bounded three ways.
+
+    Only nodes that lie between the source and a target are explored, children in id order, so
+    the result is stable. It stops at ``max_paths`` paths, ``per_target`` paths to any one
+    target, paths of ``cutoff`` edges and ``max_steps`` expansions: never exponential work.
+
+    Parameters
+    ----------
+    targets : ids, default every decision downstream (upstream, with ``reverse``: every node
+        with nothing further upstream).
+    reverse : walk against the flow (paths are still listed source first, as walked).
+    """
+    start = g.position(source)
+    adjacency = g.into if reverse else g.out
+    forward = g.bfs(np.array([start]), reverse=reverse)
+    if targets is None:
+        if reverse:
+            counts = np.diff(g.into.indptr)[forward.nodes]
+            goal = forward.nodes[counts == 0]
+        else:
+            goal = forward.nodes[g.kind_codes[forward.nodes] == _DECISION]
+    else:
+        goal = np.array([g.position(t) for t in targets], dtype=np.int64)
+    if goal.size == 0:
+        return []
+    backward = g.bfs(goal, reverse=not reverse)
+    useful = set(np.intersect1d(forward.nodes, np.concatenate([backward.nodes, goal])).tolist())
+    goals = set(goal.tolist())
+    ids = g.ids
+    found: list[list[str]] = []
+    per: dict[int, int] = {}
+    steps = 0
+    stack: list[tuple[int, list[int]]] = [(start, [start])]
+    while stack and len(found) < max_paths and steps < max_steps:
+        node, path = stack.pop()
+        steps += 1
+        if node in goals and node != start and per.get(node, 0) < per_target:
+            per[node] = per.get(node, 0) + 1
+            found.append([ids[i] for i in path])
+        if len(path) > cutoff:
+            continue
+        children = [c for c in adjacency.neighbours(node).tolist() if c in useful and c not in path]
+        children.sort(key=ids.__getitem__, reverse=True)
+        stack.extend((child, path + [child]) for child in children)
+    return found
+
+
+# ---------------------------------------------------------------------------------------------
+# Impact, provenance, criticality
+
+
+@dataclass
+class DecisionReached:
+    """A decision a contributor's records reach."""
+
+    id: str
+    name: str
+    decision_type: str | None
+    frequency: str | None
+    people_affected: int | None
+    value_gbp: float | None
+    distance: int
+    ai_tools: list[str]
+    paths: list[list[str]]
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class Impact:
+    """What a person's (or a team's) records go on to do."""
+
+    subject: str
+    people: int
+    records: int
+    records_with_issues: int
+    entered_into: list[str]
+    decision_count: int
+    people_affected: int
+    value_gbp: float
+    ai_tool_count: int
+    reached_count: int
+    decisions: list[DecisionReached] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        result = {k: v for k, v in self.__dict__.items() if k != "decisions"}
+        result["decisions"] = [d.as_dict() for d in self.decisions]
+        return result
+
+
+def _sum(values: np.ndarray) -> float:
+    total = np.nansum(values)
+    return float(total)
+
+
+def impact(g: LineageGraph, subject: str, *, limit: int = 100, path_limit: int = 3) -> Impact:
+    """The decisions a person's records feed, or a team's (its members' records together).
+
+    Totals (decisions, people affected, £ value, AI tools) count every decision reached; the
+    ``decisions`` list details the ``limit`` decisions affecting most people, each with up to
+    ``path_limit`` paths and the AI tools on those paths.
+
+    >>> g = LineageGraph.from_records(
+    ...     [{"id": "ali", "kind": "person", "name": "Ali"},
+    ...      {"id": "reg", "kind": "dataset", "name": "Register"},
+    ...      {"id": "model", "kind": "ai_tool", "name": "Model"},
+    ...      {"id": "alloc", "kind": "decision", "name": "Allocations", "people_affected": 3400, "value_gbp": 5e6}],
+    ...     [{"source": "ali", "target": "reg", "kind": "enters", "records": 1240},
+    ...      {"source": "reg", "target": "model", "kind": "feeds"},
+    ...      {"source": "model", "target": "alloc", "kind": "informs"}])
+    >>> result = impact(g, "ali")
+    >>> result.decision_count, result.records, result.decisions[0].ai_tools
+    (1, 1240, ['model'])
+    """
+    position = g.position(subject)
+    code = g.kind_codes[position]
+    if code == _TEAM:
+        people = g.members(subject)
+    elif code == _PERSON:
+        people = np.array([position])
+    else:
+        raise LineageError(f"'{subject}' is a {model.NODE_KINDS[code]}; impact is for a person or a team")
+    begin, end = g.out.indptr[people], g.out.indptr[people + 1]
+    edges = np.concatenate([np.arange(b, e) for b, e in zip(begin.tolist(), end.tolist())]) \
+        if people.size else np.zeros(0, dtype=np.int64)
+    edges = edges[g.out.kinds[edges] == _ENTERS]
+    original = g.out.edge[edges]
+    reach = g.bfs(people)
+    decisions = reach.of_kind("decision")
+    tools = reach.of_kind("ai_tool")
+    result = Impact(
+        subject=subject, people=int(people.size),
+        records=int(g.edge_records[original].sum()), records_with_issues=int(g.edge_issues[original].sum()),
+        entered_into=sorted({g.ids[i] for i in g.out.indices[edges].tolist()}),
+        decision_count=decisions.count, people_affected=int(_sum(g.people_affected[decisions.nodes])),
+        value_gbp=_sum(g.value_gbp[decisions.nodes]), ai_tool_count=tools.count, reached_count=reach.count)
+
+    affected = np.nan_to_num(g.people_affected[decisions.nodes], nan=-1)
+    chosen = decisions.nodes[np.lexsort((decisions.distance, -affected))][:limit]
+    records = g.records([g.ids[i] for i in chosen.tolist()])
+    distance = dict(zip(decisions.nodes.tolist(), decisions.distance.tolist()))
+    for node in chosen.tolist():
+        node_id = g.ids[node]
+        record = records.get(node_id, {})
+        found = []
+        for person in people.tolist():
+            found += paths(g, g.ids[person], [node_id], max_paths=path_limit, per_target=path_limit)
+            if len(found) >= path_limit:
+                break
+        on_way = sorted({step for path in found for step in path if g.kind(step) == "ai_tool"})
+        result.decisions.append(DecisionReached(
+            id=node_id, name=record.get("name", node_id), decision_type=record.get("decision_type"),
+            frequency=record.get("frequency"), people_affected=record.get("people_affected"),
+            value_gbp=record.get("value_gbp"), distance=distance[node], ai_tools=on_way, paths=found[:path_limit]))
+    return result
+
+
+@dataclass
+class WeakLink:
+    """The weakest assessed quality dimension of a dataset."""
+
+    dataset: str
+    dimension: str
+    score: float | None
+    rag: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def _weak_link(g: LineageGraph, node: int) -> WeakLink | None:
+    if g.quality_rag[node] < 0:
+        return None
+    score = g.quality_score[node]
+    return WeakLink(g.ids[node], model.QUALITY_DIMENSIONS[g.quality_dimension[node]],
+                    None if math.isnan(score) else float(score), _RAGS[g.quality_rag[node]])
+
+
+def _weakest(g: LineageGraph, nodes: np.ndarray) -> WeakLink | None:
+    """The weakest link among ``nodes``: lowest rating, then lowest score, then id."""
+    assessed = nodes[g.quality_rag[nodes] >= 0]
+    if assessed.size == 0:
+        return None
+    score = np.nan_to_num(g.quality_score[assessed], nan=2.0)
+    names = np.array([g.ids[i] for i in assessed.tolist()])
+    order = np.lexsort((names, score, g.quality_rag[assessed]))
+    return _weak_link(g, assessed[order[0]])
+
+
+@dataclass
+class Provenance:
+    """Everything upstream of a decision, and how far its data can be trusted."""
+
+    decision: str
+    upstream_count: int
+    counts: dict[str, int]
+    nodes: dict[str, list[str]]
+    people_count: int
+    teams: list[dict[str, Any]]
+    confidence: WeakLink | None
+    unassessed_datasets: int
+    paths: list[dict[str, Any]]
+
+    @property
+    def datasets(self) -> list[str]:
+        return self.nodes.get("dataset", [])
+
+    @property
+    def ai_tools(self) -> list[str]:
+        return self.nodes.get("ai_tool", [])
+
+    def as_dict(self) -> dict[str, Any]:
+        result = dict(self.__dict__)
+        result["confidence"] = self.confidence.as_dict() if self.confidence else None
+        result["datasets"] = self.datasets
+        result["ai_tools"] = self.ai_tools
+        return result
+
+
+def provenance(g: LineageGraph, decision: str, *, limit: int = 200, path_limit: int = 20) -> Provenance:
+    """What a decision rests on: upstream nodes by kind, teams, and data confidence.
+
+    Data confidence is the weakest link: the lowest-rated quality dimension of any dataset
+    upstream (a decision is only as trustworthy as the worst data it draws on). People are
+    counted per team, never listed. Lists hold at most ``limit`` ids per kind (nearest first);
+    ``counts`` has the full numbers. ``paths`` holds up to ``path_limit`` upstream paths, each
+    with its own weakest link.
+    """
+    position = g.position(decision)
+    if g.kind_codes[position] != _DECISION:
+        raise LineageError(f"'{decision}' is a {g.kind(decision)}; provenance is for a decision")
+    reach = g.bfs(np.array([position]), reverse=True)
+    nodes = {kind: reach.of_kind(kind).ids(limit) for kind in model.NODE_KINDS if kind not in ("person", "team")}
+    people = reach.nodes[g.kind_codes[reach.nodes] == _PERSON]
+    teams_of = g.team_of[people]
+    team_ids, team_counts = np.unique(teams_of, return_counts=True)
+    teams = sorted(({"team": g.ids[t] if t >= 0 else None, "people": int(c)}
+                    for t, c in zip(team_ids.tolist(), team_counts.tolist())),
+                   key=lambda row: (-row["people"], row["team"] or ""))
+    datasets = reach.nodes[g.kind_codes[reach.nodes] == _DATASET]
+    path_rows = []
+    for path in paths(g, decision, reverse=True, max_paths=path_limit, per_target=1):
+        flowing = list(reversed(path))
+        weak = _weakest(g, np.array([g.index[i] for i in flowing], dtype=np.int64))
+        path_rows.append({"path": flowing, "weakest": weak.as_dict() if weak else None})
+    return Provenance(
+        decision=decision, upstream_count=reach.count, counts=reach.counts_by_kind(),
+        nodes={k: v for k, v in nodes.items() if v}, people_count=int(people.size), teams=teams,
+        confidence=_weakest(g, datasets), unassessed_datasets=int((g.quality_rag[datasets] < 0).sum()),
+        paths=path_rows)
+
+
+@dataclass
+class ReachTotals:
+    """Per source node: decisions reached, people affected, £ value and AI tools reached (arrays)."""
+
+    nodes: np.ndarray
+    decisions: np.ndarray
+    people_affected: np.ndarray
+    value_gbp: np.ndarray
+    ai_tools: np.ndarray
+
+    def rows(self, g: LineageGraph) -> list[dict[str, Any]]:
+        return [{"id": g.ids[n], "decisions": int(d), "people_affected": int(p), "value_gbp": float(v),
+                 "ai_tools": int(a)}
+                for n, d, p, v, a in zip(self.nodes.tolist(), self.decisions.tolist(), self.people_affected.tolist(),
+                                         self.value_gbp.tolist(), self.ai_tools.tolist())]
+
+
+def _target_reach(g: LineageGraph, sources: np.ndarray, targets: np.ndarray, block: int = 4096) -> sp.csr_matrix:
+    """Which of ``targets`` each source reaches: a 0/1 sparse matrix (sources x targets).
+
+    Many breadth-first searches at once, as sparse matrix products a block of sources at a time,
+    so the work is done in compiled code.
+    """
+    matrix = g.flow_matrix()
+    column = np.full(len(g), -1, dtype=np.int64)
+    column[targets] = np.arange(targets.size)
+    blocks = []
+    for start in range(0, sources.size, block):
+        chunk = sources[start:start + block]
+        rows = np.arange(chunk.size)
+        frontier = sp.csr_matrix((np.ones(chunk.size, dtype=np.int8), (rows, chunk)), shape=(chunk.size, len(g)))
+        seen = frontier.copy()
+        while frontier.nnz:
+            step = frontier @ matrix
+            step.data[:] = 1
+            frontier = step - step.multiply(seen)
+            frontier.eliminate_zeros()
+            seen = seen + frontier
+        seen = seen.tocoo()
+        keep = column[seen.col] >= 0
+        blocks.append(sp.csr_matrix((np.ones(int(keep.sum()), dtype=np.int8),
+                                     (seen.row[keep], column[seen.col[keep]])), shape=(chunk.size, targets.size)))
+    if not blocks:
+        return sp.csr_matrix((0, targets.size), dtype=np.int8)
+    return sp.vstack(blocks, format="csr")
+
+
+def _totals(g: LineageGraph, nodes: np.ndarray, reach: sp.csr_matrix, targets: np.ndarray) -> ReachTotals:
+    reach = reach.astype(np.float64)
+    is_decision = (g.kind_codes[targets] == _DECISION).astype(np.float64)
+    return ReachTotals(
+        nodes=nodes,
+        decisions=(reach @ is_decision).astype(np.int64),
+        people_affected=(reach @ np.nan_to_num(g.people_affected[targets])).astype(np.int64),
+        value_gbp=reach @ np.nan_to_num(g.value_gbp[targets]),
+        ai_tools=(reach @ (g.kind_codes[targets] == _AI_TOOL).astype(np.float64)).astype(np.int64))
+
+
+def _impact_targets(g: LineageGraph) -> np.ndarray:
+    return np.flatnonzero((g.kind_codes == _DECISION) | (g.kind_codes == _AI_TOOL))
+
+
+def reach_totals(g: LineageGraph, kinds: Sequence[str] = ("dataset", "system")) -> ReachTotals:
+    """Criticality: for every node of ``kinds``, the decisions, people, £ and AI tools it underpins."""
+    nodes = np.flatnonzero(np.isin(g.kind_codes, [_KIND_CODE[k] for k in kinds]))
+    targets = _impact_targets(g)
+    return _totals(g, nodes, _target_reach(g, nodes, targets), targets)
+
+
+def people_impact(g: LineageGraph) -> ReachTotals:
+    """Impact counts for every person at once (what the leader views materialise).
+
+    A person's reach is the union of the reach of the systems and datasets they enter, so
+    each entry point is searched once, not once per contributor: a dataset with 50,000
+    contributors costs one search, and a union only where a person enters several places.
+    """
+    people = g.of_kind("person")
+    targets = _impact_targets(g)
+    entries = g.out.kinds == _ENTERS
+    rows = np.repeat(np.arange(len(g)), np.diff(g.out.indptr))[entries]
+    cols = g.out.indices[entries]
+    entry_nodes, entry_column = np.unique(cols, return_inverse=True)
+    entry_reach = _target_reach(g, entry_nodes, targets)
+    row_of = np.full(len(g), -1, dtype=np.int64)
+    row_of[people] = np.arange(people.size)
+    incidence = sp.csr_matrix((np.ones(rows.size, dtype=np.int8), (row_of[rows], entry_column)),
+                              shape=(people.size, entry_nodes.size))
+    union = incidence @ entry_reach
+    union.data[:] = 1
+    return _totals(g, people, union, targets)

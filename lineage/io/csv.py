@@ -1,0 +1,221 @@
+"""CSV: ``nodes.csv`` and ``edges.csv``, the way owners keep lineage in spreadsheets.
+
+``nodes.csv`` has the columns id, kind, name, then any attributes; ``edges.csv`` has source,
+target, kind, then any attributes. Nested attributes use dotted columns: ``quality.timeliness``
+holds the score, ``quality.timeliness.rag``/``.note``/``.as_of`` the rest of an assessment.
+An empty cell means "not given". Cells are converted by the type the schema gives the attribute
+(whole numbers, numbers, true/false, lists separated by ``;``); cells of attributes the schema
+does not name are kept as text, unless they read as a JSON number, true/false, list or object.
+
+On export, text that a spreadsheet would run as a formula (starting with ``=``, ``+``, ``-``,
+``@``, tab or carriage return) is prefixed with ``'``; import removes that prefix again.
+"""
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import IO, Any
+
+from .. import model
+from ..errors import Problem, ValidationError
+from ..store import GraphData
+from ..validate import validate_records
+
+LIST_SEPARATOR = ";"
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_TRUE = {"true", "yes", "y", "1"}
+_FALSE = {"false", "no", "n", "0"}
+_ASSESSMENT_SCORE = "score"
+
+
+class _CellError(ValueError):
+    pass
+
+
+def _convert(text: str, kind: str, column: str) -> Any:
+    """The value of one cell for an attribute of a node or edge kind."""
+    if text[:1] == "'" and text[1:2] in _FORMULA_STARTS and text[1:2]:
+        return text[1:]
+    top = column.split(".")[0]
+    if top == "quality":
+        parts = column.split(".")
+        if len(parts) == 2 or parts[2] == _ASSESSMENT_SCORE:
+            return _number(text, "a number from 0 to 1")
+        return text
+    kind_type = model.attribute_type(kind, column)
+    if kind_type == "integer":
+        try:
+            return int(text)
+        except ValueError:
+            raise _CellError(f"expected a whole number, got {text!r}") from None
+    if kind_type == "number":
+        return _number(text, "a number")
+    if kind_type == "boolean":
+        lowered = text.strip().lower()
+        if lowered in _TRUE:
+            return True
+        if lowered in _FALSE:
+            return False
+        raise _CellError(f"expected true or false, got {text!r}")
+    if kind_type == "array":
+        if text.startswith("["):
+            try:
+                return json.loads(text)
+            except ValueError:
+                pass
+        return [item.strip() for item in text.split(LIST_SEPARATOR) if item.strip()]
+    if kind_type is None:
+        try:
+            value = json.loads(text)
+        except ValueError:
+            return text
+        return value if isinstance(value, (int, float, bool, list, dict)) else text
+    return text
+
+
+def _number(text: str, expected: str) -> float | int:
+    try:
+        value = float(text)
+    except ValueError:
+        raise _CellError(f"expected {expected}, got {text!r}") from None
+    return int(value) if value.is_integer() and "." not in text and "e" not in text.lower() else value
+
+
+def _set_nested(record: dict[str, Any], column: str, value: Any) -> None:
+    """Put a dotted column's value in its nested place.
+
+    ``quality.timeliness`` then ``quality.timeliness.rag`` make ``{"score": ..., "rag": ...}``.
+    """
+    *parents, leaf = column.split(".")
+    target = record
+    for part in parents:
+        child = target.get(part)
+        if not isinstance(child, dict):
+            child = {} if child is None else {_ASSESSMENT_SCORE: child}
+            target[part] = child
+        target = child
+    if isinstance(target.get(leaf), dict):
+        target[leaf][_ASSESSMENT_SCORE] = value
+    else:
+        target[leaf] = value
+
+
+def _read_table(text: str, source: str, core: tuple[str, ...]) -> list[tuple[str, dict[str, Any]]]:
+    reader = csv.reader(text.splitlines(keepends=True))
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise ValidationError(Problem(f"{source}: line 1", f"is empty; expected a header row: {', '.join(core)}, "
+                                                           "then attribute columns")) from None
+    except csv.Error as error:
+        raise ValidationError(Problem(f"{source}: line 1", f"is not valid CSV ({error})")) from None
+    header = [name.strip().lstrip("\ufeff") for name in header]
+    missing = [name for name in core if name not in header]
+    if missing:
+        raise ValidationError(Problem(f"{source}: line 1", f"missing column{'s' if len(missing) > 1 else ''} "
+                                      f"{', '.join(missing)}; expected {', '.join(core)}, then attribute columns"))
+    duplicates = sorted({name for name in header if header.count(name) > 1})
+    if duplicates:
+        raise ValidationError(Problem(f"{source}: line 1", f"column {duplicates[0]} appears twice"))
+    kind_column = header.index("kind")
+    records, problems = [], []
+    try:
+        for row in reader:
+            where = f"{source}: line {reader.line_num}"
+            if not any(cell.strip() for cell in row):
+                continue
+            if len(row) > len(header):
+                problems.append(Problem(where, f"has {len(row)} cells; the header has {len(header)} columns"))
+                continue
+            kind = row[kind_column].strip() if kind_column < len(row) else ""
+            record: dict[str, Any] = {}
+            for column, cell in zip(header, row):
+                if cell == "":
+                    continue
+                try:
+                    value = cell.strip() if column in core else _convert(cell, kind, column)
+                except _CellError as error:
+                    problems.append(Problem(where, str(error), column))
+                    continue
+                _set_nested(record, column, value)
+            records.append((where, record))
+    except csv.Error as error:
+        problems.append(Problem(f"{source}: line {reader.line_num}", f"is not valid CSV ({error})"))
+    if problems:
+        raise ValidationError(problems)
+    return records
+
+
+def _text(path: str | Path) -> str:
+    data = Path(path).read_bytes()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise ValidationError(Problem(str(path), f"is not UTF-8 text (byte {error.start})")) from None
+
+
+def read_csv(nodes_path: str | Path, edges_path: str | Path | None = None, *,
+             existing_kinds: Callable[[set[str]], dict[str, str]] | None = None) -> GraphData:
+    """Read and validate ``nodes.csv`` and (optionally) ``edges.csv``."""
+    nodes = _read_table(_text(nodes_path), str(nodes_path), model.NODE_CORE_FIELDS)
+    edges = _read_table(_text(edges_path), str(edges_path), model.EDGE_CORE_FIELDS) if edges_path else []
+    return validate_records(nodes, edges, existing_kinds=existing_kinds)
+
+
+# -- writing -----------------------------------------------------------------------------------
+
+
+def _flatten(record: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in record.items():
+        column = prefix + key
+        if isinstance(value, dict) and (prefix or key == "quality"):
+            if _ASSESSMENT_SCORE in value and prefix.startswith("quality."):
+                flat[column] = value[_ASSESSMENT_SCORE]
+                flat.update(_flatten({k: v for k, v in value.items() if k != _ASSESSMENT_SCORE}, column + "."))
+            else:
+                flat.update(_flatten(value, column + "."))
+        else:
+            flat[column] = value
+    return flat
+
+
+_LIST_ATTRIBUTES = model.attributes_of_type("array")
+
+
+def _cell(value: Any, column: str) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value) if isinstance(value, float) else str(value)
+    if column in _LIST_ATTRIBUTES and all(isinstance(i, str) and LIST_SEPARATOR not in i for i in value):
+        text = LIST_SEPARATOR.join(value)
+    elif isinstance(value, (list, dict)):
+        text = json.dumps(value, ensure_ascii=False)
+    else:
+        text = str(value)
+    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+
+
+def write_csv_table(records: Iterable[dict[str, Any]], out: IO[str], core: tuple[str, ...]) -> None:
+    """Write records as one CSV table: the core columns, then every attribute column sorted."""
+    managed = {"created", "updated", "version"}
+    rows = [_flatten({k: v for k, v in record.items() if k not in managed}) for record in records]
+    extra = sorted({column for row in rows for column in row} - set(core))
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow([*core, *extra])
+    for row in rows:
+        writer.writerow([_cell(row[c], c) if c in row else "" for c in (*core, *extra)])
+
+
+def write_csv(nodes: Iterable[dict[str, Any]], edges: Iterable[dict[str, Any]], folder: str | Path) -> list[Path]:
+    """Write ``nodes.csv`` and ``edges.csv`` into ``folder`` (created if needed); return their paths."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = [folder / "nodes.csv", folder / "edges.csv"]
+    for path, records, core in ((paths[0], nodes, model.NODE_CORE_FIELDS), (paths[1], edges, model.EDGE_CORE_FIELDS)):
+        with path.open("w", encoding="utf-8", newline="") as out:
+            write_csv_table(records, out, core)
+    return paths

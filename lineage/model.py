@@ -1,0 +1,356 @@
+"""The domain model: node kinds, edge kinds, which kinds an edge may join, and attribute rules.
+
+The attribute rules come from the JSON Schema of the native format (``lineage/schema.json``,
+also at ``sample_graphs/schema.json``), compiled once into plain Python checks so that a
+million records validate in seconds and every problem names its record and field.
+
+Examples
+--------
+>>> allowed_edge("enters", "person", "dataset")
+True
+>>> edge_rule_problem("decision", "person", "enters")
+"an 'enters' edge cannot join decision -> person; it joins person -> dataset or system"
+>>> [p.field for p in validate_node({"id": "r", "kind": "dataset", "name": "R",
+...                                  "quality": {"timeliness": 1.7}}, "x.json: nodes[0]")]
+['quality.timeliness']
+"""
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping
+from importlib import resources
+from typing import Any
+
+from .errors import Problem
+
+NODE_KINDS: tuple[str, ...] = ("person", "team", "system", "dataset", "process", "ai_tool", "decision")
+"""Node kinds, in the order data flows (left to right in pictures)."""
+
+EDGE_RULES: dict[str, tuple[frozenset[str], frozenset[str]]] = {
+    "enters": (frozenset({"person"}), frozenset({"system", "dataset"})),
+    "member_of": (frozenset({"person"}), frozenset({"team"})),
+    "supplies": (frozenset({"system"}), frozenset({"dataset"})),
+    "derives": (frozenset({"dataset", "process"}), frozenset({"dataset", "process"})),
+    "feeds": (frozenset({"dataset"}), frozenset({"ai_tool", "process"})),
+    "informs": (frozenset({"dataset", "ai_tool", "process"}), frozenset({"decision"})),
+    "records_outcome": (frozenset({"decision"}), frozenset({"dataset"})),
+}
+"""Edge kind -> (allowed source kinds, allowed target kinds)."""
+
+EDGE_KINDS: tuple[str, ...] = tuple(EDGE_RULES)
+FLOW_EDGE_KINDS: frozenset[str] = frozenset(EDGE_KINDS) - {"member_of"}
+"""Edges that carry data; ``member_of`` is membership, not flow, and lineage traversal skips it."""
+
+QUALITY_DIMENSIONS: tuple[str, ...] = (
+    "completeness", "uniqueness", "consistency", "timeliness", "validity", "accuracy",
+)
+"""The six Government Data Quality Framework dimensions."""
+
+RAG_THRESHOLDS: tuple[tuple[float, str], ...] = ((0.9, "green"), (0.7, "amber"), (0.0, "red"))
+"""A score of at least 0.9 is green, at least 0.7 amber, anything lower red."""
+
+NODE_CORE_FIELDS: tuple[str, ...] = ("id", "kind", "name")
+EDGE_CORE_FIELDS: tuple[str, ...] = ("source", "target", "kind")
+
+FORMAT = "lineage-graph/1"
+
+
+def load_schema() -> dict[str, Any]:
+    """Return the JSON Schema of the native file format."""
+    return json.loads(resources.files("lineage").joinpath("schema.json").read_text("utf-8"))
+
+
+# ---------------------------------------------------------------------------------------------
+# Compiling the schema into checks. A check takes a value and returns a list of
+# (field suffix, message) pairs: empty when the value is fine.
+
+Check = Callable[[Any], list[tuple[str, str]]]
+
+_TYPE_NAMES = {
+    "string": "text", "integer": "a whole number", "number": "a number",
+    "boolean": "true or false", "array": "a list", "object": "an object",
+}
+
+
+def _is_type(value: Any, type_name: str) -> bool:
+    if type_name == "string":
+        return isinstance(value, str)
+    if type_name == "boolean":
+        return isinstance(value, bool)
+    if type_name == "integer":
+        return isinstance(value, int) and not isinstance(value, bool) or (
+            isinstance(value, float) and value.is_integer())
+    if type_name == "number":
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if type_name == "array":
+        return isinstance(value, list)
+    if type_name == "object":
+        return isinstance(value, dict)
+    raise ValueError(f"schema type {type_name!r} is not supported")
+
+
+def _describe(schema: Mapping[str, Any]) -> str:
+    """What a value must be, in words, for error messages."""
+    if "enum" in schema:
+        return "one of: " + ", ".join(str(v) for v in schema["enum"])
+    words = _TYPE_NAMES.get(schema.get("type", ""), "a value")
+    low, high = schema.get("minimum"), schema.get("maximum")
+    if low is not None and high is not None:
+        return f"{words} from {low:g} to {high:g}"
+    if low is not None:
+        return f"{words} >= {low:g}"
+    if "pattern" in schema and schema.get("description"):
+        return f"{words}: {schema['description']}"
+    return words
+
+
+def _shown(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+class _Compiler:
+    def __init__(self, root: Mapping[str, Any]):
+        self.root = root
+
+    def resolve(self, schema: Mapping[str, Any]) -> Mapping[str, Any]:
+        while "$ref" in schema:
+            path = schema["$ref"].removeprefix("#/").split("/")
+            target: Any = self.root
+            for part in path:
+                target = target[part]
+            schema = {**target, **{k: v for k, v in schema.items() if k != "$ref"}}
+        return schema
+
+    def compile(self, schema: Mapping[str, Any]) -> Check:
+        schema = self.resolve(schema)
+        if "oneOf" in schema:
+            return self._alternatives([self.compile(s) for s in schema["oneOf"]], schema)
+        expected = _describe(schema)
+        checks: list[Callable[[Any], bool]] = []
+        if "type" in schema:
+            checks.append(lambda v, t=schema["type"]: _is_type(v, t))
+        if "enum" in schema:
+            checks.append(lambda v, allowed=tuple(schema["enum"]): v in allowed)
+        if "const" in schema:
+            checks.append(lambda v, c=schema["const"]: v == c)
+        if "minimum" in schema:
+            checks.append(lambda v, m=schema["minimum"]: v >= m)
+        if "maximum" in schema:
+            checks.append(lambda v, m=schema["maximum"]: v <= m)
+        if "minLength" in schema:
+            checks.append(lambda v, m=schema["minLength"]: len(v) >= m)
+        if "pattern" in schema:
+            checks.append(lambda v, p=re.compile(schema["pattern"]): p.search(v) is not None)
+        if "format" in schema and schema["format"] == "date":
+            date = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+            checks.append(lambda v: date.match(v) is not None)
+        max_length = schema.get("maxLength")
+        item_check = self.compile(schema["items"]) if "items" in schema else None
+        object_check = self._object(schema) if "properties" in schema and schema.get("type") == "object" else None
+
+        def check(value: Any) -> list[tuple[str, str]]:
+            for test in checks:
+                if not test(value):
+                    return [("", f"expected {expected}, got {_shown(value)}")]
+            if max_length is not None and len(value) > max_length:
+                return [("", f"expected at most {max_length} characters, got {len(value)}")]
+            if item_check is not None:
+                return [(f"[{i}]{sub}", msg) for i, item in enumerate(value) for sub, msg in item_check(item)]
+            if object_check is not None:
+                return object_check(value)
+            return []
+
+        return check
+
+    def _object(self, schema: Mapping[str, Any]) -> Check:
+        properties = {name: self.compile(sub) for name, sub in schema["properties"].items()}
+        closed = schema.get("additionalProperties") is False
+        required_any = [alt["required"] for alt in schema.get("anyOf", []) if "required" in alt]
+
+        def check(value: dict) -> list[tuple[str, str]]:
+            problems: list[tuple[str, str]] = []
+            for key, item in value.items():
+                if key in properties:
+                    problems += [(f".{key}{sub}", msg) for sub, msg in properties[key](item)]
+                elif closed:
+                    problems.append((f".{key}", "expected one of: " + ", ".join(properties)))
+            if required_any and not any(all(k in value for k in keys) for keys in required_any):
+                names = " or ".join("/".join(keys) for keys in required_any)
+                problems.append(("", f"expected at least {names}"))
+            return problems
+
+        return check
+
+    @staticmethod
+    def _alternatives(alternatives: list[Check], schema: Mapping[str, Any]) -> Check:
+        def check(value: Any) -> list[tuple[str, str]]:
+            results = [alternative(value) for alternative in alternatives]
+            if any(not problems for problems in results):
+                return []
+            # Report the alternative the value came closest to: the one of its own JSON type.
+            for problems in results:
+                if all(sub for sub, _ in problems):
+                    return problems
+            return results[0]
+
+        return check
+
+
+def _compile_rules() -> tuple[dict[str, dict[str, Check]], dict[str, dict[str, Check]], dict[str, dict[str, str]]]:
+    schema = load_schema()
+    compiler = _Compiler(schema)
+    defs = schema["$defs"]
+
+    def rules_for(base: str, kinds: tuple[str, ...]) -> dict[str, dict[str, Check]]:
+        common = {k: compiler.compile(v) for k, v in defs[base]["properties"].items() if k != "kind"}
+        return {kind: {**common, **{k: compiler.compile(v) for k, v in defs.get(kind, {}).get("properties", {}).items()}}
+                for kind in kinds}
+
+    types: dict[str, dict[str, str]] = {}
+    for kind in NODE_KINDS + EDGE_KINDS:
+        base = "node" if kind in NODE_KINDS else "edge"
+        props = {**defs[base]["properties"], **defs.get(kind, {}).get("properties", {})}
+        types[kind] = {name: compiler.resolve(sub).get("type", "string") if "enum" not in compiler.resolve(sub)
+                       else "string" for name, sub in props.items()}
+    return rules_for("node", NODE_KINDS), rules_for("edge", EDGE_KINDS), types
+
+
+_NODE_RULES, _EDGE_RULES, _ATTRIBUTE_TYPES = _compile_rules()
+
+
+def attribute_type(kind: str, attribute: str) -> str | None:
+    """The JSON type (``"integer"``, ``"boolean"``, ...) the schema gives an attribute of a kind.
+
+    ``None`` for attributes the schema does not name (they are kept as they are).
+
+    >>> attribute_type("dataset", "record_count"), attribute_type("dataset", "colour")
+    ('integer', None)
+    """
+    return _ATTRIBUTE_TYPES.get(kind, {}).get(attribute)
+
+
+def attributes_of_type(type_name: str) -> frozenset[str]:
+    """Names of the attributes the schema gives ``type_name`` in any node or edge kind.
+
+    >>> sorted(attributes_of_type("array"))
+    ['risks', 'tags']
+    """
+    return frozenset(name for types in _ATTRIBUTE_TYPES.values() for name, t in types.items() if t == type_name)
+
+
+def _validate(record: Any, where: str, kind_field_rules: dict[str, dict[str, Check]],
+              core: tuple[str, ...], noun: str) -> list[Problem]:
+    if not isinstance(record, dict):
+        return [Problem(where, f"expected a {noun} object, got {_shown(record)}")]
+    problems = [Problem(where, "is required", field) for field in core if field not in record]
+    if problems:
+        return problems
+    kind = record["kind"]
+    rules = kind_field_rules.get(kind)
+    if rules is None:
+        allowed = ", ".join(kind_field_rules)
+        return [Problem(where, f"expected one of: {allowed}; got {_shown(kind)}", "kind")]
+    for field, value in record.items():
+        check = rules.get(field)
+        if check is not None and field != "kind":
+            problems += [Problem(where, message, field + sub) for sub, message in check(value)]
+    return problems
+
+
+def validate_node(record: Any, where: str) -> list[Problem]:
+    """Problems with one node record (its own fields only, not its references)."""
+    return _validate(record, where, _NODE_RULES, NODE_CORE_FIELDS, "node")
+
+
+def validate_edge(record: Any, where: str) -> list[Problem]:
+    """Problems with one edge record (its own fields only, not whether its ends exist)."""
+    problems = _validate(record, where, _EDGE_RULES, EDGE_CORE_FIELDS, "edge")
+    if not problems and record["kind"] == "enters":
+        records, with_issues = record.get("records"), record.get("records_with_issues")
+        if records is not None and with_issues is not None and with_issues > records:
+            problems.append(Problem(where, f"expected at most records ({records}), got {with_issues}",
+                                    "records_with_issues"))
+    return problems
+
+
+def allowed_edge(edge_kind: str, source_kind: str, target_kind: str) -> bool:
+    """Whether an edge of ``edge_kind`` may join a ``source_kind`` node to a ``target_kind`` node."""
+    sources, targets = EDGE_RULES[edge_kind]
+    return source_kind in sources and target_kind in targets
+
+
+def edge_rule_problem(source_kind: str, target_kind: str, edge_kind: str) -> str | None:
+    """Why an edge kind may not join two node kinds, naming what it may join; None when it may."""
+    if allowed_edge(edge_kind, source_kind, target_kind):
+        return None
+    sources, targets = EDGE_RULES[edge_kind]
+    return (f"an '{edge_kind}' edge cannot join {source_kind} -> {target_kind}; "
+            f"it joins {' or '.join(sorted(sources))} -> {' or '.join(sorted(targets))}")
+
+
+# ---------------------------------------------------------------------------------------------
+# Data quality
+
+
+def quality_score(assessment: Any) -> float | None:
+    """The 0..1 score of one quality dimension, whether given bare or as an assessment object."""
+    if isinstance(assessment, dict):
+        assessment = assessment.get("score")
+    if isinstance(assessment, (int, float)) and not isinstance(assessment, bool):
+        return float(assessment)
+    return None
+
+
+def rag_for_score(score: float) -> str:
+    """RAG rating of a score: green >= 0.9, amber >= 0.7, red below.
+
+    >>> rag_for_score(0.71), rag_for_score(0.55), rag_for_score(0.95)
+    ('amber', 'red', 'green')
+    """
+    return next(rag for floor, rag in RAG_THRESHOLDS if score >= floor)
+
+
+def quality_rag(assessment: Any) -> str | None:
+    """RAG of one dimension: the rating given, else the rating of its score."""
+    if isinstance(assessment, dict) and assessment.get("rag"):
+        return assessment["rag"]
+    score = quality_score(assessment)
+    return None if score is None else rag_for_score(score)
+
+
+_RAG_ORDER = {"red": 0, "amber": 1, "green": 2}
+_RAG_NOMINAL = {"red": 0.0, "amber": 0.7, "green": 0.9}
+
+
+def weakest_dimension(quality: Mapping[str, Any] | None) -> tuple[str, float | None, str] | None:
+    """The weakest assessed dimension of a dataset's quality: (dimension, score, rag).
+
+    Dimensions are ranked by score; a dimension rated only by RAG ranks at the floor of its band.
+    Ties go to the first dimension in framework order. None when nothing is assessed.
+
+    >>> weakest_dimension({"completeness": 0.94, "timeliness": 0.71, "validity": 0.88})
+    ('timeliness', 0.71, 'amber')
+    """
+    best: tuple[float, int, str, float | None, str] | None = None
+    for position, dimension in enumerate(QUALITY_DIMENSIONS):
+        if not quality or dimension not in quality:
+            continue
+        score, rag = quality_score(quality[dimension]), quality_rag(quality[dimension])
+        if rag is None:
+            continue
+        rank = score if score is not None else _RAG_NOMINAL[rag]
+        candidate = (rank, position, dimension, score, rag)
+        if best is None or candidate[:2] < best[:2]:
+            best = candidate
+    return None if best is None else best[2:]
+
+
+def worse_rag(a: str | None, b: str | None) -> str | None:
+    """The worse of two RAG ratings (None means unassessed and loses to any rating)."""
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return a if _RAG_ORDER[a] <= _RAG_ORDER[b] else b

@@ -1,0 +1,645 @@
+"""The SQLite store: the source of truth for the lineage graph. All SQL lives here.
+
+One SQLite file (WAL mode, foreign keys on). Nodes keep their core fields in columns and every
+other attribute as JSON; edges join node keys and are unique per (source, target). Every write
+happens in one transaction that bumps the graph version and appends a ``changes`` row and one
+``audit`` row per node or edge touched, with the record before and after, so any change can be
+shown and undone.
+
+Examples
+--------
+>>> store = Store(":memory:", create=True)
+>>> with store.change("jo", "add the register") as change:
+...     change.add_node({"id": "register", "kind": "dataset", "name": "Housing register"})
+>>> store.node("register")["name"], store.version
+('Housing register', 1)
+"""
+from __future__ import annotations
+
+import itertools
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from . import model
+from .errors import ConflictError, NotFoundError, Problem, StoreError, ValidationError
+
+SCHEMA_VERSION = 1
+_NODE_COLUMNS = ("id", "kind", "name", "description", "owner", "organisation")
+_MANAGED_FIELDS = ("created", "updated", "version")
+_BATCH = 900  # stays under SQLite's limit on bound parameters
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS nodes (
+    key INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    kind TEXT NOT NULL,
+    name TEXT NOT NULL,
+    description TEXT,
+    owner TEXT,
+    organisation TEXT,
+    attrs TEXT NOT NULL DEFAULT '{}',
+    created TEXT NOT NULL,
+    updated TEXT NOT NULL,
+    version INTEGER NOT NULL DEFAULT 1
+);
+CREATE INDEX IF NOT EXISTS nodes_kind ON nodes(kind);
+CREATE INDEX IF NOT EXISTS nodes_owner ON nodes(owner);
+CREATE TABLE IF NOT EXISTS edges (
+    source INTEGER NOT NULL REFERENCES nodes(key),
+    target INTEGER NOT NULL REFERENCES nodes(key),
+    kind TEXT NOT NULL,
+    attrs TEXT NOT NULL DEFAULT '{}',
+    version INTEGER NOT NULL DEFAULT 1,
+    PRIMARY KEY (source, target)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS edges_target ON edges(target);
+CREATE TABLE IF NOT EXISTS changes (
+    id INTEGER PRIMARY KEY,
+    version INTEGER NOT NULL,
+    at TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    summary TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS audit (
+    id INTEGER PRIMARY KEY,
+    change INTEGER NOT NULL REFERENCES changes(id),
+    entity TEXT NOT NULL,
+    ref TEXT NOT NULL,
+    action TEXT NOT NULL,
+    before TEXT,
+    after TEXT
+);
+CREATE INDEX IF NOT EXISTS audit_ref ON audit(ref);
+CREATE INDEX IF NOT EXISTS audit_change ON audit(change);
+"""
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def edge_ref(source: str, target: str) -> str:
+    """How an edge is named in the audit log and messages."""
+    return f"{source} -> {target}"
+
+
+@dataclass(frozen=True)
+class GraphData:
+    """Nodes and edges that passed validation, ready to be written (see ``lineage.io``)."""
+
+    nodes: list[dict[str, Any]]
+    edges: list[dict[str, Any]]
+    organisation: str | None = None
+
+
+@dataclass
+class LoadSummary:
+    """What a load did."""
+
+    nodes_added: int = 0
+    nodes_changed: int = 0
+    edges_added: int = 0
+    edges_changed: int = 0
+    version: int = 0
+    unchanged: int = 0
+
+    def __str__(self) -> str:
+        return (f"{self.nodes_added} nodes added, {self.nodes_changed} changed; "
+                f"{self.edges_added} edges added, {self.edges_changed} changed; "
+                f"{self.unchanged} unchanged; graph version {self.version}")
+
+
+@dataclass(frozen=True)
+class Topology:
+    """The flow graph as integer arrays, for the query engine (see ``lineage.graph``)."""
+
+    ids: list[str]
+    kinds: list[str]
+    keys: list[int]
+    edges: list[tuple[int, int, int, int, int]]
+    """(source key, target key, edge kind index in EDGE_KINDS, records, records_with_issues)."""
+    version: int
+
+
+def _node_row(record: Mapping[str, Any]) -> tuple[dict[str, Any], str]:
+    """Split a native node record into its columns and the JSON of its other attributes."""
+    columns = {name: record.get(name) for name in _NODE_COLUMNS}
+    attrs = {k: v for k, v in record.items() if k not in _NODE_COLUMNS and k not in _MANAGED_FIELDS}
+    return columns, _dumps(attrs)
+
+
+def _edge_attrs(record: Mapping[str, Any]) -> str:
+    return _dumps({k: v for k, v in record.items()
+                   if k not in model.EDGE_CORE_FIELDS and k not in _MANAGED_FIELDS})
+
+
+def _native(record: Mapping[str, Any]) -> dict[str, Any]:
+    """A record without the fields the store manages, as it appears in files."""
+    return {k: v for k, v in record.items() if k not in _MANAGED_FIELDS}
+
+
+class Store:
+    """A lineage database.
+
+    Parameters
+    ----------
+    path : str or Path
+        The SQLite file (``":memory:"`` for a throwaway store).
+    create : bool
+        Create the file and schema when missing. Otherwise a missing file is a ``StoreError``.
+    """
+
+    def __init__(self, path: str | Path, *, create: bool = False):
+        self.path = str(path)
+        if self.path != ":memory:" and not create and not Path(self.path).exists():
+            raise StoreError(f"no lineage database at {self.path}: run 'lineage init' or 'lineage load' first")
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            self.db = sqlite_utils.Database(conn)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA busy_timeout=5000")
+            self._ensure_schema()
+        except sqlite3.DatabaseError as error:
+            raise StoreError(f"{self.path} is not a usable lineage database: {error}") from error
+        self.conn = conn
+
+    # -- schema -----------------------------------------------------------------------------
+
+    def _ensure_schema(self) -> None:
+        conn = self.db.conn
+        tables = set(self.db.table_names())
+        if tables and "meta" not in tables:
+            raise StoreError(f"{self.path} is an SQLite database but not a lineage database")
+        row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() if tables else None
+        if row is not None:
+            if int(row[0]) != SCHEMA_VERSION:
+                raise StoreError(f"{self.path} has schema version {row[0]}; this lineage expects {SCHEMA_VERSION}")
+            return
+        # The schema_version row is written last: a database without it is created (again) from scratch.
+        conn.executescript(_SCHEMA)
+        self.db["nodes"].enable_fts(["name", "description"], create_triggers=True, replace=True,
+                                    tokenize="unicode61 remove_diacritics 2")
+        conn.executemany("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+                         [("graph_version", "0"), ("schema_version", str(SCHEMA_VERSION))])
+
+    def close(self) -> None:
+        self.conn.close()
+
+    # -- reading ----------------------------------------------------------------------------
+
+    @property
+    def version(self) -> int:
+        """The graph version: bumped by every change."""
+        return int(self.conn.execute("SELECT value FROM meta WHERE key = 'graph_version'").fetchone()[0])
+
+    def meta(self, key: str) -> str | None:
+        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    _NODE_SELECT = ("SELECT id, kind, name, description, owner, organisation, attrs, created, updated, version "
+                    "FROM nodes")
+
+    @staticmethod
+    def _node_record(row: Sequence[Any]) -> dict[str, Any]:
+        record = {"id": row[0], "kind": row[1], "name": row[2]}
+        for name, value in zip(("description", "owner", "organisation"), row[3:6]):
+            if value is not None:
+                record[name] = value
+        record.update(json.loads(row[6]))
+        record.update(created=row[7], updated=row[8], version=row[9])
+        return record
+
+    def node(self, node_id: str) -> dict[str, Any]:
+        """One node as a native record plus ``created``, ``updated`` and ``version``."""
+        row = self.conn.execute(self._NODE_SELECT + " WHERE id = ?", (node_id,)).fetchone()
+        if row is None:
+            raise NotFoundError(f"no node with id '{node_id}'")
+        return self._node_record(row)
+
+    def nodes(self, *, kind: str | None = None, owner: str | None = None,
+              ids: Iterable[str] | None = None) -> Iterator[dict[str, Any]]:
+        """Nodes in id order, optionally only of one kind, one owner, or the given ids."""
+        if ids is not None:
+            for batch in _batched(sorted(set(ids))):
+                marks = ",".join("?" * len(batch))
+                for row in self.conn.execute(self._NODE_SELECT + f" WHERE id IN ({marks}) ORDER BY id", batch):
+                    yield self._node_record(row)
+            return
+        where, args = [], []
+        if kind is not None:
+            where.append("kind = ?")
+            args.append(kind)
+        if owner is not None:
+            where.append("owner = ?")
+            args.append(owner)
+        sql = self._NODE_SELECT + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY id"
+        for row in self.conn.execute(sql, args):
+            yield self._node_record(row)
+
+    _EDGE_SELECT = ("SELECT s.id, t.id, e.kind, e.attrs, e.version FROM edges e "
+                    "JOIN nodes s ON s.key = e.source JOIN nodes t ON t.key = e.target")
+
+    @staticmethod
+    def _edge_record(row: Sequence[Any]) -> dict[str, Any]:
+        record = {"source": row[0], "target": row[1], "kind": row[2]}
+        record.update(json.loads(row[3]))
+        record["version"] = row[4]
+        return record
+
+    def edge(self, source: str, target: str) -> dict[str, Any]:
+        row = self.conn.execute(self._EDGE_SELECT + " WHERE s.id = ? AND t.id = ?", (source, target)).fetchone()
+        if row is None:
+            raise NotFoundError(f"no edge {edge_ref(source, target)}")
+        return self._edge_record(row)
+
+    def edges(self, *, touching: str | None = None) -> Iterator[dict[str, Any]]:
+        """Edges ordered by (source id, target id); ``touching`` keeps those with that node at an end."""
+        if touching is None:
+            rows = self.conn.execute(self._EDGE_SELECT + " ORDER BY s.id, t.id")
+        else:
+            rows = self.conn.execute(self._EDGE_SELECT + " WHERE s.id = ? OR t.id = ? ORDER BY s.id, t.id",
+                                     (touching, touching))
+        for row in rows:
+            yield self._edge_record(row)
+
+    def counts(self) -> dict[str, int]:
+        """Number of nodes of each kind (every kind present, zero when none)."""
+        found = dict(self.conn.execute("SELECT kind, count(*) FROM nodes GROUP BY kind").fetchall())
+        return {kind: found.get(kind, 0) for kind in model.NODE_KINDS}
+
+    def edge_count(self) -> int:
+        return self.conn.execute("SELECT count(*) FROM edges").fetchone()[0]
+
+    def organisations(self) -> list[str]:
+        rows = self.conn.execute("SELECT DISTINCT organisation FROM nodes WHERE organisation IS NOT NULL "
+                                 "ORDER BY organisation")
+        return [row[0] for row in rows]
+
+    def kinds_of(self, ids: Iterable[str]) -> dict[str, str]:
+        """The kind of each of ``ids`` that exists."""
+        found: dict[str, str] = {}
+        for batch in _batched(list(set(ids))):
+            marks = ",".join("?" * len(batch))
+            found.update(self.conn.execute(f"SELECT id, kind FROM nodes WHERE id IN ({marks})", batch).fetchall())
+        return found
+
+    def search(self, text: str, *, limit: int = 50, kind: str | None = None) -> list[dict[str, Any]]:
+        """Full-text search over names and descriptions, best match first.
+
+        Each word is matched as a prefix ("hous reg" finds "Housing register"); quotes and
+        operators in ``text`` are treated as plain words.
+        """
+        words = [w for w in "".join(c if c.isalnum() else " " for c in text).split() if w]
+        if not words:
+            return []
+        query = " ".join(f'"{w}"*' for w in words)
+        sql = ("SELECT n.id, n.kind, n.name, n.description FROM nodes_fts f JOIN nodes n ON n.key = f.rowid "
+               "WHERE nodes_fts MATCH ?" + (" AND n.kind = ?" if kind else "") + " ORDER BY f.rank LIMIT ?")
+        args: list[Any] = [query] + ([kind] if kind else []) + [limit]
+        return [dict(zip(("id", "kind", "name", "description"), row)) for row in self.conn.execute(sql, args)]
+
+    def topology(self) -> Topology:
+        """Every node's id and kind, and every edge as integer keys, in one consistent read."""
+        conn = self.conn
+        conn.execute("BEGIN")
+        try:
+            version = self.version
+            kind_case = " ".join(f"WHEN '{k}' THEN {i}" for i, k in enumerate(model.EDGE_KINDS))
+            keys, ids, kinds = [], [], []
+            for key, node_id, kind in conn.execute("SELECT key, id, kind FROM nodes ORDER BY key"):
+                keys.append(key)
+                ids.append(node_id)
+                kinds.append(kind)
+            edges = conn.execute(
+                f"SELECT source, target, CASE kind {kind_case} END, "
+                "CASE kind WHEN 'enters' THEN coalesce(json_extract(attrs, '$.records'), 0) ELSE 0 END, "
+                "CASE kind WHEN 'enters' THEN coalesce(json_extract(attrs, '$.records_with_issues'), 0) ELSE 0 END "
+                "FROM edges").fetchall()
+        finally:
+            conn.execute("COMMIT")
+        return Topology(ids=ids, kinds=kinds, keys=keys, edges=edges, version=version)
+
+    def ids_where(self, field: str, value: str) -> list[str]:
+        """Ids of nodes whose ``field`` (owner, organisation, or a tag in ``tag``) equals ``value``."""
+        if field in ("owner", "organisation"):
+            sql = f"SELECT id FROM nodes WHERE {field} = ? ORDER BY id"
+        elif field == "tag":
+            sql = ("SELECT id FROM nodes WHERE key IN (SELECT n.key FROM nodes n, json_each(n.attrs, '$.tags') t "
+                   "WHERE t.value = ?) ORDER BY id")
+        else:
+            raise ValueError(f"cannot look nodes up by {field}")
+        return [row[0] for row in self.conn.execute(sql, (value,))]
+
+    def numeric_attribute(self, kind: str, attribute: str) -> dict[int, float]:
+        """node key -> value of a numeric attribute, for nodes of ``kind`` that have it."""
+        path = "$." + attribute
+        rows = self.conn.execute("SELECT key, json_extract(attrs, ?) FROM nodes WHERE kind = ? "
+                                 "AND json_type(attrs, ?) IN ('integer', 'real')", (path, kind, path))
+        return dict(rows.fetchall())
+
+    def attribute_values(self, attribute: str, *, kind: str | None = None) -> dict[int, Any]:
+        """node key -> JSON-decoded value of one attribute, for nodes that have it."""
+        path = "$." + attribute
+        sql = "SELECT key, json_extract(attrs, ?), json_type(attrs, ?) FROM nodes WHERE json_type(attrs, ?) IS NOT NULL"
+        args: list[Any] = [path, path, path]
+        if kind is not None:
+            sql += " AND kind = ?"
+            args.append(kind)
+        return {key: json.loads(value) if kind_ in ("object", "array") else value
+                for key, value, kind_ in self.conn.execute(sql, args)}
+
+    # -- history ----------------------------------------------------------------------------
+
+    def history(self, ref: str | None = None, *, limit: int = 50) -> list[dict[str, Any]]:
+        """Audit entries, newest first: all of them, or those of one node id (and its edges)."""
+        sql = ("SELECT c.id, c.version, c.at, c.actor, c.summary, a.entity, a.ref, a.action, a.before, a.after "
+               "FROM audit a JOIN changes c ON c.id = a.change")
+        args: list[Any] = []
+        if ref is not None:
+            sql += " WHERE a.ref = ? OR a.ref LIKE ? OR a.ref LIKE ?"
+            args += [ref, f"{ref} -> %", f"% -> {ref}"]
+        sql += " ORDER BY a.id DESC LIMIT ?"
+        args.append(limit)
+        keys = ("change", "version", "at", "actor", "summary", "entity", "ref", "action", "before", "after")
+        entries = []
+        for row in self.conn.execute(sql, args):
+            entry = dict(zip(keys, row))
+            entry["before"] = json.loads(entry["before"]) if entry["before"] else None
+            entry["after"] = json.loads(entry["after"]) if entry["after"] else None
+            entries.append(entry)
+        return entries
+
+    # -- writing ----------------------------------------------------------------------------
+
+    @contextmanager
+    def change(self, actor: str, summary: str) -> Iterator["Change"]:
+        """One logical change: a transaction that bumps the version and is audited as a whole.
+
+        Nothing is written if the block raises. A block that writes nothing leaves no trace.
+        """
+        conn = self.conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            version = self.version + 1
+            change_id = conn.execute("INSERT INTO changes (version, at, actor, summary) VALUES (?, ?, ?, ?)",
+                                     (version, _now(), actor, summary)).lastrowid
+            change = Change(self, change_id, version)
+            yield change
+            if change.writes:
+                conn.execute("UPDATE meta SET value = ? WHERE key = 'graph_version'", (str(version),))
+                conn.execute("COMMIT")
+            else:
+                conn.execute("ROLLBACK")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+    def load(self, data: GraphData, *, actor: str, summary: str) -> LoadSummary:
+        """Write validated nodes and edges in one change: new ones added, existing ones replaced.
+
+        Records identical to what is stored are left alone, so loading the same file twice
+        changes nothing the second time.
+        """
+        with self.change(actor, summary) as change:
+            result = change.load(data)
+        result.version = self.version
+        return result
+
+    def backup(self, path: str | Path) -> None:
+        """Copy the database to ``path`` with SQLite's online backup (safe while in use)."""
+        target = sqlite3.connect(str(path))
+        try:
+            self.conn.backup(target)
+        finally:
+            target.close()
+
+
+@dataclass
+class Change:
+    """The writes of one logical change (see :meth:`Store.change`)."""
+
+    store: Store
+    id: int
+    version: int
+    writes: int = 0
+    at: str = field(default_factory=_now)
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        return self.store.conn
+
+    def _audit(self, entity: str, ref: str, action: str, before: Any, after: Any) -> None:
+        self.conn.execute("INSERT INTO audit (change, entity, ref, action, before, after) VALUES (?, ?, ?, ?, ?, ?)",
+                          (self.id, entity, ref, action, None if before is None else _dumps(before),
+                           None if after is None else _dumps(after)))
+        self.writes += 1
+
+    def _key(self, node_id: str) -> tuple[int, str]:
+        row = self.conn.execute("SELECT key, kind FROM nodes WHERE id = ?", (node_id,)).fetchone()
+        if row is None:
+            raise NotFoundError(f"no node with id '{node_id}'")
+        return row
+
+    @staticmethod
+    def _check_version(what: str, expected: int | None, actual: int) -> None:
+        if expected is not None and expected != actual:
+            raise ConflictError(f"{what} was changed by someone else (you edited version {expected}, "
+                                f"it is now at version {actual}); reload and try again",
+                                expected=expected, actual=actual)
+
+    # nodes
+
+    def add_node(self, record: Mapping[str, Any]) -> None:
+        problems = model.validate_node(dict(record), f"node '{record.get('id')}'")
+        if problems:
+            raise ValidationError(problems)
+        if self.conn.execute("SELECT 1 FROM nodes WHERE id = ?", (record["id"],)).fetchone():
+            raise ValidationError(Problem(f"node '{record['id']}'", "a node with this id already exists", "id"))
+        self._insert_nodes([_native(record)])
+
+    def _insert_nodes(self, records: list[dict[str, Any]]) -> None:
+        rows = []
+        for record in records:
+            columns, attrs = _node_row(record)
+            rows.append((*columns.values(), attrs, self.at, self.at))
+        self.conn.executemany(
+            "INSERT INTO nodes (id, kind, name, description, owner, organisation, attrs, created, updated, version) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1)", rows)
+        self.conn.executemany(
+            "INSERT INTO audit (change, entity, ref, action, before, after) VALUES (?, 'node', ?, 'create', NULL, ?)",
+            ((self.id, record["id"], _dumps(record)) for record in records))
+        self.writes += len(records)
+
+    def update_node(self, node_id: str, changes: Mapping[str, Any], *, expected_version: int | None = None) -> dict:
+        """Set (or, with a value of None, remove) attributes of a node. Its id and kind are fixed."""
+        before = self.store.node(node_id)
+        self._check_version(f"node '{node_id}'", expected_version, before["version"])
+        for fixed in ("id", "kind"):
+            if fixed in changes and changes[fixed] != before[fixed]:
+                raise ValidationError(Problem(f"node '{node_id}'", f"the {fixed} of a node cannot change", fixed))
+        after = {k: v for k, v in {**_native(before), **changes}.items() if v is not None}
+        problems = model.validate_node(after, f"node '{node_id}'")
+        if problems:
+            raise ValidationError(problems)
+        self._replace_node(_native(before), after, before["version"])
+        return self.store.node(node_id)
+
+    def _replace_node(self, before: dict[str, Any], after: dict[str, Any], version: int) -> None:
+        columns, attrs = _node_row(after)
+        self.conn.execute(
+            "UPDATE nodes SET name = ?, description = ?, owner = ?, organisation = ?, attrs = ?, updated = ?, "
+            "version = ? WHERE id = ?",
+            (columns["name"], columns["description"], columns["owner"], columns["organisation"], attrs,
+             self.at, version + 1, after["id"]))
+        self._audit("node", after["id"], "update", before, after)
+
+    def delete_node(self, node_id: str, *, expected_version: int | None = None) -> None:
+        """Delete a node and the edges that touch it (each audited)."""
+        before = self.store.node(node_id)
+        self._check_version(f"node '{node_id}'", expected_version, before["version"])
+        for edge in list(self.store.edges(touching=node_id)):
+            self.delete_edge(edge["source"], edge["target"])
+        self.conn.execute("DELETE FROM nodes WHERE id = ?", (node_id,))
+        self._audit("node", node_id, "delete", _native(before), None)
+
+    # edges
+
+    def add_edge(self, record: Mapping[str, Any]) -> None:
+        where = f"edge {edge_ref(record.get('source'), record.get('target'))}"
+        problems = model.validate_edge(dict(record), where)
+        if problems:
+            raise ValidationError(problems)
+        source_key, source_kind = self._key(record["source"])
+        target_key, target_kind = self._key(record["target"])
+        message = model.edge_rule_problem(source_kind, target_kind, record["kind"])
+        if message:
+            raise ValidationError(Problem(where, message, "kind"))
+        existing = self.conn.execute("SELECT kind FROM edges WHERE source = ? AND target = ?",
+                                     (source_key, target_key)).fetchone()
+        if existing:
+            raise ValidationError(Problem(where, f"an edge between these nodes already exists ({existing[0]})"))
+        self._insert_edges([(source_key, target_key, _native(record))])
+
+    def _insert_edges(self, rows: list[tuple[int, int, dict[str, Any]]]) -> None:
+        self.conn.executemany("INSERT INTO edges (source, target, kind, attrs, version) VALUES (?, ?, ?, ?, 1)",
+                              ((s, t, r["kind"], _edge_attrs(r)) for s, t, r in rows))
+        self.conn.executemany(
+            "INSERT INTO audit (change, entity, ref, action, before, after) VALUES (?, 'edge', ?, 'create', NULL, ?)",
+            ((self.id, edge_ref(r["source"], r["target"]), _dumps(r)) for _, _, r in rows))
+        self.writes += len(rows)
+
+    def update_edge(self, source: str, target: str, changes: Mapping[str, Any], *,
+                    expected_version: int | None = None) -> dict:
+        """Set (None removes) attributes of an edge. Its ends and kind are fixed."""
+        before = self.store.edge(source, target)
+        where = f"edge {edge_ref(source, target)}"
+        self._check_version(where, expected_version, before["version"])
+        for fixed in model.EDGE_CORE_FIELDS:
+            if fixed in changes and changes[fixed] != before[fixed]:
+                raise ValidationError(Problem(where, f"the {fixed} of an edge cannot change; "
+                                                     "delete it and add another", fixed))
+        after = {k: v for k, v in {**_native(before), **changes}.items() if v is not None}
+        problems = model.validate_edge(after, where)
+        if problems:
+            raise ValidationError(problems)
+        self._replace_edge(_native(before), after, before["version"])
+        return self.store.edge(source, target)
+
+    def _replace_edge(self, before: dict[str, Any], after: dict[str, Any], version: int) -> None:
+        source_key, _ = self._key(after["source"])
+        target_key, _ = self._key(after["target"])
+        self.conn.execute("UPDATE edges SET kind = ?, attrs = ?, version = ? WHERE source = ? AND target = ?",
+                          (after["kind"], _edge_attrs(after), version + 1, source_key, target_key))
+        self._audit("edge", edge_ref(after["source"], after["target"]), "update", before, after)
+
+    def delete_edge(self, source: str, target: str, *, expected_version: int | None = None) -> None:
+        before = self.store.edge(source, target)
+        self._check_version(f"edge {edge_ref(source, target)}", expected_version, before["version"])
+        source_key, _ = self._key(source)
+        target_key, _ = self._key(target)
+        self.conn.execute("DELETE FROM edges WHERE source = ? AND target = ?", (source_key, target_key))
+        self._audit("edge", edge_ref(source, target), "delete", _native(before), None)
+
+    # bulk
+
+    def load(self, data: GraphData) -> LoadSummary:
+        """Add or replace validated nodes and edges (see :meth:`Store.load`)."""
+        summary = LoadSummary()
+        existing = {record["id"]: record for record in self.store.nodes(ids=(n["id"] for n in data.nodes))}
+        new_nodes = []
+        for record in data.nodes:
+            record = _native(record)
+            before = existing.get(record["id"])
+            if before is None:
+                new_nodes.append(record)
+            elif _native(before) != record:
+                self._replace_node(_native(before), record, before["version"])
+                summary.nodes_changed += 1
+            else:
+                summary.unchanged += 1
+        self._insert_nodes(new_nodes)
+        summary.nodes_added = len(new_nodes)
+
+        keys = self._keys_of({end for edge in data.edges for end in (edge["source"], edge["target"])})
+        existing_edges = self._existing_edges(data.edges, keys)
+        new_edges = []
+        for record in data.edges:
+            record = _native(record)
+            pair = (keys[record["source"]], keys[record["target"]])
+            before = existing_edges.get(pair)
+            if before is None:
+                new_edges.append((*pair, record))
+            elif _native(before) != record:
+                self._replace_edge(_native(before), record, before["version"])
+                summary.edges_changed += 1
+            else:
+                summary.unchanged += 1
+        self._insert_edges(new_edges)
+        summary.edges_added = len(new_edges)
+        return summary
+
+    def _keys_of(self, ids: set[str]) -> dict[str, int]:
+        keys: dict[str, int] = {}
+        for batch in _batched(list(ids)):
+            marks = ",".join("?" * len(batch))
+            keys.update(self.conn.execute(f"SELECT id, key FROM nodes WHERE id IN ({marks})", batch).fetchall())
+        return keys
+
+    def _existing_edges(self, edges: list[dict[str, Any]], keys: dict[str, int]) -> dict[tuple[int, int], dict]:
+        """Stored edges among the (source, target) pairs of ``edges``, keyed by node keys."""
+        if not self.conn.execute("SELECT 1 FROM edges LIMIT 1").fetchone():
+            return {}
+        found = {}
+        sources = sorted({keys[e["source"]] for e in edges})
+        for batch in _batched(sources):
+            marks = ",".join("?" * len(batch))
+            rows = self.conn.execute(
+                "SELECT e.source, e.target, s.id, t.id, e.kind, e.attrs, e.version FROM edges e "
+                "JOIN nodes s ON s.key = e.source JOIN nodes t ON t.key = e.target "
+                f"WHERE e.source IN ({marks})", batch)
+            for source_key, target_key, *row in rows:
+                found[(source_key, target_key)] = Store._edge_record(row)
+        return found
+
+
+def _batched(items: Sequence[Any]) -> Iterator[list[Any]]:
+    iterator = iter(items)
+    while batch := list(itertools.islice(iterator, _BATCH)):
+        yield batch
