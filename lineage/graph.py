@@ -64,6 +64,13 @@ class _CSR:
         self.indptr = np.zeros(n + 1, dtype=np.int64)
         np.cumsum(np.bincount(rows, minlength=n), out=self.indptr[1:])
 
+    def gather(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Positions of every entry of ``rows`` in ``indices``, and how many entries each row has."""
+        begin = self.indptr[rows]
+        counts = self.indptr[rows + 1] - begin
+        total = int(counts.sum())
+        return np.arange(total) + np.repeat(begin - (np.cumsum(counts) - counts), counts), counts
+
     def neighbours(self, node: int) -> np.ndarray:
         return self.indices[self.indptr[node]:self.indptr[node + 1]]
 
@@ -295,12 +302,9 @@ class LineageGraph:
         levels, level = [], 0
         try:
             while frontier.size and (depth is None or level < depth):
-                begin = adjacency.indptr[frontier]
-                counts = adjacency.indptr[frontier + 1] - begin
-                total = int(counts.sum())
-                if total == 0:
+                positions, _ = adjacency.gather(frontier)
+                if positions.size == 0:
                     break
-                positions = np.arange(total) + np.repeat(begin - (np.cumsum(counts) - counts), counts)
                 found = adjacency.indices[positions]
                 if allowed is not None:
                     found = found[allowed[adjacency.kinds[positions]]]
@@ -422,7 +426,8 @@ def upstream(g: LineageGraph, node: str, **options: Any) -> Reach:
 
 
 def paths(g: LineageGraph, source: str, targets: Iterable[str] | None = None, *, reverse: bool = False,
-          cutoff: int = 12, max_paths: int = 100, per_target: int = 3, max_steps: int = 200_000) -> list[list[str]]:
+          cutoff: int = 12, max_paths: int = 100, per_target: int = 3, max_steps: int = 200_000,
+          skip_kinds: Iterable[str] = ()) -> list[list[str]]:
     """Simple paths from ``source`` along data flow to target nodes, bounded three ways.
 
     Only nodes that lie between the source and a target are explored, children in id order, so
@@ -432,16 +437,21 @@ def paths(g: LineageGraph, source: str, targets: Iterable[str] | None = None, *,
     Parameters
     ----------
     targets : ids, default every decision downstream (upstream, with ``reverse``: every node
-        with nothing further upstream).
+        with nothing further upstream but skipped kinds).
     reverse : walk against the flow (paths are still listed source first, as walked).
+    skip_kinds : kinds never stepped on (provenance skips people, who are counted, not listed).
     """
     start = g.position(source)
     adjacency = g.into if reverse else g.out
     forward = g.bfs(np.array([start]), reverse=reverse)
+    skipped = np.isin(g.kind_codes, [_KIND_CODE[k] for k in skip_kinds])
+    forward = Reach(g, forward.nodes[~skipped[forward.nodes]], forward.distance[~skipped[forward.nodes]])
     if targets is None:
         if reverse:
-            counts = np.diff(g.into.indptr)[forward.nodes]
-            goal = forward.nodes[counts == 0]
+            positions, counts = adjacency.gather(forward.nodes)
+            further = np.bincount(np.repeat(np.arange(forward.count), counts),
+                                  weights=~skipped[adjacency.indices[positions]], minlength=forward.count)
+            goal = forward.nodes[further == 0]
         else:
             goal = forward.nodes[g.kind_codes[forward.nodes] == _DECISION]
     else:
@@ -546,9 +556,7 @@ def impact(g: LineageGraph, subject: str, *, limit: int = 100, path_limit: int =
         people = np.array([position])
     else:
         raise LineageError(f"'{subject}' is a {model.NODE_KINDS[code]}; impact is for a person or a team")
-    begin, end = g.out.indptr[people], g.out.indptr[people + 1]
-    edges = np.concatenate([np.arange(b, e) for b, e in zip(begin.tolist(), end.tolist())]) \
-        if people.size else np.zeros(0, dtype=np.int64)
+    edges, _ = g.out.gather(people)
     edges = edges[g.out.kinds[edges] == _ENTERS]
     original = g.out.edge[edges]
     reach = g.bfs(people)
@@ -665,7 +673,7 @@ def provenance(g: LineageGraph, decision: str, *, limit: int = 200, path_limit: 
                    key=lambda row: (-row["people"], row["team"] or ""))
     datasets = reach.nodes[g.kind_codes[reach.nodes] == _DATASET]
     path_rows = []
-    for path in paths(g, decision, reverse=True, max_paths=path_limit, per_target=1):
+    for path in paths(g, decision, reverse=True, max_paths=path_limit, per_target=1, skip_kinds=("person",)):
         flowing = list(reversed(path))
         weak = _weakest(g, np.array([g.index[i] for i in flowing], dtype=np.int64))
         path_rows.append({"path": flowing, "weakest": weak.as_dict() if weak else None})

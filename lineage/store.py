@@ -102,7 +102,6 @@ class GraphData:
 
     nodes: list[dict[str, Any]]
     edges: list[dict[str, Any]]
-    organisation: str | None = None
 
 
 @dataclass

@@ -30,8 +30,7 @@ class _Problems(list):
 
 
 def validate_records(nodes: list[Located], edges: list[Located], *,
-                     existing_kinds: Callable[[set[str]], dict[str, str]] | None = None,
-                     organisation: str | None = None) -> GraphData:
+                     existing_kinds: Callable[[set[str]], dict[str, str]] | None = None) -> GraphData:
     """Validate located node and edge records as one graph.
 
     Parameters
@@ -41,8 +40,6 @@ def validate_records(nodes: list[Located], edges: list[Located], *,
         Given ids the records refer to but do not define, returns the kind of those that exist
         already (``Store.kinds_of``); without it references must resolve within the records.
         Also used to refuse changing the kind of an existing node.
-    organisation : str, optional
-        Given to every node that has none (the file-level ``organisation``).
 
     Raises
     ------
@@ -71,8 +68,6 @@ def validate_records(nodes: list[Located], edges: list[Located], *,
             continue
         first_seen[node_id] = where
         kinds[node_id] = record["kind"]
-        if organisation and "organisation" not in record:
-            record["organisation"] = organisation
 
     referenced = {r.get(end) for _, r in edges if isinstance(r, dict) for end in ("source", "target")}
     outside = {ref for ref in referenced if isinstance(ref, str) and ref not in kinds}
@@ -109,4 +104,4 @@ def validate_records(nodes: list[Located], edges: list[Located], *,
         pairs[pair] = where
     if problems:
         raise ValidationError(problems)
-    return GraphData(nodes=[r for _, r in nodes], edges=[r for _, r in edges], organisation=organisation)
+    return GraphData(nodes=[r for _, r in nodes], edges=[r for _, r in edges])

@@ -21,7 +21,7 @@ from typing import IO, Any
 from .. import model
 from ..errors import Problem, ValidationError
 from ..store import GraphData
-from ..validate import validate_records
+from ..validate import Located, validate_records
 
 LIST_SEPARATOR = ";"
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -156,12 +156,17 @@ def _text(path: str | Path) -> str:
         raise ValidationError(Problem(str(path), f"is not UTF-8 text (byte {error.start})")) from None
 
 
-def read_csv(nodes_path: str | Path, edges_path: str | Path | None = None, *,
+def located_csv(nodes_path: str | Path | None, edges_path: str | Path | None) -> tuple[list[Located], list[Located]]:
+    """Read ``nodes.csv`` and ``edges.csv`` (either may be None) into located records."""
+    nodes = _read_table(_text(nodes_path), str(nodes_path), model.NODE_CORE_FIELDS) if nodes_path else []
+    edges = _read_table(_text(edges_path), str(edges_path), model.EDGE_CORE_FIELDS) if edges_path else []
+    return nodes, edges
+
+
+def read_csv(nodes_path: str | Path | None, edges_path: str | Path | None = None, *,
              existing_kinds: Callable[[set[str]], dict[str, str]] | None = None) -> GraphData:
     """Read and validate ``nodes.csv`` and (optionally) ``edges.csv``."""
-    nodes = _read_table(_text(nodes_path), str(nodes_path), model.NODE_CORE_FIELDS)
-    edges = _read_table(_text(edges_path), str(edges_path), model.EDGE_CORE_FIELDS) if edges_path else []
-    return validate_records(nodes, edges, existing_kinds=existing_kinds)
+    return validate_records(*located_csv(nodes_path, edges_path), existing_kinds=existing_kinds)
 
 
 # -- writing -----------------------------------------------------------------------------------

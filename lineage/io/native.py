@@ -14,12 +14,14 @@ from typing import IO, Any
 from .. import model
 from ..errors import Problem, ValidationError
 from ..store import GraphData
-from ..validate import validate_records
+from ..validate import Located, validate_records
 
 
-def parse_native(text: str | bytes, source: str, *,
-                 existing_kinds: Callable[[set[str]], dict[str, str]] | None = None) -> GraphData:
-    """Parse and validate a native document. ``source`` names it in messages (usually the file name)."""
+def located_native(text: str | bytes, source: str) -> tuple[list[Located], list[Located]]:
+    """Parse a native document into located node and edge records (not yet validated as a graph).
+
+    The file-level ``organisation`` is given to every node that has none.
+    """
     try:
         if isinstance(text, bytes):
             text = text.decode("utf-8")
@@ -29,6 +31,8 @@ def parse_native(text: str | bytes, source: str, *,
     except json.JSONDecodeError as error:
         raise ValidationError(Problem(f"{source}: line {error.lineno}, column {error.colno}",
                                       f"is not valid JSON ({error.msg})")) from None
+    except RecursionError:
+        raise ValidationError(Problem(source, "is nested too deeply to be a lineage file")) from None
     if not isinstance(document, dict):
         raise ValidationError(Problem(source, "expected a JSON object with format, nodes and edges"))
     problems = []
@@ -44,16 +48,24 @@ def parse_native(text: str | bytes, source: str, *,
     if problems:
         raise ValidationError(problems)
 
-    def located(part: str, label: str) -> list[tuple[str, Any]]:
+    def located(part: str, label: str) -> list[Located]:
         result = []
         for index, record in enumerate(document[part]):
             name = record.get(label) if isinstance(record, dict) else None
             where = f"{source}: {part}[{index}]" + (f" ({label} '{name}')" if isinstance(name, str) else "")
+            if part == "nodes" and organisation and isinstance(record, dict):
+                record.setdefault("organisation", organisation)
             result.append((where, record))
         return result
 
-    return validate_records(located("nodes", "id"), located("edges", "source"),
-                            existing_kinds=existing_kinds, organisation=organisation)
+    return located("nodes", "id"), located("edges", "source")
+
+
+def parse_native(text: str | bytes, source: str, *,
+                 existing_kinds: Callable[[set[str]], dict[str, str]] | None = None) -> GraphData:
+    """Parse and validate a native document. ``source`` names it in messages (usually the file name)."""
+    nodes, edges = located_native(text, source)
+    return validate_records(nodes, edges, existing_kinds=existing_kinds)
 
 
 def read_native(path: str | Path, **options: Any) -> GraphData:

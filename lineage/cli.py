@@ -1,0 +1,313 @@
+"""The ``lineage`` command: a thin shell over the library, one library call per command.
+
+Every library error becomes one clear line on stderr and exit code 1, in one place
+(:class:`LineageGroup`).
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+
+from . import __version__, checks, describe, io, select
+from .errors import LineageError, ValidationError
+from .graph import LineageGraph, impact, provenance
+from .store import Store
+
+DEFAULT_DB = "instance/lineage.db"
+ACTOR = os.environ.get("USER", "cli")
+
+
+class LineageGroup(click.Group):
+    """Turns the library's typed errors (and unreadable files) into one line and exit code 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ValidationError as error:
+            more = error.problems[1:]
+            detail = "".join(f"\n  {problem}" for problem in more)
+            raise click.ClickException(f"{error.problems[0]}{detail}" if error.problems else str(error)) from None
+        except LineageError as error:
+            raise click.ClickException(str(error)) from None
+        except OSError as error:
+            where = f"{error.filename}: " if error.filename else ""
+            raise click.ClickException(f"{where}{error.strerror or error}") from None
+
+
+def _store(ctx: click.Context, *, create: bool = False) -> Store:
+    return Store(ctx.obj["db"], create=create)
+
+
+def _graph(ctx: click.Context) -> LineageGraph:
+    return LineageGraph.from_store(_store(ctx))
+
+
+def _print_json(value: Any) -> None:
+    click.echo(json.dumps(value, indent=2, ensure_ascii=False))
+
+
+@click.group(cls=LineageGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--db", envvar="LINEAGE_DB", default=DEFAULT_DB, show_default=True, type=click.Path(dir_okay=False),
+              help="The SQLite database (or set LINEAGE_DB).")
+@click.version_option(__version__, prog_name="lineage")
+@click.pass_context
+def cli(ctx: click.Context, db: str) -> None:
+    """Map how the records people enter flow into datasets, AI tools and decisions.
+
+    \b
+    Example:
+        lineage load sample_graphs/*.json
+        lineage impact officer-ali
+    """
+    ctx.obj = {"db": db}
+
+
+@cli.command()
+@click.pass_context
+def init(ctx: click.Context) -> None:
+    """Create an empty lineage database (does nothing to one that exists).
+
+    \b
+    Example:
+        lineage --db instance/lineage.db init
+    """
+    store = _store(ctx, create=True)
+    click.echo(f"Lineage database ready at {store.path} (graph version {store.version}).")
+
+
+@cli.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.pass_context
+def load(ctx: click.Context, files: tuple[str, ...]) -> None:
+    """Load native JSON graphs (all files, or nothing on any error).
+
+    Nodes and edges that exist already are replaced; loading the same file twice changes
+    nothing the second time.
+
+    \b
+    Example:
+        lineage load sample_graphs/council_housing.json sample_graphs/nhs_trust.json
+    """
+    store = _store(ctx, create=True)
+    started = time.perf_counter()
+    data = io.read_files(list(files), store)
+    summary = store.load(data, actor=ACTOR, summary=f"load {', '.join(Path(f).name for f in files)}")
+    click.echo(f"Loaded {len(files)} file{'s' if len(files) != 1 else ''}: {summary} "
+               f"({time.perf_counter() - started:.1f} s).")
+
+
+@cli.command("import-csv")
+@click.argument("nodes_csv", type=click.Path(exists=True, dir_okay=False))
+@click.argument("edges_csv", type=click.Path(exists=True, dir_okay=False), required=False)
+@click.pass_context
+def import_csv(ctx: click.Context, nodes_csv: str, edges_csv: str | None) -> None:
+    """Import nodes.csv (and edges.csv), all or nothing.
+
+    nodes.csv has the columns id, kind, name, then attributes (quality as quality.completeness
+    and so on); edges.csv has source, target, kind, then attributes.
+
+    \b
+    Example:
+        lineage import-csv nodes.csv edges.csv
+    """
+    store = _store(ctx, create=True)
+    data = io.read_csv(nodes_csv, edges_csv, existing_kinds=store.kinds_of)
+    summary = store.load(data, actor=ACTOR, summary=f"import {Path(nodes_csv).name}"
+                                                    + (f", {Path(edges_csv).name}" if edges_csv else ""))
+    click.echo(f"Imported: {summary}.")
+
+
+@cli.command()
+@click.option("--format", "format_", type=click.Choice(io.EXPORT_FORMATS), default="json", show_default=True,
+              help="json: one native file; csv: a folder with nodes.csv and edges.csv.")
+@click.argument("path", type=click.Path())
+@click.pass_context
+def export(ctx: click.Context, format_: str, path: str) -> None:
+    """Export the whole graph.
+
+    \b
+    Examples:
+        lineage export estate.json
+        lineage export --format csv estate-csv/
+    """
+    written = io.export(_store(ctx), format_, path)
+    click.echo("Wrote " + ", ".join(str(p) for p in written))
+
+
+@cli.command()
+@click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON.")
+@click.pass_context
+def check(ctx: click.Context, files: tuple[str, ...], as_json: bool) -> None:
+    """List problems: errors first, then warnings. Exit code 1 when there are errors.
+
+    With FILES, checks those native JSON files (without loading them); otherwise the database.
+
+    \b
+    Examples:
+        lineage check
+        lineage check sample_graphs/council_housing.json
+    """
+    if files:
+        try:
+            data = io.read_files(list(files))
+        except ValidationError as error:
+            findings = checks.findings_from_validation(error)
+        else:
+            findings = checks.check_graph(LineageGraph.from_records(data.nodes, data.edges))
+    else:
+        findings = checks.check_graph(_graph(ctx))
+    errors = sum(f.severity == "error" for f in findings)
+    if as_json:
+        _print_json({"errors": errors, "warnings": len(findings) - errors,
+                     "findings": [f.as_dict() for f in findings]})
+    else:
+        for finding in findings:
+            click.echo(str(finding))
+        click.echo(f"{errors} error{'s' if errors != 1 else ''}, {len(findings) - errors} "
+                   f"warning{'s' if len(findings) - errors != 1 else ''}.")
+    if errors:
+        ctx.exit(1)
+
+
+@cli.command("impact")
+@click.argument("subject")
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 10_000),
+              help="Decisions to describe in detail (totals always count all).")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.pass_context
+def impact_command(ctx: click.Context, subject: str, limit: int, as_json: bool) -> None:
+    """What a person's (or a team's) records feed: decisions, paths, people, £ and AI tools.
+
+    \b
+    Example:
+        lineage impact officer-ali
+    """
+    g = _graph(ctx)
+    result = impact(g, subject, limit=limit)
+    if as_json:
+        _print_json(result.as_dict())
+    else:
+        click.echo(describe.impact_text(g, result))
+
+
+@cli.command("provenance")
+@click.argument("decision")
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 10_000),
+              help="Nodes listed per kind (counts always count all).")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.pass_context
+def provenance_command(ctx: click.Context, decision: str, limit: int, as_json: bool) -> None:
+    """Everything a decision rests on, by kind, with teams counted and data confidence.
+
+    \b
+    Example:
+        lineage provenance social-housing-allocations
+    """
+    g = _graph(ctx)
+    result = provenance(g, decision, limit=limit)
+    if as_json:
+        _print_json(result.as_dict())
+    else:
+        click.echo(describe.provenance_text(g, result))
+
+
+@cli.command()
+@click.argument("selector", nargs=-1, required=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the nodes as JSON.")
+@click.pass_context
+def show(ctx: click.Context, selector: tuple[str, ...], as_json: bool) -> None:
+    """List the nodes a selector picks.
+
+    \b
+    Selectors (dbt style):
+        housing-register+      the node and everything downstream
+        2+allocations          the node and two levels upstream
+        +model+                both ways
+        kind:ai_tool           every AI tool (also owner:ID, tag:TAG, organisation:NAME)
+        a b                    union (space); a,b: intersection (comma)
+    \b
+    Example:
+        lineage show "housing-register+ kind:ai_tool"
+    """
+    g = _graph(ctx)
+    ids = select.evaluate(g, " ".join(selector))
+    records = g.records(ids)
+    rows = [{"id": i, "kind": records[i]["kind"], "name": records[i]["name"]} for i in ids]
+    if as_json:
+        _print_json({"count": len(rows), "nodes": rows})
+        return
+    for row in rows:
+        click.echo(f"{row['id']}\t{row['kind']}\t{row['name']}")
+    click.echo(f"{len(rows)} node{'s' if len(rows) != 1 else ''}.", err=True)
+
+
+@cli.command()
+@click.argument("text", nargs=-1, required=True)
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 1000))
+@click.option("--json", "as_json", is_flag=True, help="Print the matches as JSON.")
+@click.pass_context
+def search(ctx: click.Context, text: tuple[str, ...], limit: int, as_json: bool) -> None:
+    """Full-text search over names and descriptions (words match as prefixes).
+
+    \b
+    Example:
+        lineage search housing register
+    """
+    matches = _store(ctx).search(" ".join(text), limit=limit)
+    if as_json:
+        _print_json({"count": len(matches), "results": matches})
+        return
+    for match in matches:
+        click.echo(f"{match['id']}\t{match['kind']}\t{match['name']}")
+    if not matches:
+        click.echo("No matches.", err=True)
+
+
+@cli.command()
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.pass_context
+def backup(ctx: click.Context, path: str) -> None:
+    """Copy the database with SQLite's online backup (safe while the app runs).
+
+    \b
+    Example:
+        lineage backup backups/lineage-2026-11-22.db
+    """
+    _store(ctx).backup(path)
+    click.echo(f"Backed up to {path}.")
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", envvar="PORT", default=5000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64))
+@click.pass_context
+def serve(ctx: click.Context, host: str, port: int, threads: int) -> None:
+    """Serve the web app with waitress (a production WSGI server).
+
+    \b
+    Example:
+        PORT=8080 lineage serve
+    """
+    import waitress
+
+    from web import create_app
+
+    app = create_app({"LINEAGE_DB": ctx.obj["db"]})
+    click.echo(f"Serving lineage on http://{host}:{port}/ (database {ctx.obj['db']})")
+    waitress.serve(app, host=host, port=port, threads=threads)
+
+
+def main() -> None:  # pragma: no cover - the console script entry point
+    cli(prog_name="lineage")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
