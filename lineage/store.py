@@ -122,6 +122,14 @@ class LoadSummary:
 
 
 @dataclass(frozen=True)
+class NodePage:
+    """A page of nodes and how many there are in all."""
+
+    total: int
+    nodes: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
 class Topology:
     """The flow graph as integer arrays, for the query engine (see ``lineage.graph``)."""
 
@@ -277,6 +285,13 @@ class Store:
                                      (touching, touching))
         for row in rows:
             yield self._edge_record(row)
+
+    def node_page(self, *, kind: str | None = None, limit: int = 100, offset: int = 0) -> "NodePage":
+        """One page of nodes in id order, with the total that match."""
+        where, args = ("WHERE kind = ?", [kind]) if kind else ("", [])
+        total = self.conn.execute(f"SELECT count(*) FROM nodes {where}", args).fetchone()[0]
+        rows = self.conn.execute(f"{self._NODE_SELECT} {where} ORDER BY id LIMIT ? OFFSET ?", [*args, limit, offset])
+        return NodePage(total=total, nodes=[self._node_record(row) for row in rows])
 
     def counts(self) -> dict[str, int]:
         """Number of nodes of each kind (every kind present, zero when none)."""
