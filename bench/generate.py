@@ -102,7 +102,7 @@ INFLUENCES: tuple[str, ...] = ("primary", "supporting")
 KIND_SHARE: dict[int, float] = {PERSON: 0.25, TEAM: 0.005, SYSTEM: 0.02, DATASET: 0.325,
                                 PROCESS: 0.06, AI_TOOL: 0.04}
 """Share of all nodes per kind; decisions take the rest (~30%)."""
-DATASET_LAYER_SHARE = (0.45, 0.28, 0.17, 0.095, 0.005)
+DATASET_LAYER_SHARE = (0.4, 0.28, 0.18, 0.135, 0.005)
 """Datasets per layer: raw, three derived layers, shared."""
 PROCESS_LAYER_SHARE = (0.0, 0.4, 0.35, 0.25, 0.0)
 LAYERS = len(DATASET_LAYER_SHARE)
@@ -111,27 +111,35 @@ ENTRIES_P = (0.45, 0.35, 0.20)
 ENTRY_EXPONENT, ENTRY_OFFSET = 1.1, 1.5
 """Zipf-Mandelbrot preference among entry points: weight (rank + offset) ** -exponent."""
 TEAM_EXPONENT = 0.6
-SUPPLY_P = (0.25, 0.6, 0.15)
+SUPPLY_P = (0.65, 0.32, 0.03)
 """Probability that a raw dataset has 0, 1 or 2 supplying systems."""
-SUPPLY_EXPONENT = 0.7
+SUPPLY_EXPONENT = 0.3
 DERIVE_EXPONENT = 0.7
 """Preference exponent among the inputs of derived nodes."""
-DERIVE_IN_ZIPF, DERIVE_IN_CAP = 2.8, 40
-"""Inputs drawn by each derived node, beyond the forward edge every node sends: Zipf(a), capped."""
+DERIVE_IN_ZIPF, DERIVE_IN_CAP = 3.0, 40
+"""Inputs drawn by each derived node, beyond the forward edges it receives: Zipf(a) - 1, capped
+(most draw none; a derived node that no forward edge reached draws at least one)."""
 DERIVE_FROM_PREVIOUS = 0.8
 """Share of drawn inputs that come from the layer just before (the rest from any earlier layer)."""
+DERIVE_SHORTCUT = 0.8
+"""Share of nodes in layers 2-4 that also read a grandparent (an edge that adds no reach)."""
 TOOL_IN_ZIPF, TOOL_IN_CAP = 2.3, 60
-TOOL_LAYER_WEIGHT = (0.25, 0.25, 0.25, 0.2, 0.05)
+TOOL_LAYER_WEIGHT = (0.25, 0.25, 0.25, 0.23, 0.02)
 TOOL_TRAINING = 0.25
-DECISION_IN_ZIPF, DECISION_IN_CAP = 2.3, 500
+DECISION_IN_POISSON, DECISION_IN_ZIPF, DECISION_IN_CAP = 1.0, 2.3, 500
+"""Inputs of a decision: 1 + Poisson(mean) + Zipf(a) - 1, capped: mostly 1-4, a few hundreds."""
+DECISION_SHORTCUTS = 1.5
+"""Mean number of extra inputs per decision taken from upstream of its inputs (adds no reach)."""
 DECISION_SOURCE_P = (0.55, 0.15, 0.30)
 """Where a decision's inputs come from: datasets, processes, tools."""
-DECISION_LAYER_WEIGHT = (0.3, 0.25, 0.2, 0.2, 0.05)
+DECISION_LAYER_WEIGHT = (0.3, 0.25, 0.2, 0.23, 0.02)
 DECISION_SOURCE_EXPONENT = 0.5
 PRIMARY_INFLUENCE = 0.35
 HUB_INFORMS_SHARE = 0.01
 """Share of all decisions that each hub dataset and each hub tool informs directly."""
-HUB_DECISION_SHARED = (0.5, 0.4, 0.3)
+HUB_INPUTS = 5
+"""Inputs of each hub dataset (from layer 3): its upstream stays small, so few people reach it."""
+HUB_DECISION_SHARED = (0.8, 0.7, 0.6)
 """Share of the shared layer that informs each hub decision."""
 OUTCOME_SHARE = 0.005
 OWNER_SHARE, OWNER_POOL = 0.9, 0.02
@@ -172,9 +180,18 @@ def _draw_mixed(rng: np.random.Generator, pools: list[_Pool], weights: Iterable[
     return out
 
 
-def _zipf_counts(rng: np.random.Generator, size: int, a: float, cap: int) -> np.ndarray:
-    """Counts >= 1 with a power-law tail P(k) ~ k**-a, capped."""
-    return np.minimum(rng.zipf(a, size), max(1, cap))
+def _zipf_counts(rng: np.random.Generator, size: int, a: float, cap: int,
+                 base: int | np.ndarray = 1) -> np.ndarray:
+    """Counts ``base + Zipf(a) - 1`` (a power-law tail P(k) ~ k**-a above the base), capped."""
+    return np.minimum(base + rng.zipf(a, size) - 1, max(1, cap))
+
+
+def _onto(rng: np.random.Generator, size: int, nodes: np.ndarray) -> np.ndarray:
+    """``size`` random picks from ``nodes`` that cover every node when size allows."""
+    picks = nodes[rng.integers(len(nodes), size=size)]
+    covered = min(size, len(nodes))
+    picks[rng.permutation(size)[:covered]] = rng.permutation(nodes)[:covered]
+    return picks
 
 
 def _kind_counts(nodes: int) -> np.ndarray:
@@ -329,117 +346,121 @@ def build(nodes: int, *, seed: int = 1) -> Estate:
     rng = np.random.default_rng([seed, nodes])
     counts = _kind_counts(nodes)
     offsets = np.concatenate(([0], np.cumsum(counts)))
-
-    def members(kind: int, start: int = 0, stop: int | None = None) -> np.ndarray:
-        stop = counts[kind] if stop is None else stop
-        return np.arange(offsets[kind] + start, offsets[kind] + stop, dtype=np.int64)
-
     kind = np.repeat(np.arange(len(NODE_KINDS), dtype=np.int8), counts)
+
+    def members(k: int, start: int = 0, stop: int | None = None) -> np.ndarray:
+        stop = int(counts[k]) if stop is None else stop
+        return np.arange(offsets[k] + start, offsets[k] + stop, dtype=np.int64)
+
     people, teams, systems = members(PERSON), members(TEAM), members(SYSTEM)
     tools, decisions = members(AI_TOOL), members(DECISION)
     hub_people, hub_tools, hub_decisions = people[:HUB_COUNT], tools[:HUB_COUNT], decisions[:HUB_COUNT]
-    plain_decisions = decisions[HUB_COUNT:]
+    plain_tools, plain_decisions = tools[HUB_COUNT:], decisions[HUB_COUNT:]
 
-    # Layers: datasets 0..4 (raw .. shared), processes 1..3. Hub datasets open the shared layer.
+    # Layers: datasets 0..4 (raw .. shared), processes 1..3. The hubs open the shared layer.
     ds_sizes = _split(int(counts[DATASET]), DATASET_LAYER_SHARE, (1, 1, 1, 1, HUB_COUNT + 3))
-    pr_sizes = _split(int(counts[PROCESS]), PROCESS_LAYER_SHARE[1:4], (1, 1, 1))
-    pr_sizes = [0, *pr_sizes, 0]
-    ds_layers, pr_layers = [], []
-    ds_at, pr_at = 0, 0
-    for layer in range(LAYERS):
-        ds_layers.append(members(DATASET, ds_at, ds_at + ds_sizes[layer]))
-        pr_layers.append(members(PROCESS, pr_at, pr_at + pr_sizes[layer]))
-        ds_at += ds_sizes[layer]
-        pr_at += pr_sizes[layer]
-    shared = ds_layers[-1]
+    pr_sizes = [0, *_split(int(counts[PROCESS]), PROCESS_LAYER_SHARE[1:4], (1, 1, 1)), 0]
+    ds_starts, pr_starts = np.cumsum([0, *ds_sizes]), np.cumsum([0, *pr_sizes])
+    ds_layers = [members(DATASET, ds_starts[i], ds_starts[i + 1]) for i in range(LAYERS)]
+    pr_layers = [members(PROCESS, pr_starts[i], pr_starts[i + 1]) for i in range(LAYERS)]
+    raw, shared = ds_layers[0], ds_layers[-1]
     hub_datasets = shared[:HUB_COUNT]
-    layer_nodes = [np.concatenate((d, p)) for d, p in zip(ds_layers, pr_layers)]
+    # The funnel proper; the hub datasets sit beside it, fed by a few hand-picked inputs.
+    layer_nodes = [np.concatenate(pair) for pair in zip(ds_layers, pr_layers)]
+    layer_nodes[-1] = shared[HUB_COUNT:]
+    hubs = np.concatenate((hub_people, hub_datasets, hub_tools, hub_decisions))
 
-    sources: list[np.ndarray] = []
-    targets: list[np.ndarray] = []
-
-    def add(src: np.ndarray, tgt: np.ndarray) -> None:
-        sources.append(np.asarray(src, dtype=np.int64))
-        targets.append(np.asarray(tgt, dtype=np.int64))
+    edges = _EdgeList()
 
     # People: one team each (skewed sizes, none empty), 1-3 entry points by popularity.
     team_of = _Pool.of(rng, teams, TEAM_EXPONENT).draw(rng, len(people))
     team_of[:len(teams)] = rng.permutation(teams)
-    add(people, team_of)
-    entry_pool = _Pool.of(rng, np.concatenate((systems, ds_layers[0])), ENTRY_EXPONENT, ENTRY_OFFSET)
+    edges.add(people, team_of)
+    entry_pool = _Pool.of(rng, np.concatenate((systems, raw)), ENTRY_EXPONENT, ENTRY_OFFSET)
     entries = rng.choice(len(ENTRIES_P), size=len(people), p=ENTRIES_P) + 1
-    add(np.repeat(people, entries), entry_pool.draw(rng, int(entries.sum())))
-    add(np.repeat(hub_people, HUB_COUNT), np.tile(hub_datasets, HUB_COUNT))
+    edges.add(np.repeat(people, entries), entry_pool.draw(rng, int(entries.sum())))
+    edges.add(np.repeat(hub_people, HUB_COUNT), np.tile(hub_datasets, HUB_COUNT))
 
     # Systems supply raw datasets; every system supplies at least one.
-    raw = ds_layers[0]
     supplied = rng.choice(len(SUPPLY_P), size=len(raw), p=SUPPLY_P)
-    first = rng.permutation(len(raw))[:len(systems)]  # these take one system each as first supplier
+    first = rng.permutation(len(raw))[:len(systems)]  # each of these takes a different system first
     supplied[first] = np.maximum(supplied[first], 1)
     supply_src = _Pool.of(rng, systems, SUPPLY_EXPONENT).draw(rng, int(supplied.sum()))
     supply_src[(np.cumsum(supplied) - supplied)[first]] = rng.permutation(systems)[:len(first)]
-    add(supply_src, np.repeat(raw, supplied))
+    edges.add(supply_src, np.repeat(raw, supplied))
 
-    # Datasets and processes: every node passes data forward; every derived node draws inputs.
+    # Datasets and processes: every node passes its data to the next layer (each node there
+    # receiving some), and derived nodes draw extra inputs from earlier layers, preferring popular ones.
     layer_pools = [_Pool.of(rng, nodes_, DERIVE_EXPONENT) for nodes_ in layer_nodes]
-    derive_src: list[np.ndarray] = []
-    derive_tgt: list[np.ndarray] = []
+    flow = _EdgeList()
     for layer in range(LAYERS - 1):
         here, after = layer_nodes[layer], layer_nodes[layer + 1]
-        derive_src.append(here)
-        derive_tgt.append(after[rng.integers(len(after), size=len(here))])
-        drawn = _zipf_counts(rng, len(after), DERIVE_IN_ZIPF, DERIVE_IN_CAP)
+        forward = _onto(rng, len(here), after)
+        flow.add(here, forward)
+        fed = np.zeros(len(kind), dtype=bool)
+        fed[forward] = True
+        drawn = _zipf_counts(rng, len(after), DERIVE_IN_ZIPF, DERIVE_IN_CAP, base=(~fed[after]).astype(np.int64))
         tgt = np.repeat(after, drawn)
         src = layer_pools[layer].draw(rng, len(tgt))
-        if layer > 0:
-            earlier = rng.random(len(tgt)) >= DERIVE_FROM_PREVIOUS
-            src[earlier] = _draw_mixed(rng, layer_pools[:layer], [len(p.nodes) for p in layer_pools[:layer]],
-                                       int(earlier.sum()))
-        derive_src.append(src)
-        derive_tgt.append(tgt)
-    for src, tgt in zip(derive_src, derive_tgt):
-        add(src, tgt)
+        earlier = rng.random(len(tgt)) >= DERIVE_FROM_PREVIOUS
+        if layer > 0 and earlier.any():
+            sizes = [len(pool.nodes) for pool in layer_pools[:layer]]
+            src[earlier] = _draw_mixed(rng, layer_pools[:layer], sizes, int(earlier.sum()))
+        flow.add(src, tgt)
+    # Shortcuts: a derived node also reads its grandparent. Redundant for reach, common in practice.
+    inputs = _Inputs(*flow.arrays(), len(kind))
+    derived = np.concatenate(layer_nodes[2:])
+    derived = derived[rng.random(len(derived)) < DERIVE_SHORTCUT]
+    flow.add(inputs.pick(rng, inputs.pick(rng, derived)), derived)
+    flow.add(rng.choice(ds_layers[-2], size=HUB_COUNT * HUB_INPUTS), np.repeat(hub_datasets, HUB_INPUTS))
+    edges.extend(flow)
 
-    # AI tools: fed by a few datasets; the hub tools by the hub datasets and a few shared ones.
-    ds_pools = [_Pool.of(rng, d, DERIVE_EXPONENT) for d in ds_layers]
-    tool_in = _zipf_counts(rng, len(tools), TOOL_IN_ZIPF, TOOL_IN_CAP)
-    tool_src = _draw_mixed(rng, ds_pools, TOOL_LAYER_WEIGHT, int(tool_in.sum()))
-    tool_tgt = np.repeat(tools, tool_in)
-    add(tool_src, tool_tgt)
-    add(np.tile(hub_datasets, HUB_COUNT), np.repeat(hub_tools, HUB_COUNT))
-    add(rng.choice(shared[HUB_COUNT:], size=HUB_COUNT * 3), np.repeat(hub_tools, 3))
+    # AI tools: fed by a few datasets; the hub tools by the hub datasets.
+    ds_pools = [_Pool.of(rng, layer, DERIVE_EXPONENT) for layer in ds_layers]
+    tool_in = _zipf_counts(rng, len(plain_tools), TOOL_IN_ZIPF, TOOL_IN_CAP)
+    feeds = _EdgeList()
+    feeds.add(_draw_mixed(rng, ds_pools, TOOL_LAYER_WEIGHT, int(tool_in.sum())), np.repeat(plain_tools, tool_in))
+    feeds.add(np.tile(hub_datasets, HUB_COUNT), np.repeat(hub_tools, HUB_COUNT))
+    edges.extend(feeds)
+    inputs = _Inputs(*flow.concat(feeds).arrays(), len(kind))
 
-    # Decisions: informed by datasets, processes and tools (a few by hundreds).
+    # Decisions: informed by datasets, processes and tools (a few by hundreds), and often also by
+    # something upstream of one of those (another redundant path).
     decision_in = _zipf_counts(rng, len(plain_decisions), DECISION_IN_ZIPF,
-                               min(DECISION_IN_CAP, int(counts[DATASET])))
+                               min(DECISION_IN_CAP, int(counts[DATASET])),
+                               base=1 + rng.poisson(DECISION_IN_POISSON, len(plain_decisions)))
     per_layer = np.repeat(np.asarray(DECISION_LAYER_WEIGHT) / np.asarray(ds_sizes), ds_sizes)
     informer_pools = [
         _Pool.of(rng, np.concatenate(ds_layers), DECISION_SOURCE_EXPONENT, scale=per_layer),
         _Pool.of(rng, np.concatenate(pr_layers), DECISION_SOURCE_EXPONENT),
-        _Pool.of(rng, tools[HUB_COUNT:], DECISION_SOURCE_EXPONENT),
+        _Pool.of(rng, plain_tools, DECISION_SOURCE_EXPONENT),
     ]
-    inform_tgt = np.repeat(plain_decisions, decision_in)
-    inform_src = _draw_mixed(rng, informer_pools, DECISION_SOURCE_P, len(inform_tgt))
-    add(inform_src, inform_tgt)
+    informs = _EdgeList()
+    informs.add(_draw_mixed(rng, informer_pools, DECISION_SOURCE_P, int(decision_in.sum())),
+                np.repeat(plain_decisions, decision_in))
+    informed = _Inputs(*informs.arrays(), len(kind))
+    shortcut = np.repeat(plain_decisions, rng.poisson(DECISION_SHORTCUTS, len(plain_decisions)))
+    upstream = inputs.pick(rng, informed.pick(rng, shortcut))
+    again = rng.random(len(shortcut)) < 0.5
+    upstream[again] = inputs.pick(rng, upstream[again])
+    informs.add(upstream, shortcut)
     hub_reach = min(len(plain_decisions), max(10, round(HUB_INFORMS_SHARE * len(plain_decisions))))
     for hub in np.concatenate((hub_datasets, hub_tools)):
-        add(np.full(hub_reach, hub), rng.choice(plain_decisions, size=hub_reach, replace=False))
+        informs.add(np.full(hub_reach, hub), rng.choice(plain_decisions, size=hub_reach, replace=False))
     for hub, share in zip(hub_decisions, HUB_DECISION_SHARED):
-        chosen = rng.choice(shared, size=max(1, round(share * len(shared))), replace=False)
+        plain_shared = shared[HUB_COUNT:]
+        chosen = rng.choice(plain_shared, size=max(1, round(share * len(plain_shared))), replace=False)
         fed_by = np.unique(np.concatenate((chosen, hub_datasets, hub_tools)))
-        add(fed_by, np.full(len(fed_by), hub))
+        informs.add(fed_by, np.full(len(fed_by), hub))
+    edges.extend(informs)
 
     # Outcomes: a few decisions record into a dataset upstream of themselves (a cycle).
-    parents = _Parents(np.concatenate(derive_src + [tool_src]), np.concatenate(derive_tgt + [tool_tgt]),
-                       len(kind))
-    first_informer = inform_src[np.cumsum(decision_in) - decision_in]
-    chosen = rng.choice(len(plain_decisions), size=max(1, round(OUTCOME_SHARE * len(plain_decisions))),
+    chosen = rng.choice(plain_decisions, size=max(1, round(OUTCOME_SHARE * len(plain_decisions))),
                         replace=False)
-    outcome_tgt = [parents.upstream_dataset(int(first_informer[i]), kind, rng) for i in chosen.tolist()]
-    add(plain_decisions[chosen], np.asarray(outcome_tgt, dtype=np.int64))
+    first_informer = informed.pick(rng, chosen)
+    edges.add(chosen, np.asarray([inputs.upstream_dataset(int(node), kind, rng) for node in first_informer]))
 
-    hubs = np.concatenate((hub_people, hub_datasets, hub_tools, hub_decisions))
-    source, target = _dedupe(np.concatenate(sources), np.concatenate(targets), len(kind))
+    source, target = _dedupe(*edges.arrays(), len(kind))
     edge_kind = _edge_kind_table()[kind[source], kind[target]]
     if (edge_kind < 0).any():  # a bug in this generator, never in the caller's input
         raise AssertionError("generated an edge the model does not allow")
@@ -458,19 +479,59 @@ def build(nodes: int, *, seed: int = 1) -> Estate:
     )
 
 
-class _Parents:
-    """Inputs of each derived node and tool (compressed sparse rows), for walking upstream."""
+class _EdgeList:
+    """(source, target) index arrays collected piecewise; pairs with a -1 end are dropped."""
+
+    def __init__(self) -> None:
+        self.sources: list[np.ndarray] = []
+        self.targets: list[np.ndarray] = []
+
+    def add(self, source: np.ndarray, target: np.ndarray) -> None:
+        source, target = np.asarray(source, dtype=np.int64), np.asarray(target, dtype=np.int64)
+        keep = (source >= 0) & (target >= 0)
+        self.sources.append(source[keep])
+        self.targets.append(target[keep])
+
+    def extend(self, other: _EdgeList) -> None:
+        self.sources += other.sources
+        self.targets += other.targets
+
+    def concat(self, other: _EdgeList) -> _EdgeList:
+        both = _EdgeList()
+        both.extend(self)
+        both.extend(other)
+        return both
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        if not self.sources:
+            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
+        return np.concatenate(self.sources), np.concatenate(self.targets)
+
+
+class _Inputs:
+    """The inputs of each node (compressed sparse rows over some edges), for walking upstream."""
 
     def __init__(self, source: np.ndarray, target: np.ndarray, nodes: int):
         order = np.argsort(target, kind="stable")
         self.source = source[order]
         self.start = np.searchsorted(target[order], np.arange(nodes + 1))
 
+    def pick(self, rng: np.random.Generator, nodes: np.ndarray) -> np.ndarray:
+        """One random input of each node; -1 for a node without inputs (or for -1)."""
+        nodes = np.asarray(nodes, dtype=np.int64)
+        valid = nodes >= 0
+        lo = np.where(valid, self.start[np.maximum(nodes, 0)], 0)
+        count = np.where(valid, self.start[np.maximum(nodes, 0) + 1] - lo, 0)
+        picked = np.full(len(nodes), -1, dtype=np.int64)
+        has = count > 0
+        picked[has] = self.source[lo[has] + (rng.random(int(has.sum())) * count[has]).astype(np.int64)]
+        return picked
+
     def upstream_dataset(self, node: int, kind: np.ndarray, rng: np.random.Generator) -> int:
         """A dataset found by walking 1-3 steps upstream from ``node`` (a dataset, process or tool)."""
         steps = int(rng.integers(1, 4))
         while True:
-            lo, hi = self.start[node], self.start[node + 1]
+            lo, hi = int(self.start[node]), int(self.start[node + 1])
             if hi == lo or (steps <= 0 and kind[node] == DATASET):
                 if kind[node] != DATASET:  # only raw datasets lack inputs, so this cannot happen
                     raise AssertionError(f"no dataset upstream of node {node}")

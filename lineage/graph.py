@@ -425,10 +425,11 @@ def upstream(g: LineageGraph, node: str, **options: Any) -> Reach:
     return traverse(g, node, direction="upstream", **options)
 
 
-def paths(g: LineageGraph, source: str, targets: Iterable[str] | None = None, *, reverse: bool = False,
+def paths(g: LineageGraph, source: str | Sequence[str], targets: Iterable[str] | None = None, *,
+          reverse: bool = False,
           cutoff: int = 12, max_paths: int = 100, per_target: int = 3, max_steps: int = 200_000,
           skip_kinds: Iterable[str] = ()) -> list[list[str]]:
-    """Simple paths from ``source`` along data flow to target nodes, bounded three ways.
+    """Simple paths from ``source`` (an id, or several tried in turn) to target nodes, bounded.
 
     Only nodes that lie between the source and a target are explored, children in id order, so
     the result is stable. It stops at ``max_paths`` paths, ``per_target`` paths to any one
@@ -441,9 +442,9 @@ def paths(g: LineageGraph, source: str, targets: Iterable[str] | None = None, *,
     reverse : walk against the flow (paths are still listed source first, as walked).
     skip_kinds : kinds never stepped on (provenance skips people, who are counted, not listed).
     """
-    start = g.position(source)
+    starts = [g.position(s) for s in ([source] if isinstance(source, str) else source)]
     adjacency = g.into if reverse else g.out
-    forward = g.bfs(np.array([start]), reverse=reverse)
+    forward = g.bfs(np.array(starts, dtype=np.int64), reverse=reverse)
     skipped = np.isin(g.kind_codes, [_KIND_CODE[k] for k in skip_kinds])
     forward = Reach(g, forward.nodes[~skipped[forward.nodes]], forward.distance[~skipped[forward.nodes]])
     if targets is None:
@@ -459,24 +460,28 @@ def paths(g: LineageGraph, source: str, targets: Iterable[str] | None = None, *,
     if goal.size == 0:
         return []
     backward = g.bfs(goal, reverse=not reverse)
-    useful = set(np.intersect1d(forward.nodes, np.concatenate([backward.nodes, goal])).tolist())
+    # The walk only goes downstream of the starts, so nodes upstream of a goal are the ones worth a step.
+    useful = np.zeros(len(g), dtype=bool)
+    useful[backward.nodes] = True
+    useful[goal] = True
     goals = set(goal.tolist())
     ids = g.ids
     found: list[list[str]] = []
     per: dict[int, int] = {}
     steps = 0
-    stack: list[tuple[int, list[int]]] = [(start, [start])]
-    while stack and len(found) < max_paths and steps < max_steps:
-        node, path = stack.pop()
-        steps += 1
-        if node in goals and node != start and per.get(node, 0) < per_target:
-            per[node] = per.get(node, 0) + 1
-            found.append([ids[i] for i in path])
-        if len(path) > cutoff:
-            continue
-        children = [c for c in adjacency.neighbours(node).tolist() if c in useful and c not in path]
-        children.sort(key=ids.__getitem__, reverse=True)
-        stack.extend((child, path + [child]) for child in children)
+    for start in starts:
+        stack: list[tuple[int, list[int]]] = [(start, [start])]
+        while stack and len(found) < max_paths and steps < max_steps:
+            node, path = stack.pop()
+            steps += 1
+            if node in goals and node != start and per.get(node, 0) < per_target:
+                per[node] = per.get(node, 0) + 1
+                found.append([ids[i] for i in path])
+            if len(path) > cutoff:
+                continue
+            children = [c for c in adjacency.neighbours(node).tolist() if useful[c] and c not in path]
+            children.sort(key=ids.__getitem__, reverse=True)
+            stack.extend((child, path + [child]) for child in children)
     return found
 
 
@@ -571,21 +576,23 @@ def impact(g: LineageGraph, subject: str, *, limit: int = 100, path_limit: int =
 
     affected = np.nan_to_num(g.people_affected[decisions.nodes], nan=-1)
     chosen = decisions.nodes[np.lexsort((decisions.distance, -affected))][:limit]
-    records = g.records([g.ids[i] for i in chosen.tolist()])
+    chosen_ids = [g.ids[i] for i in chosen.tolist()]
+    records = g.records(chosen_ids)
     distance = dict(zip(decisions.nodes.tolist(), decisions.distance.tolist()))
-    for node in chosen.tolist():
-        node_id = g.ids[node]
+    found: dict[str, list[list[str]]] = {}
+    if chosen_ids:
+        for path in paths(g, [g.ids[p] for p in people.tolist()], chosen_ids, per_target=path_limit,
+                          max_paths=len(chosen_ids) * path_limit):
+            found.setdefault(path[-1], []).append(path)
+    for node, node_id in zip(chosen.tolist(), chosen_ids):
         record = records.get(node_id, {})
-        found = []
-        for person in people.tolist():
-            found += paths(g, g.ids[person], [node_id], max_paths=path_limit, per_target=path_limit)
-            if len(found) >= path_limit:
-                break
-        on_way = sorted({step for path in found for step in path if g.kind(step) == "ai_tool"})
+        on_way = sorted({step for path in found.get(node_id, []) for step in path
+                         if g.kind_codes[g.index[step]] == _AI_TOOL})
         result.decisions.append(DecisionReached(
             id=node_id, name=record.get("name", node_id), decision_type=record.get("decision_type"),
             frequency=record.get("frequency"), people_affected=record.get("people_affected"),
-            value_gbp=record.get("value_gbp"), distance=distance[node], ai_tools=on_way, paths=found[:path_limit]))
+            value_gbp=record.get("value_gbp"), distance=distance[node], ai_tools=on_way,
+            paths=found.get(node_id, [])))
     return result
 
 
@@ -615,10 +622,10 @@ def _weakest(g: LineageGraph, nodes: np.ndarray) -> WeakLink | None:
     assessed = nodes[g.quality_rag[nodes] >= 0]
     if assessed.size == 0:
         return None
+    rag = g.quality_rag[assessed]
     score = np.nan_to_num(g.quality_score[assessed], nan=2.0)
-    names = np.array([g.ids[i] for i in assessed.tolist()])
-    order = np.lexsort((names, score, g.quality_rag[assessed]))
-    return _weak_link(g, assessed[order[0]])
+    worst = assessed[(rag == rag.min()) & (score == score[rag == rag.min()].min())]
+    return _weak_link(g, min(worst.tolist(), key=g.ids.__getitem__))
 
 
 @dataclass

@@ -87,8 +87,7 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
-def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+_dumps = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode
 
 
 def edge_ref(source: str, target: str) -> str:
@@ -383,7 +382,7 @@ class Store:
 
     def history(self, ref: str | None = None, *, limit: int = 50) -> list[dict[str, Any]]:
         """Audit entries, newest first: all of them, or those of one node id (and its edges)."""
-        sql = ("SELECT c.id, c.version, c.at, c.actor, c.summary, a.entity, a.ref, a.action, a.before, a.after "
+        sql = ("SELECT c.id, c.version, c.at, c.actor, c.summary, a.entity, a.ref, a.action, a.before, a.after, a.id "
                "FROM audit a JOIN changes c ON c.id = a.change")
         args: list[Any] = []
         if ref is not None:
@@ -393,12 +392,26 @@ class Store:
         args.append(limit)
         keys = ("change", "version", "at", "actor", "summary", "entity", "ref", "action", "before", "after")
         entries = []
-        for row in self.conn.execute(sql, args):
+        for row in self.conn.execute(sql, args).fetchall():
             entry = dict(zip(keys, row))
             entry["before"] = json.loads(entry["before"]) if entry["before"] else None
             entry["after"] = json.loads(entry["after"]) if entry["after"] else None
+            if entry["action"] == "create":
+                entry["after"] = self._as_created(entry["entity"], entry["ref"], row[-1])
             entries.append(entry)
         return entries
+
+    def _as_created(self, entity: str, ref: str, audit_id: int) -> dict[str, Any] | None:
+        """A created record as it was created: the state before its next change, or as it is now."""
+        later = self.conn.execute("SELECT before FROM audit WHERE ref = ? AND id > ? AND before IS NOT NULL "
+                                  "ORDER BY id LIMIT 1", (ref, audit_id)).fetchone()
+        if later:
+            return json.loads(later[0])
+        try:
+            current = self.node(ref) if entity == "node" else self.edge(*ref.split(" -> "))
+        except NotFoundError:
+            return None
+        return _native(current)
 
     # -- writing ----------------------------------------------------------------------------
 
@@ -496,9 +509,11 @@ class Change:
         self.conn.executemany(
             "INSERT INTO nodes (id, kind, name, description, owner, organisation, attrs, created, updated, version) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1)", rows)
+        # A creation's "after" is the record as created: the "before" of its next update, or the
+        # record itself while there is none (see Store.history), so it is not stored twice.
         self.conn.executemany(
-            "INSERT INTO audit (change, entity, ref, action, before, after) VALUES (?, 'node', ?, 'create', NULL, ?)",
-            ((self.id, record["id"], _dumps(record)) for record in records))
+            "INSERT INTO audit (change, entity, ref, action) VALUES (?, 'node', ?, 'create')",
+            ((self.id, record["id"]) for record in records))
         self.writes += len(records)
 
     def update_node(self, node_id: str, changes: Mapping[str, Any], *, expected_version: int | None = None) -> dict:
@@ -552,11 +567,12 @@ class Change:
         self._insert_edges([(source_key, target_key, _native(record))])
 
     def _insert_edges(self, rows: list[tuple[int, int, dict[str, Any]]]) -> None:
+        rows = sorted(rows, key=lambda row: (row[0], row[1]))  # appends in key order to the edges b-tree
         self.conn.executemany("INSERT INTO edges (source, target, kind, attrs, version) VALUES (?, ?, ?, ?, 1)",
                               ((s, t, r["kind"], _edge_attrs(r)) for s, t, r in rows))
         self.conn.executemany(
-            "INSERT INTO audit (change, entity, ref, action, before, after) VALUES (?, 'edge', ?, 'create', NULL, ?)",
-            ((self.id, edge_ref(r["source"], r["target"]), _dumps(r)) for _, _, r in rows))
+            "INSERT INTO audit (change, entity, ref, action) VALUES (?, 'edge', ?, 'create')",
+            ((self.id, edge_ref(r["source"], r["target"])) for _, _, r in rows))
         self.writes += len(rows)
 
     def update_edge(self, source: str, target: str, changes: Mapping[str, Any], *,
