@@ -1,0 +1,29 @@
+"""The benchmark smoke size: the generator makes a valid estate and the runner reports figures."""
+from __future__ import annotations
+
+from bench import run
+from bench.generate import HUBS, generate
+from lineage import checks
+from lineage.graph import LineageGraph
+from lineage.validate import validate_records
+
+
+def test_generated_estate_is_valid_and_has_its_hubs():
+    document = generate(3000, seed=7)
+    data = validate_records([(f"nodes[{i}]", n) for i, n in enumerate(document["nodes"])],
+                            [(f"edges[{i}]", e) for i, e in enumerate(document["edges"])])
+    g = LineageGraph.from_records(data.nodes, data.edges)
+    assert len(g) == 3000
+    assert all(hub in g for ids in HUBS.values() for hub in ids)
+    assert not [f for f in checks.check_graph(g) if f.severity == "error"]
+    assert generate(3000, seed=7) == document
+
+
+def test_runner_reports_every_figure(tmp_path):
+    result = run.bench_size(2000, samples=10, folder=tmp_path)
+    assert result["load"]["nodes"] == 2000
+    assert result["startup"]["nodes"] == 2000
+    assert result["queries"]["impact"]["n"] >= 10
+    assert result["people_impact_rows"] > 0
+    table = run.table([result])
+    assert "engine start-up (s)" in table and "2,000 nodes" in table
