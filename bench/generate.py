@@ -11,32 +11,36 @@ Shape of the estate
 -------------------
 Kind mix: people 25%, teams 0.5%, systems 2%, datasets 32.5%, processes 6%, AI tools 4%, decisions
 the rest (~30%); about 3 edges per node. Edges point the way data flows, every edge joins kinds the
-model allows, and there is at most one edge per (source, target) pair.
+model allows, and there is at most one edge per (source, target) pair. Ids are numbered at random
+within each kind (``dataset-99`` says nothing about where it sits), except the hubs.
 
-* **People** are ``member_of`` one team (team sizes are skewed) and ``enters`` records into 1-3
-  systems or raw datasets, chosen with a power-law (Zipf-Mandelbrot) preference: at 1M nodes the most
-  popular entry points have tens of thousands of contributors each, most have a handful.
-* **Systems** ``supplies`` the raw datasets (every system supplies at least one; most raw datasets
-  have one supplier, some two, some none: spreadsheets people type into directly).
-* **Datasets and processes** sit in five layers that funnel forward: raw datasets (layer 0), three
-  layers of derived datasets and processes (layers 1-3), then a narrow layer of shared datasets
-  (layer 4, 0.5% of datasets). Every node of a layer passes its data to at least one node of the
-  next layer, and every derived node draws one or more inputs from earlier layers (mostly the one
-  before), preferring popular sources. Downstream of a raw dataset is therefore a narrow cone
-  (tens of nodes), while upstream of a shared dataset is wide. Dataset -> dataset and
-  process -> anything are ``derives``; dataset -> process is ``feeds`` (role input).
-* **AI tools** are ``feeds`` by a few datasets (role input or training) and ``informs`` decisions.
-* **Decisions** are ``informs`` by datasets, processes and tools: most by one to three, a few by
-  hundreds (the in-degree is Zipf distributed). 0.5% of decisions have a ``records_outcome`` edge
-  back into a dataset upstream of themselves, so the graph has cycles.
-* **Hubs** have stable ids and ``tags: ["hub"]`` (see ``HUBS``): ``dataset-1..3`` are shared
-  datasets that inform 1% of all decisions each and feed the hub tools ``tool-1..3``, which inform
-  another 1% each; ``decision-1..3`` are informed by 50%, 40% and 30% of the shared layer plus the
-  hub datasets and tools, so more than half of the estate is upstream of each of them;
-  ``person-1..3`` enter all three hub datasets, so each reaches thousands of decisions.
+* **People** are ``member_of`` one team (team sizes skewed) and ``enters`` records into 1-3 systems
+  or raw datasets, chosen with a Zipf-Mandelbrot preference: at 1M nodes the most popular entry
+  points have ~40,000, ~25,000, ~17,000 ... contributors; most have a handful.
+* **Systems** ``supplies`` raw datasets: every system at least one; a third of raw datasets have a
+  supplier, the rest are typed into directly.
+* **Datasets and processes** form a funnel of five layers: raw datasets (40% of datasets), three
+  shrinking layers of derived datasets and processes, and a narrow shared layer (0.5% of datasets).
+  Every node passes its data to a node of the next layer and every derived node receives at least
+  one input; a few draw extra inputs from earlier layers, preferring popular sources; most nodes in
+  layers 2-4 also read a grandparent directly. So downstream of a raw dataset is a narrow cone
+  (tens of nodes) that always ends in the shared layer, while upstream of a shared dataset is
+  wide. dataset -> dataset and process -> anything are ``derives``; dataset -> process is ``feeds``.
+* **AI tools** are fed by a few datasets (``feeds``, role input or training).
+* **Decisions** are ``informs`` by datasets, processes and tools: mostly 2-6 inputs, a few hundreds
+  (Zipf tail). Many inputs are redundant paths (something upstream of another input), which adds
+  edges but not reach. 0.5% of decisions, all with few inputs, have a ``records_outcome`` edge back
+  into a dataset upstream of themselves, so the graph has (small) cycles.
+* **Hubs** have stable ids and ``tags: ["hub"]`` (``HUBS``, ``hub_ids``). ``dataset-1..3`` are shared
+  datasets beside the funnel (a few layer-3 inputs each) that inform 1% of all decisions each and
+  feed the hub tools ``tool-1..3``, which inform another 1% each: thousands of decisions downstream
+  at 1M nodes. ``decision-1..3`` (budget-scale decisions) are informed by 95%, 90% and 85% of the
+  shared layer plus the hub datasets and tools, so more than half the estate is upstream of each.
+  ``person-1..3`` enter all three hub datasets. Entry points upstream of the hub datasets get the
+  least popular ranks, so reaching thousands of decisions stays the exception for ordinary people.
 
-Measured at 100k nodes (seed 1): the median person reaches ~10^2 nodes downstream, and each hub
-decision has more than half of the graph upstream.
+Typical numbers (networkx, 100k nodes, seeds 1-5): ~3.0 edges per node; a person's median
+downstream reach 89-105 nodes (p90 ~300); each hub decision has 59-64% of all nodes upstream.
 
 Attributes: people have role and team; systems ai_ready and critical; datasets record_count,
 shared, and quality (3-6 of the six Government Data Quality Framework dimensions as scores 0..1;
@@ -108,7 +112,7 @@ PROCESS_LAYER_SHARE = (0.0, 0.4, 0.35, 0.25, 0.0)
 LAYERS = len(DATASET_LAYER_SHARE)
 ENTRIES_P = (0.45, 0.35, 0.20)
 """Probability that a person enters 1, 2 or 3 systems or raw datasets."""
-ENTRY_EXPONENT, ENTRY_OFFSET = 1.1, 1.5
+ENTRY_EXPONENT, ENTRY_OFFSET = 1.2, 2.0
 """Zipf-Mandelbrot preference among entry points: weight (rank + offset) ** -exponent."""
 TEAM_EXPONENT = 0.6
 SUPPLY_P = (0.65, 0.32, 0.03)
@@ -121,14 +125,14 @@ DERIVE_IN_ZIPF, DERIVE_IN_CAP = 3.0, 40
 (most draw none; a derived node that no forward edge reached draws at least one)."""
 DERIVE_FROM_PREVIOUS = 0.8
 """Share of drawn inputs that come from the layer just before (the rest from any earlier layer)."""
-DERIVE_SHORTCUT = 0.8
+DERIVE_SHORTCUT = 1.0
 """Share of nodes in layers 2-4 that also read a grandparent (an edge that adds no reach)."""
 TOOL_IN_ZIPF, TOOL_IN_CAP = 2.3, 60
 TOOL_LAYER_WEIGHT = (0.25, 0.25, 0.25, 0.23, 0.02)
 TOOL_TRAINING = 0.25
 DECISION_IN_POISSON, DECISION_IN_ZIPF, DECISION_IN_CAP = 1.0, 2.3, 500
 """Inputs of a decision: 1 + Poisson(mean) + Zipf(a) - 1, capped: mostly 1-4, a few hundreds."""
-DECISION_SHORTCUTS = 1.5
+DECISION_SHORTCUTS = 3.0
 """Mean number of extra inputs per decision taken from upstream of its inputs (adds no reach)."""
 DECISION_SOURCE_P = (0.55, 0.15, 0.30)
 """Where a decision's inputs come from: datasets, processes, tools."""
@@ -139,9 +143,10 @@ HUB_INFORMS_SHARE = 0.01
 """Share of all decisions that each hub dataset and each hub tool informs directly."""
 HUB_INPUTS = 5
 """Inputs of each hub dataset (from layer 3): its upstream stays small, so few people reach it."""
-HUB_DECISION_SHARED = (0.8, 0.7, 0.6)
+HUB_DECISION_SHARED = (0.95, 0.9, 0.85)
 """Share of the shared layer that informs each hub decision."""
-OUTCOME_SHARE = 0.005
+OUTCOME_SHARE, OUTCOME_MAX_INPUTS = 0.005, 2
+"""Share of decisions with a records_outcome edge; only decisions with at most this many inputs."""
 OWNER_SHARE, OWNER_POOL = 0.9, 0.02
 """~90% of non-person nodes have an owner, drawn from 2% of people."""
 QUALITY_ASSESSED = 0.9
@@ -156,10 +161,16 @@ class _Pool:
 
     @classmethod
     def of(cls, rng: np.random.Generator, nodes: np.ndarray, exponent: float, offset: float = 1.0,
-           scale: np.ndarray | None = None) -> _Pool:
-        """Weight (rank + offset) ** -exponent for a random rank per node, times ``scale`` if given."""
-        ranks = rng.permutation(len(nodes)).astype(np.float64)
-        weights = (ranks + offset) ** -exponent
+           scale: np.ndarray | None = None, last: np.ndarray | None = None) -> _Pool:
+        """Weight (rank + offset) ** -exponent for a random rank per node, times ``scale`` if given.
+
+        Nodes flagged in ``last`` take the last (least popular) ranks."""
+        ranks = rng.permutation(len(nodes))
+        if last is not None:  # keep the random order within each group, flagged group after
+            order = np.argsort(ranks)
+            order = np.concatenate((order[~last[order]], order[last[order]]))
+            ranks[order] = np.arange(len(nodes))
+        weights = (ranks.astype(np.float64) + offset) ** -exponent
         return cls(nodes, np.cumsum(weights if scale is None else weights * scale))
 
     def draw(self, rng: np.random.Generator, size: int) -> np.ndarray:
@@ -204,13 +215,12 @@ def _kind_counts(nodes: int) -> np.ndarray:
 
 
 def _split(total: int, shares: tuple[float, ...], minimum: tuple[int, ...]) -> list[int]:
-    """Split ``total`` by ``shares``; each part at least its minimum, the first part takes the rest."""
-    sizes = [max(lo, round(total * share)) if share else 0 for share, lo in zip(shares, minimum)]
-    sizes[0] = 0
-    sizes[0] = total - sum(sizes)
-    if sizes[0] < minimum[0]:
-        raise ValueError(f"cannot split {total} into layers {shares}")
-    return sizes
+    """Split ``total`` by ``shares``, each part at least its minimum; the first part takes the rest."""
+    rest = [max(lo, round(total * share)) for share, lo in zip(shares[1:], minimum[1:])]
+    first = total - sum(rest)
+    if first < minimum[0]:
+        raise ValueError(f"cannot split {total} into parts {shares}")
+    return [first, *rest]
 
 
 def _edge_kind_table() -> np.ndarray:
@@ -241,7 +251,8 @@ class Estate:
     hub: np.ndarray             # bool, per node
     owner: np.ndarray           # int64, per node: global index of the owning person, -1 for none
     attrs: dict[str, np.ndarray]  # per node attribute columns (meaning depends on kind; see nodes())
-    quality: np.ndarray         # float64 (nodes x 6) for datasets' rows, NaN = dimension not assessed
+    quality: np.ndarray         # float64 (datasets x 6, by global index - first_dataset), NaN = not assessed
+    first_dataset: int          # global index of the first dataset
     source: np.ndarray          # int64, per edge
     target: np.ndarray          # int64, per edge
     edge_kind: np.ndarray       # int8, per edge
@@ -274,7 +285,8 @@ class Estate:
         for start in range(0, len(order), chunk):
             part = order[start:start + chunk]
             cols = {name: col[part].tolist() for name, col in a.items()}
-            quality = np.round(self.quality[part], 2).tolist()
+            rows = np.clip(part - self.first_dataset, 0, len(self.quality) - 1)
+            quality = self.quality[rows].tolist()
             kinds = self.kind[part].tolist()
             numbers = self.number[part].tolist()
             owners = self.owner[part].tolist()
@@ -359,7 +371,7 @@ def build(nodes: int, *, seed: int = 1) -> Estate:
 
     # Layers: datasets 0..4 (raw .. shared), processes 1..3. The hubs open the shared layer.
     ds_sizes = _split(int(counts[DATASET]), DATASET_LAYER_SHARE, (1, 1, 1, 1, HUB_COUNT + 3))
-    pr_sizes = [0, *_split(int(counts[PROCESS]), PROCESS_LAYER_SHARE[1:4], (1, 1, 1)), 0]
+    pr_sizes = [0, *_split(int(counts[PROCESS]), PROCESS_LAYER_SHARE[1:-1], (1, 1, 1)), 0]
     ds_starts, pr_starts = np.cumsum([0, *ds_sizes]), np.cumsum([0, *pr_sizes])
     ds_layers = [members(DATASET, ds_starts[i], ds_starts[i + 1]) for i in range(LAYERS)]
     pr_layers = [members(PROCESS, pr_starts[i], pr_starts[i + 1]) for i in range(LAYERS)]
@@ -372,14 +384,10 @@ def build(nodes: int, *, seed: int = 1) -> Estate:
 
     edges = _EdgeList()
 
-    # People: one team each (skewed sizes, none empty), 1-3 entry points by popularity.
+    # People: one team each (skewed sizes, none empty); what they enter comes last, below.
     team_of = _Pool.of(rng, teams, TEAM_EXPONENT).draw(rng, len(people))
     team_of[:len(teams)] = rng.permutation(teams)
     edges.add(people, team_of)
-    entry_pool = _Pool.of(rng, np.concatenate((systems, raw)), ENTRY_EXPONENT, ENTRY_OFFSET)
-    entries = rng.choice(len(ENTRIES_P), size=len(people), p=ENTRIES_P) + 1
-    edges.add(np.repeat(people, entries), entry_pool.draw(rng, int(entries.sum())))
-    edges.add(np.repeat(hub_people, HUB_COUNT), np.tile(hub_datasets, HUB_COUNT))
 
     # Systems supply raw datasets; every system supplies at least one.
     supplied = rng.choice(len(SUPPLY_P), size=len(raw), p=SUPPLY_P)
@@ -454,11 +462,30 @@ def build(nodes: int, *, seed: int = 1) -> Estate:
         informs.add(fed_by, np.full(len(fed_by), hub))
     edges.extend(informs)
 
-    # Outcomes: a few decisions record into a dataset upstream of themselves (a cycle).
-    chosen = rng.choice(plain_decisions, size=max(1, round(OUTCOME_SHARE * len(plain_decisions))),
-                        replace=False)
-    first_informer = informed.pick(rng, chosen)
-    edges.add(chosen, np.asarray([inputs.upstream_dataset(int(node), kind, rng) for node in first_informer]))
+    # Outcomes: a few decisions record into a dataset upstream of themselves (a cycle). Only
+    # decisions with few inputs, and never into the hubs' upstream: a loop behind a wide decision
+    # would hand its whole upstream the loop's downstream, and loops would chain into a giant one.
+    hub_upstream = _Inputs(*edges.arrays(), len(kind)).ancestors(hub_datasets)
+    barred = np.zeros(len(kind), dtype=bool)
+    barred[hub_upstream] = True
+    wanted = max(1, round(OUTCOME_SHARE * len(plain_decisions)))
+    narrow = rng.permutation(plain_decisions[decision_in <= OUTCOME_MAX_INPUTS])
+    outcomes: list[tuple[int, int]] = []
+    for decision, informer in zip(narrow.tolist(), informed.pick(rng, narrow).tolist()):
+        if len(outcomes) == wanted:
+            break
+        dataset = inputs.upstream_dataset(informer, kind, rng)
+        if not barred[dataset]:
+            outcomes.append((decision, dataset))
+    edges.add(*np.asarray(outcomes, dtype=np.int64).reshape(-1, 2).T)
+
+    # People enter 1-3 systems or raw datasets, by popularity. The few entry points upstream of
+    # the hub datasets are the least popular, so reaching thousands of decisions stays rare.
+    entry_points = np.concatenate((systems, raw))
+    entry_pool = _Pool.of(rng, entry_points, ENTRY_EXPONENT, ENTRY_OFFSET, last=np.isin(entry_points, hub_upstream))
+    entries = rng.choice(len(ENTRIES_P), size=len(people), p=ENTRIES_P) + 1
+    edges.add(np.repeat(people, entries), entry_pool.draw(rng, int(entries.sum())))
+    edges.add(np.repeat(hub_people, HUB_COUNT), np.tile(hub_datasets, HUB_COUNT))
 
     source, target = _dedupe(*edges.arrays(), len(kind))
     edge_kind = _edge_kind_table()[kind[source], kind[target]]
@@ -471,9 +498,10 @@ def build(nodes: int, *, seed: int = 1) -> Estate:
         kind=kind,
         number=_numbering(rng, kind, hubs),
         hub=np.isin(np.arange(len(kind)), hubs),
-        owner=_owners(rng, kind, people),
+        owner=_owners(rng, kind, people, hubs),
         attrs=_node_attributes(rng, kind, team_of, offsets, shared),
-        quality=_quality(rng, kind),
+        quality=_quality(rng, int(counts[DATASET])),
+        first_dataset=int(offsets[DATASET]),
         source=source, target=target, edge_kind=edge_kind,
         **_edge_attributes(rng, edge_kind, kind[target]),
     )
@@ -527,6 +555,19 @@ class _Inputs:
         picked[has] = self.source[lo[has] + (rng.random(int(has.sum())) * count[has]).astype(np.int64)]
         return picked
 
+    def ancestors(self, nodes: np.ndarray) -> np.ndarray:
+        """Every node upstream of ``nodes`` (not including them unless on a cycle), sorted."""
+        seen = np.zeros(len(self.start) - 1, dtype=bool)
+        frontier = np.unique(np.asarray(nodes, dtype=np.int64))
+        while len(frontier):
+            lo, hi = self.start[frontier], self.start[frontier + 1]
+            count = hi - lo
+            at = np.repeat(lo - np.cumsum(count) + count, count) + np.arange(int(count.sum()))
+            parents = np.unique(self.source[at])
+            frontier = parents[~seen[parents]]
+            seen[frontier] = True
+        return np.flatnonzero(seen)
+
     def upstream_dataset(self, node: int, kind: np.ndarray, rng: np.random.Generator) -> int:
         """A dataset found by walking 1-3 steps upstream from ``node`` (a dataset, process or tool)."""
         steps = int(rng.integers(1, 4))
@@ -562,10 +603,13 @@ def _numbering(rng: np.random.Generator, kind: np.ndarray, hubs: np.ndarray) -> 
     return number
 
 
-def _owners(rng: np.random.Generator, kind: np.ndarray, people: np.ndarray) -> np.ndarray:
+def _owners(rng: np.random.Generator, kind: np.ndarray, people: np.ndarray, hubs: np.ndarray) -> np.ndarray:
+    """An owning person for ~90% of non-person nodes (always for hubs), from a small pool of owners."""
     pool = rng.choice(people, size=max(1, round(OWNER_POOL * len(people))), replace=False)
     owner = rng.choice(pool, size=len(kind))
-    owner[(kind == PERSON) | (rng.random(len(kind)) >= OWNER_SHARE)] = -1
+    ownerless = rng.random(len(kind)) >= OWNER_SHARE
+    ownerless[hubs] = False
+    owner[(kind == PERSON) | ownerless] = -1
     return owner
 
 
@@ -607,16 +651,18 @@ def _node_attributes(rng: np.random.Generator, kind: np.ndarray, team_of: np.nda
     link[decision] = rng.choice(len(FREQUENCIES), size=m, p=(0.15, 0.3, 0.25, 0.15, 0.1, 0.05))
     count[decision] = _lognormal_int(rng, 500, 1.6, m)
     value[decision] = np.rint(rng.lognormal(np.log(50_000), 1.5, m)).astype(np.int64) // 100 * 100
-    count[decision.start:decision.start + HUB_COUNT] = (250_000, 120_000, 60_000)
-    value[decision.start:decision.start + HUB_COUNT] = (450_000_000, 120_000_000, 35_000_000)
+    hubs = slice(decision.start, decision.start + HUB_COUNT)  # budget-scale decisions
+    code[hubs] = DECISION_TYPES.index("funding")
+    link[hubs] = FREQUENCIES.index("annually")
+    count[hubs] = (250_000, 120_000, 60_000)
+    value[hubs] = (450_000_000, 120_000_000, 35_000_000)
     return {"code": code, "link": link, "flag1": flag1, "flag2": flag2, "count": count, "value": value}
 
 
-def _quality(rng: np.random.Generator, kind: np.ndarray) -> np.ndarray:
-    """Quality scores (nodes x dimensions): 3-6 dimensions for ~90% of datasets, NaN elsewhere."""
-    quality = np.full((len(kind), len(QUALITY_DIMENSIONS)), np.nan)
-    datasets = np.flatnonzero(kind == DATASET)
-    assessed = datasets[rng.random(len(datasets)) < QUALITY_ASSESSED]
+def _quality(rng: np.random.Generator, datasets: int) -> np.ndarray:
+    """Quality scores (datasets x dimensions), 2 decimals: 3-6 dimensions for ~90% of datasets, NaN elsewhere."""
+    quality = np.full((datasets, len(QUALITY_DIMENSIONS)), np.nan)
+    assessed = np.flatnonzero(rng.random(datasets) < QUALITY_ASSESSED)
     dims = len(QUALITY_DIMENSIONS)
     how_many = rng.integers(3, dims + 1, size=len(assessed))
     rank = np.argsort(rng.random((len(assessed), dims)), axis=1)

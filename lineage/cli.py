@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import sys
 import time
 from pathlib import Path
@@ -35,6 +36,8 @@ class LineageGroup(click.Group):
             raise click.ClickException(f"{error.problems[0]}{detail}" if error.problems else str(error)) from None
         except LineageError as error:
             raise click.ClickException(str(error)) from None
+        except sqlite3.Error as error:
+            raise click.ClickException(f"{ctx.obj['db'] if ctx.obj else 'the database'}: {error}") from None
         except OSError as error:
             where = f"{error.filename}: " if error.filename else ""
             raise click.ClickException(f"{where}{error.strerror or error}") from None
@@ -62,7 +65,7 @@ def cli(ctx: click.Context, db: str) -> None:
 
     \b
     Example:
-        lineage load sample_graphs/*.json
+        lineage load sample_graphs/council_housing.json
         lineage impact officer-ali
     """
     ctx.obj = {"db": db}

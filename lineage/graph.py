@@ -75,7 +75,8 @@ class _CSR:
         return self.indices[self.indptr[node]:self.indptr[node + 1]]
 
     def matrix(self, n: int) -> sp.csr_matrix:
-        data = np.ones(self.indices.size, dtype=np.int8)
+        # int32, not int8: a product counts the edges into a node, and int8 wraps at 128.
+        data = np.ones(self.indices.size, dtype=np.int32)
         return sp.csr_matrix((data, self.indices, self.indptr), shape=(n, n))
 
 
@@ -146,8 +147,7 @@ class LineageGraph:
         self.edge_count = int(sources.size)
 
         membership = edge_kinds == _MEMBER_OF
-        self.team_of = np.full(n, -1, dtype=np.int64)
-        self.team_of[sources[membership]] = targets[membership]
+        self.member_people, self.member_teams = sources[membership], targets[membership]
         flow = ~membership
         self.edge_sources, self.edge_targets, self.edge_kinds = sources[flow], targets[flow], edge_kinds[flow]
         self.out = _CSR(self.edge_sources, self.edge_targets, self.edge_kinds, n)
@@ -265,7 +265,15 @@ class LineageGraph:
 
     def members(self, team_id: str) -> np.ndarray:
         """Indexes of the people who are members of a team."""
-        return np.flatnonzero(self.team_of == self.position(team_id))
+        return np.unique(self.member_people[self.member_teams == self.position(team_id)])
+
+    def team_counts(self, people: np.ndarray) -> list[tuple[int, int]]:
+        """(team index, or -1 for no team; how many of ``people`` belong to it). A person may be in several."""
+        inside = np.isin(self.member_people, people)
+        teams, counts = np.unique(self.member_teams[inside], return_counts=True)
+        rows = list(zip(teams.tolist(), counts.tolist()))
+        teamless = np.setdiff1d(people, self.member_people[inside]).size
+        return rows + ([(-1, teamless)] if teamless else [])
 
     def flow_matrix(self) -> sp.csr_matrix:
         """The data-flow adjacency as a sparse matrix (built once)."""
@@ -673,10 +681,7 @@ def provenance(g: LineageGraph, decision: str, *, limit: int = 200, path_limit: 
     reach = g.bfs(np.array([position]), reverse=True)
     nodes = {kind: reach.of_kind(kind).ids(limit) for kind in model.NODE_KINDS if kind not in ("person", "team")}
     people = reach.nodes[g.kind_codes[reach.nodes] == _PERSON]
-    teams_of = g.team_of[people]
-    team_ids, team_counts = np.unique(teams_of, return_counts=True)
-    teams = sorted(({"team": g.ids[t] if t >= 0 else None, "people": int(c)}
-                    for t, c in zip(team_ids.tolist(), team_counts.tolist())),
+    teams = sorted(({"team": g.ids[t] if t >= 0 else None, "people": c} for t, c in g.team_counts(people)),
                    key=lambda row: (-row["people"], row["team"] or ""))
     datasets = reach.nodes[g.kind_codes[reach.nodes] == _DATASET]
     path_rows = []
@@ -721,7 +726,7 @@ def _target_reach(g: LineageGraph, sources: np.ndarray, targets: np.ndarray, blo
     for start in range(0, sources.size, block):
         chunk = sources[start:start + block]
         rows = np.arange(chunk.size)
-        frontier = sp.csr_matrix((np.ones(chunk.size, dtype=np.int8), (rows, chunk)), shape=(chunk.size, len(g)))
+        frontier = sp.csr_matrix((np.ones(chunk.size, dtype=np.int32), (rows, chunk)), shape=(chunk.size, len(g)))
         seen = frontier.copy()
         while frontier.nnz:
             step = frontier @ matrix
@@ -731,10 +736,10 @@ def _target_reach(g: LineageGraph, sources: np.ndarray, targets: np.ndarray, blo
             seen = seen + frontier
         seen = seen.tocoo()
         keep = column[seen.col] >= 0
-        blocks.append(sp.csr_matrix((np.ones(int(keep.sum()), dtype=np.int8),
+        blocks.append(sp.csr_matrix((np.ones(int(keep.sum()), dtype=np.int32),
                                      (seen.row[keep], column[seen.col[keep]])), shape=(chunk.size, targets.size)))
     if not blocks:
-        return sp.csr_matrix((0, targets.size), dtype=np.int8)
+        return sp.csr_matrix((0, targets.size), dtype=np.int32)
     return sp.vstack(blocks, format="csr")
 
 
@@ -776,7 +781,7 @@ def people_impact(g: LineageGraph) -> ReachTotals:
     entry_reach = _target_reach(g, entry_nodes, targets)
     row_of = np.full(len(g), -1, dtype=np.int64)
     row_of[people] = np.arange(people.size)
-    incidence = sp.csr_matrix((np.ones(rows.size, dtype=np.int8), (row_of[rows], entry_column)),
+    incidence = sp.csr_matrix((np.ones(rows.size, dtype=np.int32), (row_of[rows], entry_column)),
                               shape=(people.size, entry_nodes.size))
     union = incidence @ entry_reach
     union.data[:] = 1

@@ -76,7 +76,7 @@ def parse(text: str) -> Selector:
     if len(text) > MAX_SELECTOR_LENGTH:
         raise SelectorError(f"a selector is at most {MAX_SELECTOR_LENGTH} characters, got {len(text)}")
     terms = []
-    for term_match in re.finditer(r"\S+", text):
+    for term_match in re.finditer(r'(?:[^\s"]|"[^"]*")+', text):
         atoms = []
         offset = term_match.start()
         for part in term_match.group().split(","):
@@ -88,6 +88,7 @@ def parse(text: str) -> Selector:
             up_digits, base, down_digits = match.groups()
             if ":" in base:
                 method, _, value = base.partition(":")
+                value = value.replace('"', "")
                 if method not in METHODS:
                     raise _error(text, offset, f"unknown method '{method}'; expected one of: {', '.join(METHODS)}")
                 if not value:

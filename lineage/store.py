@@ -386,8 +386,9 @@ class Store:
                "FROM audit a JOIN changes c ON c.id = a.change")
         args: list[Any] = []
         if ref is not None:
-            sql += " WHERE a.ref = ? OR a.ref LIKE ? OR a.ref LIKE ?"
-            args += [ref, f"{ref} -> %", f"% -> {ref}"]
+            starts, ends = f"{ref} -> ", f" -> {ref}"
+            sql += " WHERE a.ref = ? OR substr(a.ref, 1, ?) = ? OR substr(a.ref, -?) = ?"
+            args += [ref, len(starts), starts, len(ends), ends]
         sql += " ORDER BY a.id DESC LIMIT ?"
         args.append(limit)
         keys = ("change", "version", "at", "actor", "summary", "entity", "ref", "action", "before", "after")
@@ -451,11 +452,14 @@ class Store:
 
     def backup(self, path: str | Path) -> None:
         """Copy the database to ``path`` with SQLite's online backup (safe while in use)."""
-        target = sqlite3.connect(str(path))
         try:
-            self.conn.backup(target)
-        finally:
-            target.close()
+            target = sqlite3.connect(str(path))
+            try:
+                self.conn.backup(target)
+            finally:
+                target.close()
+        except sqlite3.Error as error:
+            raise StoreError(f"cannot back up to {path}: {error}") from None
 
 
 @dataclass

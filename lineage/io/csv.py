@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import json
+from io import StringIO
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import IO, Any
@@ -34,10 +35,13 @@ class _CellError(ValueError):
     pass
 
 
+def _unescape(text: str) -> str:
+    """Undo the export's formula guard: a leading ' before =, +, -, @, tab or carriage return."""
+    return text[1:] if text[:1] == "'" and text[1:2] and text[1:2] in _FORMULA_STARTS else text
+
+
 def _convert(text: str, kind: str, column: str) -> Any:
     """The value of one cell for an attribute of a node or edge kind."""
-    if text[:1] == "'" and text[1:2] in _FORMULA_STARTS and text[1:2]:
-        return text[1:]
     top = column.split(".")[0]
     if top == "quality":
         parts = column.split(".")
@@ -103,7 +107,7 @@ def _set_nested(record: dict[str, Any], column: str, value: Any) -> None:
 
 
 def _read_table(text: str, source: str, core: tuple[str, ...]) -> list[tuple[str, dict[str, Any]]]:
-    reader = csv.reader(text.splitlines(keepends=True))
+    reader = csv.reader(StringIO(text, newline=""))
     try:
         header = next(reader)
     except StopIteration:
@@ -135,7 +139,7 @@ def _read_table(text: str, source: str, core: tuple[str, ...]) -> list[tuple[str
                 if cell == "":
                     continue
                 try:
-                    value = cell.strip() if column in core else _convert(cell, kind, column)
+                    value = _unescape(cell.strip()) if column in core else _convert(_unescape(cell), kind, column)
                 except _CellError as error:
                     problems.append(Problem(where, str(error), column))
                     continue
