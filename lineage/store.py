@@ -51,8 +51,6 @@ CREATE TABLE IF NOT EXISTS nodes (
     updated TEXT NOT NULL,
     version INTEGER NOT NULL DEFAULT 1
 );
-CREATE INDEX IF NOT EXISTS nodes_kind ON nodes(kind);
-CREATE INDEX IF NOT EXISTS nodes_owner ON nodes(owner);
 CREATE TABLE IF NOT EXISTS edges (
     source INTEGER NOT NULL REFERENCES nodes(key),
     target INTEGER NOT NULL REFERENCES nodes(key),
@@ -61,7 +59,6 @@ CREATE TABLE IF NOT EXISTS edges (
     version INTEGER NOT NULL DEFAULT 1,
     PRIMARY KEY (source, target)
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS edges_target ON edges(target);
 CREATE TABLE IF NOT EXISTS changes (
     id INTEGER PRIMARY KEY,
     version INTEGER NOT NULL,
@@ -78,9 +75,20 @@ CREATE TABLE IF NOT EXISTS audit (
     before TEXT,
     after TEXT
 );
-CREATE INDEX IF NOT EXISTS audit_ref ON audit(ref);
-CREATE INDEX IF NOT EXISTS audit_change ON audit(change);
 """
+
+_INDEXES = {
+    "nodes_kind": "nodes(kind)", "nodes_owner": "nodes(owner)", "edges_target": "edges(target)",
+    "audit_ref": "audit(ref)", "audit_change": "audit(change)",
+}
+"""Secondary indexes. A large load drops and rebuilds them: sorting once beats a random insert per row."""
+BULK_ROWS = 50_000
+"""Rows a load must add (and outnumber what is stored) to rebuild indexes instead of updating them."""
+
+
+def _create_indexes(conn: sqlite3.Connection) -> None:
+    for name, target in _INDEXES.items():
+        conn.execute(f"CREATE INDEX IF NOT EXISTS {name} ON {target}")
 
 
 def _now() -> str:
@@ -154,6 +162,8 @@ def _edge_attrs(record: Mapping[str, Any]) -> str:
 
 def _native(record: Mapping[str, Any]) -> dict[str, Any]:
     """A record without the fields the store manages, as it appears in files."""
+    if not any(name in record for name in _MANAGED_FIELDS):
+        return record  # type: ignore[return-value]  # the common case, not copied
     return {k: v for k, v in record.items() if k not in _MANAGED_FIELDS}
 
 
@@ -181,6 +191,7 @@ class Store:
             conn.execute("PRAGMA foreign_keys=ON")
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA busy_timeout=5000")
+            conn.execute("PRAGMA cache_size=-262144")  # 256 MiB: bulk writes into indexes thrash the default 2 MiB
             self._ensure_schema()
         except sqlite3.DatabaseError as error:
             raise StoreError(f"{self.path} is not a usable lineage database: {error}") from error
@@ -200,7 +211,10 @@ class Store:
             return
         # The schema_version row is written last: a database without it is created (again) from scratch.
         conn.executescript(_SCHEMA)
-        self.db["nodes"].enable_fts(["name", "description"], create_triggers=True, replace=True,
+        _create_indexes(conn)
+        # No triggers: the store keeps the index itself (Change._index_names), in bulk where it can,
+        # because a trigger per row made loading eight times slower.
+        self.db["nodes"].enable_fts(["name", "description"], create_triggers=False, replace=True,
                                     tokenize="unicode61 remove_diacritics 2")
         conn.executemany("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
                          [("graph_version", "0"), ("schema_version", str(SCHEMA_VERSION))])
@@ -505,20 +519,34 @@ class Change:
             raise ValidationError(Problem(f"node '{record['id']}'", "a node with this id already exists", "id"))
         self._insert_nodes([_native(record)])
 
-    def _insert_nodes(self, records: list[dict[str, Any]]) -> None:
+    def _insert_nodes(self, records: list[dict[str, Any]]) -> dict[str, int]:
+        """Insert new nodes; return the key given to each id."""
+        first = self.conn.execute("SELECT coalesce(max(key), 0) + 1 FROM nodes").fetchone()[0]
         rows = []
-        for record in records:
+        for key, record in enumerate(records, first):
             columns, attrs = _node_row(record)
-            rows.append((*columns.values(), attrs, self.at, self.at))
+            rows.append((key, *columns.values(), attrs, self.at, self.at))
         self.conn.executemany(
-            "INSERT INTO nodes (id, kind, name, description, owner, organisation, attrs, created, updated, version) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1)", rows)
+            "INSERT INTO nodes (key, id, kind, name, description, owner, organisation, attrs, created, updated, "
+            "version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)", rows)
+        self.conn.execute("INSERT INTO nodes_fts (rowid, name, description) "
+                          "SELECT key, name, description FROM nodes WHERE key >= ?", (first,))
         # A creation's "after" is the record as created: the "before" of its next update, or the
         # record itself while there is none (see Store.history), so it is not stored twice.
         self.conn.executemany(
             "INSERT INTO audit (change, entity, ref, action) VALUES (?, 'node', ?, 'create')",
             ((self.id, record["id"]) for record in records))
         self.writes += len(records)
+        return {record["id"]: key for key, record in enumerate(records, first)}
+
+    def _unindex_name(self, node_id: str) -> None:
+        """Take a node's name and description out of the full-text index (before it changes or goes)."""
+        self.conn.execute("INSERT INTO nodes_fts (nodes_fts, rowid, name, description) "
+                          "SELECT 'delete', key, name, description FROM nodes WHERE id = ?", (node_id,))
+
+    def _index_name(self, node_id: str) -> None:
+        self.conn.execute("INSERT INTO nodes_fts (rowid, name, description) "
+                          "SELECT key, name, description FROM nodes WHERE id = ?", (node_id,))
 
     def update_node(self, node_id: str, changes: Mapping[str, Any], *, expected_version: int | None = None) -> dict:
         """Set (or, with a value of None, remove) attributes of a node. Its id and kind are fixed."""
@@ -536,11 +564,13 @@ class Change:
 
     def _replace_node(self, before: dict[str, Any], after: dict[str, Any], version: int) -> None:
         columns, attrs = _node_row(after)
+        self._unindex_name(after["id"])
         self.conn.execute(
             "UPDATE nodes SET name = ?, description = ?, owner = ?, organisation = ?, attrs = ?, updated = ?, "
             "version = ? WHERE id = ?",
             (columns["name"], columns["description"], columns["owner"], columns["organisation"], attrs,
              self.at, version + 1, after["id"]))
+        self._index_name(after["id"])
         self._audit("node", after["id"], "update", before, after)
 
     def delete_node(self, node_id: str, *, expected_version: int | None = None) -> None:
@@ -549,6 +579,7 @@ class Change:
         self._check_version(f"node '{node_id}'", expected_version, before["version"])
         for edge in list(self.store.edges(touching=node_id)):
             self.delete_edge(edge["source"], edge["target"])
+        self._unindex_name(node_id)
         self.conn.execute("DELETE FROM nodes WHERE id = ?", (node_id,))
         self._audit("node", node_id, "delete", _native(before), None)
 
@@ -616,7 +647,13 @@ class Change:
     def load(self, data: GraphData) -> LoadSummary:
         """Add or replace validated nodes and edges (see :meth:`Store.load`)."""
         summary = LoadSummary()
-        existing = {record["id"]: record for record in self.store.nodes(ids=(n["id"] for n in data.nodes))}
+        stored = self.conn.execute("SELECT count(*) FROM audit").fetchone()[0]
+        bulk = len(data.nodes) + len(data.edges) >= max(BULK_ROWS, stored)
+        if bulk:
+            for name in _INDEXES:
+                self.conn.execute(f"DROP INDEX IF EXISTS {name}")
+        empty = self.conn.execute("SELECT 1 FROM nodes LIMIT 1").fetchone() is None
+        existing = {} if empty else {r["id"]: r for r in self.store.nodes(ids=(n["id"] for n in data.nodes))}
         new_nodes = []
         for record in data.nodes:
             record = _native(record)
@@ -628,10 +665,11 @@ class Change:
                 summary.nodes_changed += 1
             else:
                 summary.unchanged += 1
-        self._insert_nodes(new_nodes)
+        keys = self._insert_nodes(new_nodes)
         summary.nodes_added = len(new_nodes)
 
-        keys = self._keys_of({end for edge in data.edges for end in (edge["source"], edge["target"])})
+        ends = {end for edge in data.edges for end in (edge["source"], edge["target"])}
+        keys.update(self._keys_of(ends.difference(keys)))
         existing_edges = self._existing_edges(data.edges, keys)
         new_edges = []
         for record in data.edges:
@@ -647,6 +685,8 @@ class Change:
                 summary.unchanged += 1
         self._insert_edges(new_edges)
         summary.edges_added = len(new_edges)
+        if bulk:
+            _create_indexes(self.conn)
         return summary
 
     def _keys_of(self, ids: set[str]) -> dict[str, int]:

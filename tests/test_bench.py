@@ -5,13 +5,13 @@ from bench import run
 from bench.generate import HUBS, generate
 from lineage import checks
 from lineage.graph import LineageGraph
-from lineage.validate import validate_records
+from lineage.validate import Batch, validate_records
 
 
 def test_generated_estate_is_valid_and_has_its_hubs():
     document = generate(3000, seed=7)
-    data = validate_records([(f"nodes[{i}]", n) for i, n in enumerate(document["nodes"])],
-                            [(f"edges[{i}]", e) for i, e in enumerate(document["edges"])])
+    data = validate_records([Batch(document["nodes"], "nodes[{}]".format)],
+                            [Batch(document["edges"], "edges[{}]".format)])
     g = LineageGraph.from_records(data.nodes, data.edges)
     assert len(g) == 3000
     assert all(hub in g for ids in HUBS.values() for hub in ids)

@@ -259,6 +259,19 @@ def test_provenance_json(runner, db_path, nx_flow, nodes_by_id):
     assert data["upstream_count"] == len(ancestors)
 
 
+def test_texts_for_empty_results(runner, db_path):
+    result = run(runner, ["--db", db_path, "provenance", "dcrg-devolution-deadline"])
+    assert result.exit_code == 0
+    assert result.output.split("\n")[:2] == [
+        "Devolution framework consultation: deadline extension (operational decision) rests on 0 upstream nodes.",
+        "Data confidence: unknown (no upstream dataset has a quality assessment)."]
+    result = run(runner, ["--db", db_path, "impact", "owner-jo"])
+    assert result.exit_code == 0
+    assert result.output == "Jo Fletcher has no records entered into any system or dataset yet.\n"
+    result = run(runner, ["--db", db_path, "show", "tag:nothing-tagged-so"])
+    assert result.exit_code == 0 and result.stdout == "" and result.stderr == "0 nodes.\n"
+
+
 def test_provenance_errors(runner, db_path):
     result = run(runner, ["--db", db_path, "provenance", "officer-ali"])
     assert result.exit_code == 1

@@ -136,18 +136,21 @@ def test_non_utf8_bytes(loaded_store, tmp_path):
 
 def test_fifty_megabytes_of_junk_fail_fast(loaded_store, tmp_path):
     size = 50 * 1024 * 1024
-    text_junk = tmp_path / "junk.json"
-    text_junk.write_bytes((b"lorem ipsum <junk> 12,34 ;; \n" * (size // 29 + 1))[:size])
-    started = time.perf_counter()
-    error = reject(loaded_store, [text_junk], f"{text_junk}: line 1, column 1", "is not valid JSON")
-    assert time.perf_counter() - started < 5
-    assert len(str(error)) < 300  # one clear line, not a dump of the file
+    junk = tmp_path / "junk.json"
+    try:
+        junk.write_bytes((b"lorem ipsum <junk> 12,34 ;; \n" * (size // 29 + 1))[:size])
+        started = time.perf_counter()
+        error = reject(loaded_store, [junk], f"{junk}: line 1, column 1", "is not valid JSON")
+        assert time.perf_counter() - started < 5
+        assert len(str(error)) < 300  # one clear line, not a dump of the file
 
-    binary_junk = tmp_path / "junk.bin"
-    binary_junk.write_bytes(os.urandom(1024) * (size // 1024))
-    started = time.perf_counter()
-    reject(loaded_store, [binary_junk], str(binary_junk), "is not UTF-8 text")
-    assert time.perf_counter() - started < 5
+        junk.write_bytes(os.urandom(1024) * (size // 1024))
+        started = time.perf_counter()
+        error = reject(loaded_store, [junk], str(junk), "is not UTF-8 text")
+        assert time.perf_counter() - started < 5
+        assert len(str(error)) < 300
+    finally:
+        junk.unlink(missing_ok=True)  # do not leave 50 MB behind in pytest's kept temp folders
 
 
 def test_deeply_nested_json(loaded_store, tmp_path):
@@ -162,6 +165,28 @@ def test_many_problems_are_capped(tmp_path, store):
     error = reject(store, [path], f"{path}: nodes[0] (id 'n0'), field 'kind'")
     assert len(error.problems) <= 201
     assert "stopped after this many problems" in str(error.problems[-1])
+
+
+@pytest.mark.parametrize("field,literal", [("value_gbp", "Infinity"), ("value_gbp", "1e999"), ("colour", "NaN"),
+                                           ("colour", "-Infinity")])
+def test_non_finite_numbers_are_rejected(loaded_store, tmp_path, field, literal):
+    # Python's json reads NaN/Infinity (and 1e999 as inf); SQLite's JSON functions do not, so storing one
+    # would make every later graph query fail with "malformed JSON".
+    path = tmp_path / "nonfinite.json"
+    path.write_text('{"format": "lineage-graph/1", "nodes": [\n'
+                    ' {"id": "x", "kind": "decision", "name": "X", "%s": %s}\n], "edges": []}\n' % (field, literal),
+                    encoding="utf-8")
+    reject(loaded_store, [path], f"{path}: nodes[0] (id 'x'), field '{field}'")
+
+
+def test_non_finite_number_in_csv_is_rejected(loaded_store, tmp_path):
+    nodes_csv = tmp_path / "nodes.csv"
+    nodes_csv.write_text("id,kind,name,value_gbp\nx,decision,X,inf\n", encoding="utf-8")
+    before = snapshot(loaded_store)
+    with pytest.raises(ValidationError) as caught:
+        loaded_store.load(io.read_csv(nodes_csv, None, existing_kinds=loaded_store.kinds_of), actor="t", summary="csv")
+    assert f"{nodes_csv}: line 2, field 'value_gbp'" in str(caught.value)
+    assert snapshot(loaded_store) == before
 
 
 # -- multiple files ----------------------------------------------------------------------------------------
@@ -302,6 +327,28 @@ def test_formula_in_first_list_item_is_read_back_as_a_list(store, tmp_path):
     nodes_csv, edges_csv = io.export(store, "csv", tmp_path / "csv")
     assert csv_rows(nodes_csv)[0]["tags"].startswith("'=")
     assert io.read_csv(nodes_csv, edges_csv).nodes[0]["tags"] == ["=cmd", "housing"]
+
+
+def test_escaped_text_that_looks_like_a_number_stays_text(store, tmp_path):
+    # "-12" is text in the file; the export guards it as '-12, and the import must give back the text.
+    nodes = [{"id": "p", "kind": "person", "name": "Pat", "balance": "-12", "code": "-1.5e3", "count": -3}]
+    load_files(store, [write_graph(tmp_path / "f.json", nodes, [])])
+    nodes_csv, edges_csv = io.export(store, "csv", tmp_path / "csv")
+    row = csv_rows(nodes_csv)[0]
+    assert (row["balance"], row["code"], row["count"]) == ("'-12", "'-1.5e3", "-3")
+    back = io.read_csv(nodes_csv, edges_csv).nodes[0]
+    assert (back["balance"], back["code"], back["count"]) == ("-12", "-1.5e3", -3)
+
+
+def test_text_already_starting_with_apostrophe_and_formula_character(store, tmp_path):
+    # The guard must be reversible: text that itself starts with ' and then =, +, - or @ comes back unchanged.
+    nodes = [{"id": "p", "kind": "person", "name": "'=not a formula", "role": "'+44 is the code", "colour": "'@x"}]
+    load_files(store, [write_graph(tmp_path / "f.json", nodes, [])])
+    nodes_csv, edges_csv = io.export(store, "csv", tmp_path / "csv")
+    row = csv_rows(nodes_csv)[0]
+    assert not row["name"].startswith(("=", "+", "-", "@"))
+    back = io.read_csv(nodes_csv, edges_csv).nodes[0]
+    assert (back["name"], back["role"], back["colour"]) == ("'=not a formula", "'+44 is the code", "'@x")
 
 
 # -- CSV reading -------------------------------------------------------------------------------------------

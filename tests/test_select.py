@@ -108,6 +108,28 @@ def test_organisation_with_spaces_can_be_selected(graph, nodes_by_id):
     assert set(evaluate(graph, 'organisation:"Northbridge Borough Council"')) == expected
 
 
+def test_quoted_values_with_graph_operators_and_intersection(graph, nodes_by_id, nx_flow):
+    org = "Northbridge Borough Council"
+    members = ids_where(nodes_by_id, organisation=org)
+    assert set(evaluate(graph, f'organisation:"{org}",kind:ai_tool')) == ids_where(nodes_by_id, organisation=org,
+                                                                                 kind="ai_tool")
+    downstream = set(members)
+    for node in members:
+        downstream |= nx.descendants(nx_flow, node)
+    assert set(evaluate(graph, f'organisation:"{org}"+,kind:decision')) == {
+        i for i in downstream if nodes_by_id[i]["kind"] == "decision"}
+    assert set(evaluate(graph, f'organisation:"{org}" kind:team')) == members | ids_where(nodes_by_id, kind="team")
+    assert set(evaluate(graph, 'tag:"housing"')) == ids_where(nodes_by_id, tag="housing")
+
+
+@pytest.mark.parametrize("text", ['organisation:"Northbridge Borough', 'kind:ai_tool "', '"officer-ali'])
+def test_unbalanced_quote_is_an_error(graph, text):
+    with pytest.raises(SelectorError) as caught:
+        evaluate(graph, text)
+    lines = str(caught.value).split("\n")
+    assert lines[-2] == "  " + text and lines[-1].strip() == "^"
+
+
 def test_union_by_space(graph, nodes_by_id, nx_flow):
     expected = ids_where(nodes_by_id, kind="ai_tool") | ids_where(nodes_by_id, kind="decision") | {"officer-ali"}
     assert set(evaluate(graph, "kind:ai_tool kind:decision officer-ali")) == expected

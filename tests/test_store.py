@@ -181,6 +181,24 @@ def test_update_node_stale_version_conflicts_and_changes_nothing(store):
     assert snapshot(store) == before
 
 
+def test_concurrent_editors_never_overwrite_each_other(tmp_path):
+    path = tmp_path / "shared.db"
+    first = Store(path, create=True)
+    add_basics(first)
+    second = Store(path)
+    seen_by_first = first.node("register")["version"]
+    seen_by_second = second.node("register")["version"]
+    with second.change("sam", "sam edits") as change:
+        change.update_node("register", {"name": "Sam's edit"}, expected_version=seen_by_second)
+    with pytest.raises(ConflictError):
+        with first.change("jo", "jo edits") as change:
+            change.update_node("register", {"name": "Jo's edit"}, expected_version=seen_by_first)
+    assert first.node("register")["name"] == second.node("register")["name"] == "Sam's edit"
+    assert first.version == second.version == 2
+    first.close()
+    second.close()
+
+
 def test_update_edge_stale_version_conflicts(store):
     add_basics(store)
     with store.change("sam", "edit edge") as change:
@@ -394,6 +412,15 @@ def test_load_replaces_changed_records(loaded_store, tmp_path):
     assert loaded_store.edge("housing-cms", "housing-register")["note"] == "nightly"
     update = [h for h in loaded_store.history("housing-register") if h["version"] == 2 and h["entity"] == "node"][0]
     assert update["before"]["record_count"] == register["record_count"] and update["after"]["record_count"] == 1
+
+
+def test_compiled_graph_carries_the_store_version(loaded_store):
+    from lineage.graph import LineageGraph
+
+    assert LineageGraph.from_store(loaded_store).version == loaded_store.version == 1
+    with loaded_store.change("jo", "edit") as change:
+        change.update_node("housing-register", {"record_count": 1})
+    assert LineageGraph.from_store(loaded_store).version == 2
 
 
 def test_topology_is_consistent(loaded_store):

@@ -1,6 +1,6 @@
 """Reading and writing lineage files: native JSON and CSV.
 
-Readers return located records; :func:`lineage.validate.validate_records` checks them as one
+Readers return batches of records that can name each record's location; :func:`lineage.validate.validate_records` checks them as one
 graph, so several files load all-or-nothing.
 """
 from __future__ import annotations
@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..store import GraphData, Store
-from ..validate import Located, validate_records
+from ..validate import Batch, validate_records
 from .csv import located_csv, read_csv, write_csv
 from .native import located_native, parse_native, read_native, write_native
 
@@ -20,12 +20,12 @@ EXPORT_FORMATS = ("json", "csv")
 
 def read_files(paths: list[str | Path], store: Store | None = None) -> GraphData:
     """Read and validate native JSON files as one graph (references may cross files)."""
-    nodes: list[Located] = []
-    edges: list[Located] = []
+    nodes: list[Batch] = []
+    edges: list[Batch] = []
     for path in paths:
         file_nodes, file_edges = located_native(Path(path).read_bytes(), str(path))
-        nodes += file_nodes
-        edges += file_edges
+        nodes.append(file_nodes)
+        edges.append(file_edges)
     return validate_records(nodes, edges, existing_kinds=store.kinds_of if store else None)
 
 

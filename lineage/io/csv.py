@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 from io import StringIO
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -22,7 +23,7 @@ from typing import IO, Any
 from .. import model
 from ..errors import Problem, ValidationError
 from ..store import GraphData
-from ..validate import Located, validate_records
+from ..validate import Batch, validate_records
 
 LIST_SEPARATOR = ";"
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -35,9 +36,14 @@ class _CellError(ValueError):
     pass
 
 
+def _guarded(text: str) -> bool:
+    """Whether export guards this text with a leading ': it starts like a formula, or with a guard."""
+    return text.startswith(_FORMULA_STARTS) or (text.startswith("'") and _guarded(text[1:]))
+
+
 def _unescape(text: str) -> str:
-    """Undo the export's formula guard: a leading ' before =, +, -, @, tab or carriage return."""
-    return text[1:] if text[:1] == "'" and text[1:2] and text[1:2] in _FORMULA_STARTS else text
+    """Undo the export's formula guard."""
+    return text[1:] if text.startswith("'") and _guarded(text[1:]) else text
 
 
 def _convert(text: str, kind: str, column: str) -> Any:
@@ -84,6 +90,8 @@ def _number(text: str, expected: str) -> float | int:
         value = float(text)
     except ValueError:
         raise _CellError(f"expected {expected}, got {text!r}") from None
+    if not math.isfinite(value):
+        raise _CellError(f"expected {expected}, got {text!r} (not a finite number)")
     return int(value) if value.is_integer() and "." not in text and "e" not in text.lower() else value
 
 
@@ -106,7 +114,7 @@ def _set_nested(record: dict[str, Any], column: str, value: Any) -> None:
         target[leaf] = value
 
 
-def _read_table(text: str, source: str, core: tuple[str, ...]) -> list[tuple[str, dict[str, Any]]]:
+def _read_table(text: str, source: str, core: tuple[str, ...]) -> Batch:
     reader = csv.reader(StringIO(text, newline=""))
     try:
         header = next(reader)
@@ -139,7 +147,12 @@ def _read_table(text: str, source: str, core: tuple[str, ...]) -> list[tuple[str
                 if cell == "":
                     continue
                 try:
-                    value = _unescape(cell.strip()) if column in core else _convert(_unescape(cell), kind, column)
+                    if column in core:
+                        value = _unescape(cell.strip())
+                    elif _unescape(cell) != cell and model.attribute_type(kind, column) != "array":
+                        value = _unescape(cell)  # the export's formula guard marks text: no conversion
+                    else:
+                        value = _convert(_unescape(cell), kind, column)
                 except _CellError as error:
                     problems.append(Problem(where, str(error), column))
                     continue
@@ -149,7 +162,7 @@ def _read_table(text: str, source: str, core: tuple[str, ...]) -> list[tuple[str
         problems.append(Problem(f"{source}: line {reader.line_num}", f"is not valid CSV ({error})"))
     if problems:
         raise ValidationError(problems)
-    return records
+    return Batch.located(records)
 
 
 def _text(path: str | Path) -> str:
@@ -160,10 +173,10 @@ def _text(path: str | Path) -> str:
         raise ValidationError(Problem(str(path), f"is not UTF-8 text (byte {error.start})")) from None
 
 
-def located_csv(nodes_path: str | Path | None, edges_path: str | Path | None) -> tuple[list[Located], list[Located]]:
-    """Read ``nodes.csv`` and ``edges.csv`` (either may be None) into located records."""
-    nodes = _read_table(_text(nodes_path), str(nodes_path), model.NODE_CORE_FIELDS) if nodes_path else []
-    edges = _read_table(_text(edges_path), str(edges_path), model.EDGE_CORE_FIELDS) if edges_path else []
+def located_csv(nodes_path: str | Path | None, edges_path: str | Path | None) -> tuple[list[Batch], list[Batch]]:
+    """Read ``nodes.csv`` and ``edges.csv`` (either may be None) into batches of records."""
+    nodes = [_read_table(_text(nodes_path), str(nodes_path), model.NODE_CORE_FIELDS)] if nodes_path else []
+    edges = [_read_table(_text(edges_path), str(edges_path), model.EDGE_CORE_FIELDS)] if edges_path else []
     return nodes, edges
 
 
@@ -205,7 +218,7 @@ def _cell(value: Any, column: str) -> str:
         text = json.dumps(value, ensure_ascii=False)
     else:
         text = str(value)
-    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+    return "'" + text if _guarded(text) else text
 
 
 def write_csv_table(records: Iterable[dict[str, Any]], out: IO[str], core: tuple[str, ...]) -> None:

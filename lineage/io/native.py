@@ -14,11 +14,11 @@ from typing import IO, Any
 from .. import model
 from ..errors import Problem, ValidationError
 from ..store import GraphData
-from ..validate import Located, validate_records
+from ..validate import Batch, validate_records
 
 
-def located_native(text: str | bytes, source: str) -> tuple[list[Located], list[Located]]:
-    """Parse a native document into located node and edge records (not yet validated as a graph).
+def located_native(text: str | bytes, source: str) -> tuple[Batch, Batch]:
+    """Parse a native document into batches of node and edge records (not yet validated as a graph).
 
     The file-level ``organisation`` is given to every node that has none.
     """
@@ -48,24 +48,28 @@ def located_native(text: str | bytes, source: str) -> tuple[list[Located], list[
     if problems:
         raise ValidationError(problems)
 
-    def located(part: str, label: str) -> list[Located]:
-        result = []
-        for index, record in enumerate(document[part]):
-            name = record.get(label) if isinstance(record, dict) else None
-            where = f"{source}: {part}[{index}]" + (f" ({label} '{name}')" if isinstance(name, str) else "")
-            if part == "nodes" and organisation and isinstance(record, dict):
+    if organisation:
+        for record in document["nodes"]:
+            if type(record) is dict:
                 record.setdefault("organisation", organisation)
-            result.append((where, record))
-        return result
 
-    return located("nodes", "id"), located("edges", "source")
+    def batch(part: str, label: str) -> Batch:
+        records = document[part]
+
+        def locate(index: int) -> str:
+            name = records[index].get(label) if isinstance(records[index], dict) else None
+            return f"{source}: {part}[{index}]" + (f" ({label} '{name}')" if isinstance(name, str) else "")
+
+        return Batch(records, locate)
+
+    return batch("nodes", "id"), batch("edges", "source")
 
 
 def parse_native(text: str | bytes, source: str, *,
                  existing_kinds: Callable[[set[str]], dict[str, str]] | None = None) -> GraphData:
     """Parse and validate a native document. ``source`` names it in messages (usually the file name)."""
     nodes, edges = located_native(text, source)
-    return validate_records(nodes, edges, existing_kinds=existing_kinds)
+    return validate_records([nodes], [edges], existing_kinds=existing_kinds)
 
 
 def read_native(path: str | Path, **options: Any) -> GraphData:
