@@ -44,7 +44,6 @@ _ENTERS = _EDGE_CODE["enters"]
 _PERSON, _TEAM, _DATASET, _AI_TOOL, _DECISION = (
     _KIND_CODE[k] for k in ("person", "team", "dataset", "ai_tool", "decision"))
 _DIMENSION_CODE = {d: i for i, d in enumerate(model.QUALITY_DIMENSIONS)}
-_RAGS = ("red", "amber", "green")
 
 DIRECTIONS = ("downstream", "upstream", "both")
 MAX_DEPTH = 1000
@@ -128,17 +127,24 @@ class LineageGraph:
     counts); full records come from ``record_source`` on demand.
     """
 
-    def __init__(self, ids: Sequence[str], kinds: Sequence[str], sources: np.ndarray, targets: np.ndarray,
+    def __init__(self, ids: Sequence[str], kind_codes: np.ndarray, sources: np.ndarray, targets: np.ndarray,
                  edge_kinds: np.ndarray, *, record_source: Callable[[list[str]], dict[str, dict]],
-                 edge_records: np.ndarray | None = None, edge_issues: np.ndarray | None = None,
-                 people_affected: Mapping[int, float] | None = None, value_gbp: Mapping[int, float] | None = None,
-                 quality: Mapping[int, Mapping[str, Any]] | None = None, version: int = 0,
+                 edge_records: np.ndarray, edge_issues: np.ndarray, people_affected: np.ndarray,
+                 value_gbp: np.ndarray, quality_dimension: np.ndarray, quality_score: np.ndarray,
+                 quality_rag: np.ndarray, version: int = 0,
                  finder: Callable[[str, str], list[str]] | None = None):
+        """Compile arrays: node ``i`` is ``ids[i]``; edges are index pairs with kind codes.
+
+        ``people_affected`` and ``value_gbp`` hold a value per node (NaN where none); the
+        ``quality_*`` arrays each node's weakest quality dimension (index into
+        ``model.QUALITY_DIMENSIONS``, or -1), its score (NaN if none) and RAG (index into
+        ``model.RAGS``, or -1). Use the ``from_*`` constructors rather than this.
+        """
         self.ids = list(ids)
         self.index = {node_id: i for i, node_id in enumerate(self.ids)}
         n = len(self.ids)
         self.version = version
-        self.kind_codes = np.fromiter((_KIND_CODE[k] for k in kinds), dtype=np.int8, count=n)
+        self.kind_codes = np.asarray(kind_codes, dtype=np.int8)
         self._record_source = record_source
         self._finder = finder
         sources = np.asarray(sources, dtype=np.int64)
@@ -152,21 +158,13 @@ class LineageGraph:
         self.edge_sources, self.edge_targets, self.edge_kinds = sources[flow], targets[flow], edge_kinds[flow]
         self.out = _CSR(self.edge_sources, self.edge_targets, self.edge_kinds, n)
         self.into = _CSR(self.edge_targets, self.edge_sources, self.edge_kinds, n)
-        self.edge_records = _aligned(edge_records, flow, 0)
-        self.edge_issues = _aligned(edge_issues, flow, 0)
-
-        self.people_affected = _dense(people_affected, n)
-        self.value_gbp = _dense(value_gbp, n)
-        self.quality_score = np.full(n, np.nan)
-        self.quality_dimension = np.full(n, -1, dtype=np.int8)
-        self.quality_rag = np.full(n, -1, dtype=np.int8)
-        for node, assessment in (quality or {}).items():
-            weakest = model.weakest_dimension(assessment)
-            if weakest is not None:
-                dimension, score, rag = weakest
-                self.quality_score[node] = np.nan if score is None else score
-                self.quality_dimension[node] = _DIMENSION_CODE[dimension]
-                self.quality_rag[node] = _RAGS.index(rag)
+        self.edge_records = np.asarray(edge_records, dtype=np.int64)[flow]
+        self.edge_issues = np.asarray(edge_issues, dtype=np.int64)[flow]
+        self.people_affected = np.asarray(people_affected, dtype=np.float64)
+        self.value_gbp = np.asarray(value_gbp, dtype=np.float64)
+        self.quality_dimension = np.asarray(quality_dimension, dtype=np.int8)
+        self.quality_score = np.asarray(quality_score, dtype=np.float64)
+        self.quality_rag = np.asarray(quality_rag, dtype=np.int8)
         self._scratch = threading.local()
         self._matrix: sp.csr_matrix | None = None
 
@@ -176,24 +174,19 @@ class LineageGraph:
     def from_store(cls, store: Any) -> "LineageGraph":
         """Compile the graph held in a :class:`~lineage.store.Store` (one consistent read)."""
         topology = store.topology()
-        keys = np.asarray(topology.keys, dtype=np.int64)
-        edges = np.asarray(topology.edges, dtype=np.int64).reshape(-1, 5)
-        sources = np.searchsorted(keys, edges[:, 0])
-        targets = np.searchsorted(keys, edges[:, 1])
 
-        def by_index(values: Mapping[int, Any]) -> dict[int, Any]:
-            positions = np.searchsorted(keys, np.fromiter(values.keys(), dtype=np.int64, count=len(values)))
-            return dict(zip(positions.tolist(), values.values()))
+        def positions(column: np.ndarray) -> np.ndarray:
+            return np.searchsorted(topology.keys, column)
 
         def records(ids: list[str]) -> dict[str, dict]:
             return {record["id"]: record for record in store.nodes(ids=ids)}
 
-        return cls(topology.ids, topology.kinds, sources, targets, edges[:, 2], record_source=records,
-                   edge_records=edges[:, 3], edge_issues=edges[:, 4],
-                   people_affected=by_index(store.numeric_attribute("decision", "people_affected")),
-                   value_gbp=by_index(store.numeric_attribute("decision", "value_gbp")),
-                   quality=by_index(store.attribute_values("quality", kind="dataset")),
-                   version=topology.version, finder=store.ids_where)
+        return cls(topology.ids, topology.kind_codes, positions(topology.edges[:, 0]),
+                   positions(topology.edges[:, 1]), topology.edges[:, 2], record_source=records,
+                   edge_records=topology.edge_records, edge_issues=topology.edge_issues,
+                   people_affected=topology.people_affected, value_gbp=topology.value_gbp,
+                   quality_dimension=topology.quality_dimension, quality_score=topology.quality_score,
+                   quality_rag=topology.quality_rag, version=topology.version, finder=store.ids_where)
 
     @classmethod
     def from_records(cls, nodes: Iterable[Mapping[str, Any]], edges: Iterable[Mapping[str, Any]],
@@ -204,15 +197,21 @@ class LineageGraph:
         ids = sorted(nodes)
         index = {node_id: i for i, node_id in enumerate(ids)}
 
-        def column(name: str) -> dict[int, Any]:
-            return {index[i]: r[name] for i, r in nodes.items() if name in r}
+        def column(name: str) -> np.ndarray:
+            values = np.full(len(ids), np.nan)
+            for node_id, record in nodes.items():
+                if isinstance(record.get(name), (int, float)):
+                    values[index[node_id]] = record[name]
+            return values
 
         def finder(field_name: str, value: str) -> list[str]:
             if field_name == "tag":
                 return [i for i in ids if value in nodes[i].get("tags", ())]
             return [i for i in ids if nodes[i].get(field_name) == value]
 
-        return cls(ids, [nodes[i]["kind"] for i in ids],
+        weakest = [model.weakest_dimension(nodes[i].get("quality")) if nodes[i]["kind"] == "dataset" else None
+                   for i in ids]
+        return cls(ids, np.array([_KIND_CODE[nodes[i]["kind"]] for i in ids], dtype=np.int8),
                    np.array([index[e["source"]] for e in edges], dtype=np.int64),
                    np.array([index[e["target"]] for e in edges], dtype=np.int64),
                    np.array([_EDGE_CODE[e["kind"]] for e in edges], dtype=np.int8),
@@ -220,7 +219,10 @@ class LineageGraph:
                    edge_records=np.array([e.get("records", 0) for e in edges], dtype=np.int64),
                    edge_issues=np.array([e.get("records_with_issues", 0) for e in edges], dtype=np.int64),
                    people_affected=column("people_affected"), value_gbp=column("value_gbp"),
-                   quality=column("quality"), version=version, finder=finder)
+                   quality_dimension=np.array([_DIMENSION_CODE[w[0]] if w else -1 for w in weakest], dtype=np.int8),
+                   quality_score=np.array([w[1] if w and w[1] is not None else np.nan for w in weakest]),
+                   quality_rag=np.array([model.RAGS.index(w[2]) if w else -1 for w in weakest], dtype=np.int8),
+                   version=version, finder=finder)
 
     @classmethod
     def from_networkx(cls, graph: nx.DiGraph, version: int = 0) -> "LineageGraph":
@@ -332,19 +334,6 @@ class LineageGraph:
             for chunk in levels:
                 distance[chunk] = -1
             distance[np.asarray(starts, dtype=np.int64)] = -1
-
-
-def _aligned(values: np.ndarray | None, mask: np.ndarray, default: int) -> np.ndarray:
-    if values is None:
-        return np.full(int(mask.sum()), default, dtype=np.int64)
-    return np.asarray(values, dtype=np.int64)[mask]
-
-
-def _dense(values: Mapping[int, float] | None, n: int) -> np.ndarray:
-    array = np.full(n, np.nan)
-    if values:
-        array[np.fromiter(values.keys(), dtype=np.int64, count=len(values))] = list(values.values())
-    return array
 
 
 # ---------------------------------------------------------------------------------------------
@@ -622,7 +611,7 @@ def _weak_link(g: LineageGraph, node: int) -> WeakLink | None:
         return None
     score = g.quality_score[node]
     return WeakLink(g.ids[node], model.QUALITY_DIMENSIONS[g.quality_dimension[node]],
-                    None if math.isnan(score) else float(score), _RAGS[g.quality_rag[node]])
+                    None if math.isnan(score) else float(score), model.RAGS[g.quality_rag[node]])
 
 
 def _weakest(g: LineageGraph, nodes: np.ndarray) -> WeakLink | None:

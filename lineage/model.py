@@ -50,6 +50,8 @@ QUALITY_DIMENSIONS: tuple[str, ...] = (
 
 RAG_THRESHOLDS: tuple[tuple[float, str], ...] = ((0.9, "green"), (0.7, "amber"), (0.0, "red"))
 """A score of at least 0.9 is green, at least 0.7 amber, anything lower red."""
+RAGS: tuple[str, ...] = ("red", "amber", "green")
+"""RAG ratings, worst first."""
 
 NODE_CORE_FIELDS: tuple[str, ...] = ("id", "kind", "name")
 EDGE_CORE_FIELDS: tuple[str, ...] = ("source", "target", "kind")
@@ -398,8 +400,9 @@ def quality_rag(assessment: Any) -> str | None:
     return None if score is None else rag_for_score(score)
 
 
-_RAG_ORDER = {"red": 0, "amber": 1, "green": 2}
-_RAG_NOMINAL = {"red": 0.0, "amber": 0.7, "green": 0.9}
+_RAG_ORDER = {rag: position for position, rag in enumerate(RAGS)}
+RAG_NOMINAL: dict[str, float] = {"red": 0.0, "amber": 0.7, "green": 0.9}
+"""Where a dimension rated only by RAG ranks among scored ones: the floor of its band."""
 
 
 def weakest_dimension(quality: Mapping[str, Any] | None) -> tuple[str, float | None, str] | None:
@@ -418,7 +421,7 @@ def weakest_dimension(quality: Mapping[str, Any] | None) -> tuple[str, float | N
         score, rag = quality_score(quality[dimension]), quality_rag(quality[dimension])
         if rag is None:
             continue
-        rank = score if score is not None else _RAG_NOMINAL[rag]
+        rank = score if score is not None else RAG_NOMINAL[rag]
         candidate = (rank, position, dimension, score, rag)
         if best is None or candidate[:2] < best[:2]:
             best = candidate
