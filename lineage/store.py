@@ -175,13 +175,15 @@ def _node_row(record: Mapping[str, Any]) -> tuple[dict[str, Any], str]:
 
 
 def _edge_attrs(record: Mapping[str, Any]) -> str:
+    if len(record) == len(model.EDGE_CORE_FIELDS):
+        return "{}"  # most edges: nothing but their ends and kind
     return _dumps({k: v for k, v in record.items()
                    if k not in model.EDGE_CORE_FIELDS and k not in _MANAGED_FIELDS})
 
 
 def _native(record: Mapping[str, Any]) -> dict[str, Any]:
     """A record without the fields the store manages, as it appears in files."""
-    if not any(name in record for name in _MANAGED_FIELDS):
+    if "created" not in record and "updated" not in record and "version" not in record:
         return record  # type: ignore[return-value]  # the common case, not copied
     return {k: v for k, v in record.items() if k not in _MANAGED_FIELDS}
 
@@ -646,7 +648,7 @@ class Change:
         self._insert_edges([(source_key, target_key, _native(record))])
 
     def _insert_edges(self, rows: list[tuple[int, int, dict[str, Any]]]) -> None:
-        rows = sorted(rows, key=lambda row: (row[0], row[1]))  # appends in key order to the edges b-tree
+        rows = sorted(rows)  # appends in key order to the edges b-tree (pairs are unique: records never compared)
         self.conn.executemany("INSERT INTO edges (source, target, kind, attrs, version) VALUES (?, ?, ?, ?, 1)",
                               ((s, t, r["kind"], _edge_attrs(r)) for s, t, r in rows))
         self.conn.executemany(
