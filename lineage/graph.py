@@ -56,12 +56,14 @@ class _CSR:
     __slots__ = ("indptr", "indices", "kinds", "edge")
 
     def __init__(self, rows: np.ndarray, cols: np.ndarray, kinds: np.ndarray, n: int):
-        order = np.lexsort((cols, rows))
+        # Group the entries by row with scipy's counting sort (in C; there is at most one edge per
+        # pair, so nothing is summed): three times faster than a stable argsort at three million.
+        grouped = sp.coo_matrix((np.arange(1, rows.size + 1), (rows, cols)), shape=(n, n)).tocsr()
+        order = grouped.data.astype(np.int64) - 1
+        self.indptr = grouped.indptr.astype(np.int64)
         self.indices = cols[order]
         self.kinds = kinds[order]
-        self.edge = order.astype(np.int64)
-        self.indptr = np.zeros(n + 1, dtype=np.int64)
-        np.cumsum(np.bincount(rows, minlength=n), out=self.indptr[1:])
+        self.edge = order
 
     def gather(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Positions of every entry of ``rows`` in ``indices``, and how many entries each row has."""
@@ -175,15 +177,11 @@ class LineageGraph:
         """Compile the graph held in a :class:`~lineage.store.Store` (one consistent read)."""
         topology = store.topology()
 
-        def positions(column: np.ndarray) -> np.ndarray:
-            return np.searchsorted(topology.keys, column)
-
         def records(ids: list[str]) -> dict[str, dict]:
             return {record["id"]: record for record in store.nodes(ids=ids)}
 
-        return cls(topology.ids, topology.kind_codes, positions(topology.edges[:, 0]),
-                   positions(topology.edges[:, 1]), topology.edges[:, 2], record_source=records,
-                   edge_records=topology.edge_records, edge_issues=topology.edge_issues,
+        return cls(topology.ids, topology.kind_codes, topology.sources, topology.targets, topology.edge_kinds,
+                   record_source=records, edge_records=topology.edge_records, edge_issues=topology.edge_issues,
                    people_affected=topology.people_affected, value_gbp=topology.value_gbp,
                    quality_dimension=topology.quality_dimension, quality_score=topology.quality_score,
                    quality_rag=topology.quality_rag, version=topology.version, finder=store.ids_where)
@@ -294,12 +292,13 @@ class LineageGraph:
         return scratch.distance, scratch.slot
 
     def bfs(self, starts: np.ndarray, *, reverse: bool = False, depth: int | None = None,
-            edge_kinds: Iterable[str] | None = None) -> Reach:
+            edge_kinds: Iterable[str] | None = None, within: np.ndarray | None = None) -> Reach:
         """Breadth-first reach from ``starts`` (indexes), excluding them.
 
         Frontier-at-a-time over the sparse rows: the cost is the edges reached, with no work
         proportional to the size of the whole graph, so a person's reach of a hundred nodes takes
         well under a millisecond and a hub's reach of a million nodes about a tenth of a second.
+        ``within``, a boolean mask over nodes, confines the search to the nodes it marks.
         """
         adjacency = self.into if reverse else self.out
         allowed = None
@@ -318,6 +317,8 @@ class LineageGraph:
                 found = adjacency.indices[positions]
                 if allowed is not None:
                     found = found[allowed[adjacency.kinds[positions]]]
+                if within is not None:
+                    found = found[within[found]]
                 found = found[distance[found] < 0]
                 if found.size == 0:
                     break
@@ -423,14 +424,14 @@ def upstream(g: LineageGraph, node: str, **options: Any) -> Reach:
 
 
 def paths(g: LineageGraph, source: str | Sequence[str], targets: Iterable[str] | None = None, *,
-          reverse: bool = False,
-          cutoff: int = 12, max_paths: int = 100, per_target: int = 3, max_steps: int = 200_000,
-          skip_kinds: Iterable[str] = ()) -> list[list[str]]:
+          reverse: bool = False, cutoff: int = 12, max_paths: int = 100, per_target: int = 3,
+          max_steps: int = 200_000, skip_kinds: Iterable[str] = (), reach: Reach | None = None) -> list[list[str]]:
     """Simple paths from ``source`` (an id, or several tried in turn) to target nodes, bounded.
 
     Only nodes that lie between the source and a target are explored, children in id order, so
     the result is stable. It stops at ``max_paths`` paths, ``per_target`` paths to any one
-    target, paths of ``cutoff`` edges and ``max_steps`` expansions: never exponential work.
+    target, paths of ``cutoff`` edges and ``max_steps`` expansions, or when every target has its
+    paths: never exponential work.
 
     Parameters
     ----------
@@ -438,29 +439,35 @@ def paths(g: LineageGraph, source: str | Sequence[str], targets: Iterable[str] |
         with nothing further upstream but skipped kinds).
     reverse : walk against the flow (paths are still listed source first, as walked).
     skip_kinds : kinds never stepped on (provenance skips people, who are counted, not listed).
+    reach : the sources' reach in the walking direction, when the caller has it already.
     """
     starts = [g.position(s) for s in ([source] if isinstance(source, str) else source)]
     adjacency = g.into if reverse else g.out
-    forward = g.bfs(np.array(starts, dtype=np.int64), reverse=reverse)
+    if reach is None:
+        reach = g.bfs(np.array(starts, dtype=np.int64), reverse=reverse)
     skipped = np.isin(g.kind_codes, [_KIND_CODE[k] for k in skip_kinds])
-    forward = Reach(g, forward.nodes[~skipped[forward.nodes]], forward.distance[~skipped[forward.nodes]])
-    if targets is None:
-        if reverse:
-            positions, counts = adjacency.gather(forward.nodes)
-            further = np.bincount(np.repeat(np.arange(forward.count), counts),
-                                  weights=~skipped[adjacency.indices[positions]], minlength=forward.count)
-            goal = forward.nodes[further == 0]
-        else:
-            goal = forward.nodes[g.kind_codes[forward.nodes] == _DECISION]
-    else:
+    walkable = reach.nodes[~skipped[reach.nodes]]
+    if targets is not None:
         goal = np.array([g.position(t) for t in targets], dtype=np.int64)
+    elif reverse:
+        positions, counts = adjacency.gather(walkable)
+        further = np.bincount(np.repeat(np.arange(walkable.size), counts),
+                              weights=~skipped[adjacency.indices[positions]], minlength=walkable.size)
+        goal = walkable[further == 0]
+    else:
+        goal = walkable[g.kind_codes[walkable] == _DECISION]
     if goal.size == 0:
         return []
-    backward = g.bfs(goal, reverse=not reverse)
-    # The walk only goes downstream of the starts, so nodes upstream of a goal are the ones worth a step.
     useful = np.zeros(len(g), dtype=bool)
-    useful[backward.nodes] = True
-    useful[goal] = True
+    if reverse and targets is None:
+        # Upstream, every walkable node leads on to a source: no second search needed.
+        useful[walkable] = True
+    else:
+        # Nodes the walk could take (reachable, not skipped) that lead on to a goal.
+        within = np.zeros(len(g), dtype=bool)
+        within[walkable] = True
+        useful[g.bfs(goal, reverse=not reverse, within=within).nodes] = True
+        useful[goal] = True
     goals = set(goal.tolist())
     ids = g.ids
     found: list[list[str]] = []
@@ -468,12 +475,14 @@ def paths(g: LineageGraph, source: str | Sequence[str], targets: Iterable[str] |
     steps = 0
     for start in starts:
         stack: list[tuple[int, list[int]]] = [(start, [start])]
-        while stack and len(found) < max_paths and steps < max_steps:
+        while stack and len(found) < max_paths and steps < max_steps and len(per) <= len(goals):
             node, path = stack.pop()
             steps += 1
             if node in goals and node != start and per.get(node, 0) < per_target:
                 per[node] = per.get(node, 0) + 1
                 found.append([ids[i] for i in path])
+                if per[node] == per_target and sum(count == per_target for count in per.values()) == len(goals):
+                    return found
             if len(path) > cutoff:
                 continue
             children = [c for c in adjacency.neighbours(node).tolist() if useful[c] and c not in path]
@@ -579,7 +588,7 @@ def impact(g: LineageGraph, subject: str, *, limit: int = 100, path_limit: int =
     found: dict[str, list[list[str]]] = {}
     if chosen_ids:
         for path in paths(g, [g.ids[p] for p in people.tolist()], chosen_ids, per_target=path_limit,
-                          max_paths=len(chosen_ids) * path_limit):
+                          max_paths=len(chosen_ids) * path_limit, reach=reach):
             found.setdefault(path[-1], []).append(path)
     for node, node_id in zip(chosen.tolist(), chosen_ids):
         record = records.get(node_id, {})
@@ -674,7 +683,8 @@ def provenance(g: LineageGraph, decision: str, *, limit: int = 200, path_limit: 
                    key=lambda row: (-row["people"], row["team"] or ""))
     datasets = reach.nodes[g.kind_codes[reach.nodes] == _DATASET]
     path_rows = []
-    for path in paths(g, decision, reverse=True, max_paths=path_limit, per_target=1, skip_kinds=("person",)):
+    for path in paths(g, decision, reverse=True, max_paths=path_limit, per_target=1, skip_kinds=("person",),
+                      reach=reach):
         flowing = list(reversed(path))
         weak = _weakest(g, np.array([g.index[i] for i in flowing], dtype=np.int64))
         path_rows.append({"path": flowing, "weakest": weak.as_dict() if weak else None})

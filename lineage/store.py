@@ -148,12 +148,16 @@ class NodePage:
 
 @dataclass(frozen=True)
 class Topology:
-    """The graph as arrays, for the query engine (see ``lineage.graph``). Nodes are in key order."""
+    """The graph as arrays, for the query engine (see ``lineage.graph``).
+
+    Node ``i`` is ``ids[i]`` (nodes in key order); edges refer to nodes by that position.
+    """
 
     ids: list[str]
-    keys: np.ndarray          # node keys, ascending
     kind_codes: np.ndarray    # index into model.NODE_KINDS, per node
-    edges: np.ndarray         # (source key, target key, index into model.EDGE_KINDS), per edge
+    sources: np.ndarray       # per edge, the position of its source node
+    targets: np.ndarray       # per edge, the position of its target node
+    edge_kinds: np.ndarray    # per edge, index into model.EDGE_KINDS
     edge_records: np.ndarray  # records on enters edges (0 elsewhere), per edge
     edge_issues: np.ndarray   # records_with_issues on enters edges, per edge
     people_affected: np.ndarray  # per node, NaN where not given
@@ -385,28 +389,62 @@ class Store:
             version = self.version
             ids_text, id_keys = conn.execute("SELECT group_concat(id, char(31)), group_concat(key) FROM nodes"
                                              ).fetchone()
-            keys, kinds, people, value, dimension, score, rag = columns(
-                f"SELECT group_concat(key), group_concat(CASE kind {node_case} END), "
-                "group_concat(coalesce(people_affected, -1)), group_concat(coalesce(value_gbp, -1)), "
-                f"group_concat(CASE quality_dimension {dimension_case} ELSE -1 END), "
-                f"group_concat(coalesce(quality_score, -1)), group_concat(CASE quality_rag {rag_case} ELSE -1 END) "
-                "FROM nodes", np.int64, np.int8, np.float64, np.float64, np.int8, np.float64, np.int8)
-            sources, targets, edge_kinds, records, issues = columns(
-                f"SELECT group_concat(source), group_concat(target), group_concat(CASE kind {edge_case} END), "
-                "group_concat(coalesce(records, 0)), group_concat(coalesce(records_with_issues, 0)) FROM edges",
-                np.int64, np.int64, np.int8, np.int64, np.int64)
+            # "key * 8 + kind" in one column: one aggregate fewer over a million rows.
+            key_kinds, = columns(f"SELECT group_concat(key * 8 + CASE kind {node_case} END) FROM nodes", np.int64)
+            keys, kinds = key_kinds >> 3, (key_kinds & 7).astype(np.int8)
+            decision_keys, people, value = columns(
+                "SELECT group_concat(key), group_concat(coalesce(people_affected, -1)), "
+                "group_concat(coalesce(value_gbp, -1)) FROM nodes WHERE kind = 'decision'",
+                np.int64, np.float64, np.float64)
+            dataset_keys, dimension, score, rag = columns(
+                f"SELECT group_concat(key), group_concat(CASE quality_dimension {dimension_case} END), "
+                f"group_concat(coalesce(quality_score, -1)), group_concat(CASE quality_rag {rag_case} END) "
+                "FROM nodes WHERE kind = 'dataset' AND quality_dimension IS NOT NULL",
+                np.int64, np.int8, np.float64, np.int8)
+            source_kinds, targets = columns(
+                f"SELECT group_concat(source * 8 + CASE kind {edge_case} END), group_concat(target) FROM edges",
+                np.int64, np.int64)
+            entered_sources, entered_targets, records, issues = columns(
+                "SELECT group_concat(source), group_concat(target), group_concat(coalesce(records, 0)), "
+                "group_concat(coalesce(records_with_issues, 0)) FROM edges WHERE kind = 'enters'",
+                np.int64, np.int64, np.int64, np.int64)
         finally:
             conn.execute("COMMIT")
+        # The planner may read nodes through the kind index: put them in key order whatever it chose.
+        order = np.argsort(keys, kind="stable")
+        keys, kinds = keys[order], kinds[order]
+        n = keys.size
+        contiguous = n == 0 or (keys[0] == 1 and keys[-1] == n)
+
+        def positions(column: np.ndarray) -> np.ndarray:
+            # Keys are 1..n unless nodes were deleted: then a position is the key less one.
+            return column - 1 if contiguous else np.searchsorted(keys, column)
+
         # SQLite reads ids from the narrow index on id (in id order): put them in key order.
         by_id = ids_text.split("\x1f") if ids_text else []
-        id_keys = np.fromstring(id_keys, dtype=np.int64, sep=",") if id_keys else np.zeros(0, dtype=np.int64)
-        ids = [by_id[i] for i in np.argsort(id_keys, kind="stable").tolist()]
-        missing = {"people_affected": people, "value_gbp": value, "quality_score": score}
-        for column in missing.values():
-            column[column < 0] = np.nan
-        return Topology(ids=ids, keys=keys, kind_codes=kinds, edges=np.column_stack([sources, targets, edge_kinds]),
-                        edge_records=records, edge_issues=issues, people_affected=people, value_gbp=value,
-                        quality_dimension=dimension, quality_score=score, quality_rag=rag, version=version)
+        id_order = np.argsort(positions(np.fromstring(id_keys or "", dtype=np.int64, sep=",")), kind="stable")
+        ids = [by_id[i] for i in id_order.tolist()]
+
+        def per_node(at: np.ndarray, values: np.ndarray, missing: float | int, dtype: type) -> np.ndarray:
+            column = np.full(n, missing, dtype=dtype)
+            column[positions(at)] = values
+            return column
+
+        sources, edge_kinds = source_kinds >> 3, (source_kinds & 7).astype(np.int8)
+        # Match the enters rows to their edges by (source, target), whatever order each read took.
+        pairs = (sources << 32) | targets
+        by_pair = np.argsort(pairs, kind="stable")
+        at = by_pair[np.searchsorted(pairs, (entered_sources << 32) | entered_targets, sorter=by_pair)]
+        entered = np.zeros((2, sources.size), dtype=np.int64)
+        entered[:, at] = records, issues
+        return Topology(
+            ids=ids, kind_codes=kinds, sources=positions(sources), targets=positions(targets), edge_kinds=edge_kinds,
+            edge_records=entered[0], edge_issues=entered[1],
+            people_affected=per_node(decision_keys, np.where(people >= 0, people, np.nan), np.nan, np.float64),
+            value_gbp=per_node(decision_keys, np.where(value >= 0, value, np.nan), np.nan, np.float64),
+            quality_dimension=per_node(dataset_keys, dimension, -1, np.int8),
+            quality_score=per_node(dataset_keys, np.where(score >= 0, score, np.nan), np.nan, np.float64),
+            quality_rag=per_node(dataset_keys, rag, -1, np.int8), version=version)
 
     def ids_where(self, field: str, value: str) -> list[str]:
         """Ids of nodes whose ``field`` (owner, organisation, or a tag in ``tag``) equals ``value``."""

@@ -8,6 +8,7 @@ import pytest
 from conftest import SAMPLES, load_files, sample_records, snapshot
 from lineage import io
 from lineage.errors import ConflictError, NotFoundError, StoreError, ValidationError
+from lineage import model
 from lineage.store import SCHEMA_VERSION, Store
 
 
@@ -423,12 +424,39 @@ def test_compiled_graph_carries_the_store_version(loaded_store):
     assert LineageGraph.from_store(loaded_store).version == 2
 
 
+def _topology_edges(topology) -> set[tuple]:
+    return {(topology.ids[s], topology.ids[t], model.EDGE_KINDS[k], int(r), int(i)) for s, t, k, r, i in
+            zip(topology.sources, topology.targets, topology.edge_kinds, topology.edge_records, topology.edge_issues)}
+
+
+def _expected_edges(edges) -> set[tuple]:
+    return {(e["source"], e["target"], e["kind"], e.get("records", 0) if e["kind"] == "enters" else 0,
+             e.get("records_with_issues", 0) if e["kind"] == "enters" else 0) for e in edges}
+
+
 def test_topology_is_consistent(loaded_store):
     nodes, edges = sample_records()
     topology = loaded_store.topology()
     assert sorted(topology.ids) == sorted(n["id"] for n in nodes)
-    assert len(topology.edges) == len(edges)
+    by_id = {n["id"]: n for n in nodes}
+    assert [model.NODE_KINDS[k] for k in topology.kind_codes] == [by_id[i]["kind"] for i in topology.ids]
+    assert _topology_edges(topology) == _expected_edges(edges)
+    people = {i: p for i, p in zip(topology.ids, topology.people_affected) if p == p}
+    assert people == {n["id"]: n["people_affected"] for n in nodes if "people_affected" in n}
     assert topology.version == loaded_store.version
+
+
+def test_topology_after_deletes_maps_keys_to_positions(loaded_store):
+    # Deleting nodes leaves gaps in the keys: positions must then come from the keys, not key - 1.
+    with loaded_store.change("t", "delete") as change:
+        change.delete_node("officer-ali")
+        change.delete_node("housing-register")
+    topology = loaded_store.topology()
+    nodes, edges = sample_records()
+    gone = {"officer-ali", "housing-register"}
+    assert sorted(topology.ids) == sorted(n["id"] for n in nodes if n["id"] not in gone)
+    assert _topology_edges(topology) == _expected_edges(
+        [e for e in edges if e["source"] not in gone and e["target"] not in gone])
 
 
 def test_read_files_with_store_resolves_references_to_stored_nodes(loaded_store, tmp_path):
