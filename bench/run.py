@@ -122,8 +122,8 @@ def bench_queries(g: LineageGraph, samples: int, seed: int = 1) -> dict[str, Any
 
     build_s, ig = _timed(_igraph, g)
     results["igraph_build_s"] = build_s
-    down = {p: _timed(ig.subcomponent, g.index[p], mode="out")[0] for p in people}
-    up = {d: _timed(ig.subcomponent, g.index[d], mode="in")[0] for d in decisions}
+    down = {p: _timed(ig.subcomponent, g.position(p), mode="out")[0] for p in people}
+    up = {d: _timed(ig.subcomponent, g.position(d), mode="in")[0] for d in decisions}
     results["igraph_person_bfs"] = _percentiles(list(down.values()))
     results["igraph_decision_bfs"] = _percentiles(list(up.values()))
     results["igraph_hub_decision_max_ms"] = 1000 * max((up[h] for h in hub_decisions), default=0)

@@ -24,18 +24,21 @@ Examples
 """
 from __future__ import annotations
 
+import bisect
 import math
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import networkx as nx
 import numpy as np
 import scipy.sparse as sp
 
 from . import model
 from .errors import LineageError, NotFoundError
+
+if TYPE_CHECKING:  # networkx is imported where it is used: it adds a seventh to the engine's start-up
+    import networkx as nx
 
 _KIND_CODE = {kind: code for code, kind in enumerate(model.NODE_KINDS)}
 _EDGE_CODE = {kind: code for code, kind in enumerate(model.EDGE_KINDS)}
@@ -135,15 +138,14 @@ class LineageGraph:
                  value_gbp: np.ndarray, quality_dimension: np.ndarray, quality_score: np.ndarray,
                  quality_rag: np.ndarray, version: int = 0,
                  finder: Callable[[str, str], list[str]] | None = None):
-        """Compile arrays: node ``i`` is ``ids[i]``; edges are index pairs with kind codes.
+        """Compile arrays: node ``i`` is ``ids[i]`` (``ids`` sorted); edges are index pairs with kind codes.
 
         ``people_affected`` and ``value_gbp`` hold a value per node (NaN where none); the
         ``quality_*`` arrays each node's weakest quality dimension (index into
         ``model.QUALITY_DIMENSIONS``, or -1), its score (NaN if none) and RAG (index into
         ``model.RAGS``, or -1). Use the ``from_*`` constructors rather than this.
         """
-        self.ids = list(ids)
-        self.index = {node_id: i for i, node_id in enumerate(self.ids)}
+        self.ids = list(ids)  # sorted: a node's position is found by bisection, with no dictionary to build
         n = len(self.ids)
         self.version = version
         self.kind_codes = np.asarray(kind_codes, dtype=np.int8)
@@ -235,14 +237,17 @@ class LineageGraph:
         return len(self.ids)
 
     def __contains__(self, node_id: object) -> bool:
-        return node_id in self.index
+        if not isinstance(node_id, str):
+            return False
+        at = bisect.bisect_left(self.ids, node_id)
+        return at < len(self.ids) and self.ids[at] == node_id
 
     def position(self, node_id: str) -> int:
         """Index of a node id; raises :class:`NotFoundError` for an unknown id."""
-        try:
-            return self.index[node_id]
-        except KeyError:
-            raise NotFoundError(f"no node with id '{node_id}'") from None
+        at = bisect.bisect_left(self.ids, node_id)
+        if at == len(self.ids) or self.ids[at] != node_id:
+            raise NotFoundError(f"no node with id '{node_id}'")
+        return at
 
     def kind(self, node_id: str) -> str:
         return model.NODE_KINDS[self.kind_codes[self.position(node_id)]]
@@ -258,7 +263,7 @@ class LineageGraph:
     def find(self, field_name: str, value: str) -> np.ndarray:
         """Indexes of nodes whose ``field_name`` (owner, organisation or tag) equals ``value``."""
         found = self._finder(field_name, value) if self._finder else []
-        return np.array([self.index[i] for i in found if i in self.index], dtype=np.int64)
+        return np.array([self.position(i) for i in found if i in self], dtype=np.int64)
 
     def of_kind(self, kind: str) -> np.ndarray:
         return np.flatnonzero(self.kind_codes == _KIND_CODE[kind])
@@ -349,6 +354,8 @@ def to_networkx(nodes: Iterable[Mapping[str, Any]], edges: Iterable[Mapping[str,
     >>> G.nodes["a"]["kind"], G.edges["a", "t"]["kind"]
     ('person', 'member_of')
     """
+    import networkx as nx
+
     graph = nx.DiGraph()
     graph.add_nodes_from((node["id"], {k: v for k, v in node.items() if k != "id"}) for node in nodes)
     graph.add_edges_from((edge["source"], edge["target"],
@@ -593,7 +600,7 @@ def impact(g: LineageGraph, subject: str, *, limit: int = 100, path_limit: int =
     for node, node_id in zip(chosen.tolist(), chosen_ids):
         record = records.get(node_id, {})
         on_way = sorted({step for path in found.get(node_id, []) for step in path
-                         if g.kind_codes[g.index[step]] == _AI_TOOL})
+                         if g.kind_codes[g.position(step)] == _AI_TOOL})
         result.decisions.append(DecisionReached(
             id=node_id, name=record.get("name", node_id), decision_type=record.get("decision_type"),
             frequency=record.get("frequency"), people_affected=record.get("people_affected"),
@@ -686,7 +693,7 @@ def provenance(g: LineageGraph, decision: str, *, limit: int = 200, path_limit: 
     for path in paths(g, decision, reverse=True, max_paths=path_limit, per_target=1, skip_kinds=("person",),
                       reach=reach):
         flowing = list(reversed(path))
-        weak = _weakest(g, np.array([g.index[i] for i in flowing], dtype=np.int64))
+        weak = _weakest(g, np.array([g.position(i) for i in flowing], dtype=np.int64))
         path_rows.append({"path": flowing, "weakest": weak.as_dict() if weak else None})
     return Provenance(
         decision=decision, upstream_count=reach.count, counts=reach.counts_by_kind(),

@@ -116,7 +116,7 @@ def _atom_nodes(g: LineageGraph, atom: Atom, text: str) -> np.ndarray:
     if atom.method == "id":
         if atom.value not in g:
             raise _error(text, atom.position, f"no node with id '{atom.value}'")
-        base = np.array([g.index[atom.value]], dtype=np.int64)
+        base = np.array([g.position(atom.value)], dtype=np.int64)
     elif atom.method == "kind":
         base = g.of_kind(atom.value)
     else:

@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import itertools
 import json
+import operator
 import sqlite3
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -150,7 +152,7 @@ class NodePage:
 class Topology:
     """The graph as arrays, for the query engine (see ``lineage.graph``).
 
-    Node ``i`` is ``ids[i]`` (nodes in key order); edges refer to nodes by that position.
+    Node ``i`` is ``ids[i]``, ids sorted; edges refer to nodes by that position.
     """
 
     ids: list[str]
@@ -190,6 +192,49 @@ def _native(record: Mapping[str, Any]) -> dict[str, Any]:
     if "created" not in record and "updated" not in record and "version" not in record:
         return record  # type: ignore[return-value]  # the common case, not copied
     return {k: v for k, v in record.items() if k not in _MANAGED_FIELDS}
+
+
+_CASES = {
+    name: " ".join(f"WHEN '{value}' THEN {code}" for code, value in enumerate(values))
+    for name, values in (("node", model.NODE_KINDS), ("edge", model.EDGE_KINDS),
+                         ("dimension", model.QUALITY_DIMENSIONS), ("rag", model.RAGS))
+}
+# What the query engine reads (Store.topology): one aggregate per column, so the columns of a read
+# stay aligned; "key * 8 + kind" packs two columns in one.
+_NODE_READS = (
+    "SELECT group_concat(id, char(31)), group_concat(key) FROM nodes",
+    f"SELECT group_concat(key * 8 + CASE kind {_CASES['node']} END) FROM nodes",
+    "SELECT group_concat(key), group_concat(coalesce(people_affected, -1)), "
+    "group_concat(coalesce(value_gbp, -1)) FROM nodes WHERE kind = 'decision'",
+    f"SELECT group_concat(key), group_concat(CASE quality_dimension {_CASES['dimension']} END), "
+    f"group_concat(coalesce(quality_score, -1)), group_concat(CASE quality_rag {_CASES['rag']} END) "
+    "FROM nodes WHERE kind = 'dataset' AND quality_dimension IS NOT NULL",
+)
+_NODE_TYPES = ((str, np.int64), (np.int64,), (np.int64, np.float64, np.float64),
+               (np.int64, np.int8, np.float64, np.int8))
+_EDGE_READS = (
+    f"SELECT group_concat(source * 8 + CASE kind {_CASES['edge']} END), group_concat(target) FROM edges",
+    "SELECT group_concat(source), group_concat(target), group_concat(coalesce(records, 0)), "
+    "group_concat(coalesce(records_with_issues, 0)) FROM edges WHERE kind = 'enters'",
+)
+_EDGE_TYPES = ((np.int64, np.int64), (np.int64, np.int64, np.int64, np.int64))
+
+
+def _read(conn: sqlite3.Connection, reads: tuple[str, ...]) -> tuple[int, list[tuple]]:
+    """Run reads in one transaction; return the graph version they saw and their rows."""
+    conn.execute("BEGIN")
+    try:
+        version = int(conn.execute("SELECT value FROM meta WHERE key = 'graph_version'").fetchone()[0])
+        return version, [conn.execute(sql).fetchone() for sql in reads]
+    finally:
+        conn.execute("COMMIT")
+
+
+def _parsed(row: tuple, dtypes: tuple[type, ...]) -> list[Any]:
+    """Columns of comma-separated numbers as arrays (text columns left as they are)."""
+    return [text if dtype is str else
+            np.fromstring(text, dtype=dtype, sep=",") if text else np.zeros(0, dtype=dtype)
+            for text, dtype in zip(row, dtypes)]
 
 
 class Store:
@@ -367,63 +412,50 @@ class Store:
         return [dict(zip(("id", "kind", "name", "description"), row)) for row in self.conn.execute(sql, args)]
 
     def topology(self) -> Topology:
-        """Every node's id and kind, every edge as integer keys, and the numbers queries aggregate.
+        """Every node's id and kind, every edge as node positions, and the numbers queries aggregate.
 
-        One consistent read, straight into numpy arrays: this is what the query engine starts from.
+        One consistent snapshot, straight into numpy arrays: this is what the query engine starts
+        from. Nodes and edges are read at once on two connections (SQLite works outside the GIL),
+        each column as one ``group_concat`` that numpy parses in C: several times faster than a
+        Python tuple per row.
         """
-        conn = self.conn
-        node_case = " ".join(f"WHEN '{k}' THEN {i}" for i, k in enumerate(model.NODE_KINDS))
-        edge_case = " ".join(f"WHEN '{k}' THEN {i}" for i, k in enumerate(model.EDGE_KINDS))
-        dimension_case = " ".join(f"WHEN '{d}' THEN {i}" for i, d in enumerate(model.QUALITY_DIMENSIONS))
-        rag_case = " ".join(f"WHEN '{r}' THEN {i}" for i, r in enumerate(model.RAGS))
+        for _ in range(5):
+            if self.path == ":memory:":
+                (version, node_rows), (edge_version, edge_rows) = _read(self.conn, _NODE_READS), \
+                    _read(self.conn, _EDGE_READS)
+            else:
+                other = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, isolation_level=None,
+                                        check_same_thread=False)
+                try:
+                    with ThreadPoolExecutor(1) as pool:
+                        edges_read = pool.submit(_read, other, _EDGE_READS)
+                        version, node_rows = _read(self.conn, _NODE_READS)
+                        edge_version, edge_rows = edges_read.result()
+                finally:
+                    other.close()
+            if version == edge_version:  # else a change landed between the two reads: read again
+                break
+        else:
+            raise StoreError(f"{self.path} changed during every attempt to read it; try again")
+        (ids_text, id_keys), (key_kinds,), (decision_keys, people, value), (dataset_keys, dimension, score, rag) = (
+            _parsed(row, dtypes) for row, dtypes in zip(node_rows, _NODE_TYPES))
+        (source_kinds, targets), (entered_sources, entered_targets, records, issues) = (
+            _parsed(row, dtypes) for row, dtypes in zip(edge_rows, _EDGE_TYPES))
+        # Nodes take their place in id order, the order of the index on id that SQLite read them
+        # through, so that the engine finds an id by bisection and lists ids sorted for free.
+        ids = ids_text.split("\x1f") if ids_text else []
+        if any(map(operator.ge, ids, itertools.islice(ids, 1, None))):  # another collation: sort here
+            order = sorted(range(len(ids)), key=ids.__getitem__)
+            ids, id_keys = [ids[i] for i in order], id_keys[order]
+        n = len(ids)
+        position_of_key = np.full(int(id_keys.max(initial=0)) + 1, -1, dtype=np.int64)
+        position_of_key[id_keys] = np.arange(n)
 
-        def columns(sql: str, *dtypes: type) -> list[np.ndarray]:
-            # One aggregate per column, all in one pass so that the columns stay aligned, and numpy
-            # parses the text in C: three times faster than a Python tuple per row.
-            row = conn.execute(sql).fetchone()
-            return [np.fromstring(text, dtype=dtype, sep=",") if text else np.zeros(0, dtype=dtype)
-                    for text, dtype in zip(row, dtypes)]
+        def positions(keys: np.ndarray) -> np.ndarray:
+            return position_of_key[keys.astype(np.int64)]
 
-        conn.execute("BEGIN")
-        try:
-            version = self.version
-            ids_text, id_keys = conn.execute("SELECT group_concat(id, char(31)), group_concat(key) FROM nodes"
-                                             ).fetchone()
-            # "key * 8 + kind" in one column: one aggregate fewer over a million rows.
-            key_kinds, = columns(f"SELECT group_concat(key * 8 + CASE kind {node_case} END) FROM nodes", np.int64)
-            keys, kinds = key_kinds >> 3, (key_kinds & 7).astype(np.int8)
-            decision_keys, people, value = columns(
-                "SELECT group_concat(key), group_concat(coalesce(people_affected, -1)), "
-                "group_concat(coalesce(value_gbp, -1)) FROM nodes WHERE kind = 'decision'",
-                np.int64, np.float64, np.float64)
-            dataset_keys, dimension, score, rag = columns(
-                f"SELECT group_concat(key), group_concat(CASE quality_dimension {dimension_case} END), "
-                f"group_concat(coalesce(quality_score, -1)), group_concat(CASE quality_rag {rag_case} END) "
-                "FROM nodes WHERE kind = 'dataset' AND quality_dimension IS NOT NULL",
-                np.int64, np.int8, np.float64, np.int8)
-            source_kinds, targets = columns(
-                f"SELECT group_concat(source * 8 + CASE kind {edge_case} END), group_concat(target) FROM edges",
-                np.int64, np.int64)
-            entered_sources, entered_targets, records, issues = columns(
-                "SELECT group_concat(source), group_concat(target), group_concat(coalesce(records, 0)), "
-                "group_concat(coalesce(records_with_issues, 0)) FROM edges WHERE kind = 'enters'",
-                np.int64, np.int64, np.int64, np.int64)
-        finally:
-            conn.execute("COMMIT")
-        # The planner may read nodes through the kind index: put them in key order whatever it chose.
-        order = np.argsort(keys, kind="stable")
-        keys, kinds = keys[order], kinds[order]
-        n = keys.size
-        contiguous = n == 0 or (keys[0] == 1 and keys[-1] == n)
-
-        def positions(column: np.ndarray) -> np.ndarray:
-            # Keys are 1..n unless nodes were deleted: then a position is the key less one.
-            return column - 1 if contiguous else np.searchsorted(keys, column)
-
-        # SQLite reads ids from the narrow index on id (in id order): put them in key order.
-        by_id = ids_text.split("\x1f") if ids_text else []
-        id_order = np.argsort(positions(np.fromstring(id_keys or "", dtype=np.int64, sep=",")), kind="stable")
-        ids = [by_id[i] for i in id_order.tolist()]
+        kinds = np.zeros(n, dtype=np.int8)
+        kinds[positions(key_kinds >> 3)] = key_kinds & 7
 
         def per_node(at: np.ndarray, values: np.ndarray, missing: float | int, dtype: type) -> np.ndarray:
             column = np.full(n, missing, dtype=dtype)
@@ -433,8 +465,12 @@ class Store:
         sources, edge_kinds = source_kinds >> 3, (source_kinds & 7).astype(np.int8)
         # Match the enters rows to their edges by (source, target), whatever order each read took.
         pairs = (sources << 32) | targets
-        by_pair = np.argsort(pairs, kind="stable")
-        at = by_pair[np.searchsorted(pairs, (entered_sources << 32) | entered_targets, sorter=by_pair)]
+        wanted = (entered_sources << 32) | entered_targets
+        if pairs.size < 2 or np.all(pairs[1:] > pairs[:-1]):  # read in primary-key order, as SQLite does
+            at = np.searchsorted(pairs, wanted)
+        else:
+            by_pair = np.argsort(pairs, kind="stable")
+            at = by_pair[np.searchsorted(pairs, wanted, sorter=by_pair)]
         entered = np.zeros((2, sources.size), dtype=np.int64)
         entered[:, at] = records, issues
         return Topology(
