@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..bulk import gc_paused
 from ..store import GraphData, Store
 from ..validate import Batch, validate_records
 from .csv import located_csv, read_csv, write_csv
@@ -22,11 +23,12 @@ def read_files(paths: list[str | Path], store: Store | None = None) -> GraphData
     """Read and validate native JSON files as one graph (references may cross files)."""
     nodes: list[Batch] = []
     edges: list[Batch] = []
-    for path in paths:
-        file_nodes, file_edges = located_native(Path(path).read_bytes(), str(path))
-        nodes.append(file_nodes)
-        edges.append(file_edges)
-    return validate_records(nodes, edges, existing_kinds=store.kinds_of if store else None)
+    with gc_paused():
+        for path in paths:
+            file_nodes, file_edges = located_native(Path(path).read_bytes(), str(path))
+            nodes.append(file_nodes)
+            edges.append(file_edges)
+        return validate_records(nodes, edges, existing_kinds=store.kinds_of if store else None)
 
 
 def export(store: Store, format: str, path: str | Path) -> list[Path]:
