@@ -51,6 +51,12 @@ def _graph(ctx: click.Context) -> LineageGraph:
     return LineageGraph.from_store(_store(ctx))
 
 
+def _progress(message: str) -> None:
+    """A note on long work, for people watching a terminal (not for pipes, logs or tests)."""
+    if sys.stderr.isatty():
+        click.echo(message, err=True)
+
+
 def _print_json(value: Any) -> None:
     click.echo(json.dumps(value, indent=2, ensure_ascii=False))
 
@@ -99,7 +105,10 @@ def load(ctx: click.Context, files: tuple[str, ...]) -> None:
     """
     store = _store(ctx, create=True)
     started = time.perf_counter()
+    _progress(f"Reading and checking {len(files)} file{'s' if len(files) != 1 else ''} ...")
     data = io.read_files(list(files), store)
+    _progress(f"Checked {len(data.nodes):,} nodes and {len(data.edges):,} edges in "
+              f"{time.perf_counter() - started:.1f} s; writing ...")
     summary = store.load(data, actor=ACTOR, summary=f"load {', '.join(Path(f).name for f in files)}")
     click.echo(f"Loaded {len(files)} file{'s' if len(files) != 1 else ''}: {summary} "
                f"({time.perf_counter() - started:.1f} s).")

@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from importlib import resources
 from typing import Any
 
@@ -271,6 +271,17 @@ class _Compiler:
         return check
 
 
+def _not_finite(value: Any) -> bool:
+    """Whether an attribute the schema does not name holds NaN or an infinity anywhere."""
+    if type(value) is float:
+        return not -math.inf < value < math.inf
+    if type(value) is list:
+        return any(_not_finite(item) for item in value)
+    if type(value) is dict:
+        return any(_not_finite(item) for item in value.values())
+    return False
+
+
 Rule = tuple[Callable[[Any], bool], Check]
 """A fast yes/no test, and the check that explains a failure."""
 
@@ -283,15 +294,20 @@ def _compile_rules() -> tuple[dict[str, dict[str, Rule]], dict[str, dict[str, Ru
     def rule(sub: Mapping[str, Any]) -> Rule:
         return compiler.predicate(sub), compiler.compile(sub)
 
-    def rules_for(base: str, kinds: tuple[str, ...]) -> dict[str, dict[str, Rule]]:
-        common = {k: rule(v) for k, v in defs[base]["properties"].items() if k != "kind"}
+    def schemas_for(base: str, kind: str) -> dict[str, Mapping[str, Any]]:
+        common = {k: v for k, v in defs[base]["properties"].items() if k != "kind"}
         if base == "edge":
             # An edge's ends must name nodes; validate_records checks that they do, which makes the
             # slug pattern redundant here (and it was a third of the time spent validating edges).
             for end in EDGE_CORE_FIELDS[:2]:
-                common[end] = rule({"type": "string"})
-        return {kind: {**common, **{k: rule(v) for k, v in defs.get(kind, {}).get("properties", {}).items()}}
-                for kind in kinds}
+                common[end] = {"type": "string"}
+        return {**common, **defs.get(kind, {}).get("properties", {})}
+
+    def rules_for(base: str, kinds: tuple[str, ...]) -> dict[str, dict[str, Rule]]:
+        return {kind: {k: rule(v) for k, v in schemas_for(base, kind).items()} for kind in kinds}
+
+    def validators_for(base: str, kinds: tuple[str, ...], core: tuple[str, ...]) -> dict[str, Callable[[dict], bool]]:
+        return {kind: _record_validator(compiler, schemas_for(base, kind), core) for kind in kinds}
 
     types: dict[str, dict[str, str]] = {}
     for kind in NODE_KINDS + EDGE_KINDS:
@@ -299,10 +315,34 @@ def _compile_rules() -> tuple[dict[str, dict[str, Rule]], dict[str, dict[str, Ru
         props = {**defs[base]["properties"], **defs.get(kind, {}).get("properties", {})}
         types[kind] = {name: compiler.resolve(sub).get("type", "string") if "enum" not in compiler.resolve(sub)
                        else "string" for name, sub in props.items()}
-    return rules_for("node", NODE_KINDS), rules_for("edge", EDGE_KINDS), types
+    return (rules_for("node", NODE_KINDS), rules_for("edge", EDGE_KINDS), types,
+            validators_for("node", NODE_KINDS, NODE_CORE_FIELDS), validators_for("edge", EDGE_KINDS, EDGE_CORE_FIELDS))
 
 
-_NODE_RULES, _EDGE_RULES, _ATTRIBUTE_TYPES = _compile_rules()
+def _record_validator(compiler: _Compiler, properties: Mapping[str, Mapping[str, Any]],
+                      core: tuple[str, ...]) -> Callable[[dict], bool]:
+    """One compiled function that says whether a whole record of a kind is valid.
+
+    Every attribute's test inlined in one chain, so a valid record costs one call; a record it
+    refuses goes to the slower checks that say why.
+    """
+    namespace: dict[str, Any] = {"_not_finite": _not_finite}
+    lines = ["def valid(record):",
+             "    if " + " or ".join(f"{field!r} not in record" for field in core) + ":",
+             "        return False",
+             "    for field, value in record.items():"]
+    for position, (name, schema) in enumerate(properties.items()):
+        lines.append(f"        {'if' if position == 0 else 'elif'} field == {name!r}:")
+        lines.append(f"            if not ({compiler._expression(schema, 'value', namespace)}):")
+        lines.append("                return False")
+    lines.append("        elif field != 'kind' and type(value) is not str and _not_finite(value):")
+    lines.append("            return False")
+    lines.append("    return True")
+    exec("\n".join(lines), namespace)  # noqa: S102 (code made from our own schema)
+    return namespace["valid"]
+
+
+_NODE_RULES, _EDGE_RULES, _ATTRIBUTE_TYPES, _NODE_VALID, _EDGE_VALID = _compile_rules()
 
 
 def attribute_type(kind: str, attribute: str) -> str | None:
@@ -325,60 +365,81 @@ def attributes_of_type(type_name: str) -> frozenset[str]:
     return frozenset(name for types in _ATTRIBUTE_TYPES.values() for name, t in types.items() if t == type_name)
 
 
-def _validate(record: Any, where: Any, kind_field_rules: dict[str, dict[str, Rule]],
-              core: tuple[str, ...], noun: str) -> list[Problem]:
-    """Problems with one record. ``where`` is turned into text only when there is a problem.
+Finding = tuple[str | None, str]
+"""A problem with a record before it is located: (field or None, what was expected)."""
+_NONE: tuple[Finding, ...] = ()
 
-    The hot path of every load: written for speed (one dictionary look-up and one compiled test
-    per attribute); the messages are built only when something fails.
+
+def _findings(record: Any, kind_field_rules: dict[str, dict[str, Rule]], core: tuple[str, ...],
+              noun: str) -> tuple[Finding, ...] | list[Finding]:
+    """What is wrong with one record: nothing (an empty tuple) in the common case.
+
+    The hot path of every load, written for speed: no allocation for a valid record, one
+    dictionary look-up and one compiled test per attribute; messages only when something fails.
     """
     if type(record) is not dict:
-        return [Problem(str(where), f"expected a {noun} object, got {_shown(record)}")]
+        return [(None, f"expected a {noun} object, got {_shown(record)}")]
     kind = record.get("kind")
     rules = kind_field_rules.get(kind) if type(kind) is str else None
     if rules is None or not (core[0] in record and core[1] in record and core[2] in record):
-        missing = [field for field in core if field not in record]
-        if missing:
-            return [Problem(str(where), "is required", field) for field in missing]
-        allowed = ", ".join(kind_field_rules)
-        return [Problem(str(where), f"expected one of: {allowed}; got {_shown(kind)}", "kind")]
-    problems: list[Problem] = []
+        missing = [(field, "is required") for field in core if field not in record]
+        return missing or [("kind", f"expected one of: {', '.join(kind_field_rules)}; got {_shown(kind)}")]
+    found = _NONE
     for field, value in record.items():
         rule = rules.get(field)
         if rule is None:
             if type(value) is not str and _not_finite(value):
-                problems.append(Problem(str(where), f"expected finite numbers (SQLite's JSON has no NaN or "
-                                                    f"Infinity), got {_shown(value)}", field))
+                found = [*found, (field, f"expected finite numbers (SQLite's JSON has no NaN or Infinity), "
+                                         f"got {_shown(value)}")]
         elif not rule[0](value):
-            problems += [Problem(str(where), message, field + sub) for sub, message in rule[1](value)]
-    return problems
+            found = [*found, *((field + sub, message) for sub, message in rule[1](value))]
+    return found
 
 
-def _not_finite(value: Any) -> bool:
-    """Whether an attribute the schema does not name holds NaN or an infinity anywhere."""
-    if type(value) is float:
-        return not -math.inf < value < math.inf
-    if type(value) is list:
-        return any(_not_finite(item) for item in value)
-    if type(value) is dict:
-        return any(_not_finite(item) for item in value.values())
-    return False
+def _valid(record: Any, validators: dict[str, Callable[[dict], bool]]) -> bool:
+    if type(record) is not dict:
+        return False
+    kind = record.get("kind")
+    valid = validators.get(kind) if type(kind) is str else None
+    return valid is not None and valid(record)
 
 
-def validate_node(record: Any, where: Any) -> list[Problem]:
-    """Problems with one node record (its own fields only, not its references)."""
-    return _validate(record, where, _NODE_RULES, NODE_CORE_FIELDS, "node")
+def node_findings(record: Any) -> tuple[Finding, ...] | list[Finding]:
+    """What is wrong with one node record's own fields (not its references); empty when nothing."""
+    if _valid(record, _NODE_VALID):
+        return _NONE
+    return _findings(record, _NODE_RULES, NODE_CORE_FIELDS, "node")
 
 
-def validate_edge(record: Any, where: Any) -> list[Problem]:
-    """Problems with one edge record (its own fields only, not whether its ends exist)."""
-    problems = _validate(record, where, _EDGE_RULES, EDGE_CORE_FIELDS, "edge")
-    if not problems and record["kind"] == "enters":
+def edge_findings(record: Any) -> tuple[Finding, ...] | list[Finding]:
+    """What is wrong with one edge record's own fields (not whether its ends exist); empty when nothing."""
+    found = _NONE if _valid(record, _EDGE_VALID) else _findings(record, _EDGE_RULES, EDGE_CORE_FIELDS, "edge")
+    if not found and record["kind"] == "enters":
         records, with_issues = record.get("records"), record.get("records_with_issues")
         if records is not None and with_issues is not None and with_issues > records:
-            problems.append(Problem(str(where), f"expected at most records ({records}), got {with_issues}",
-                                    "records_with_issues"))
-    return problems
+            return [("records_with_issues", f"expected at most records ({records}), got {with_issues}")]
+    return found
+
+
+def located(findings: Iterable[Finding], where: str) -> list[Problem]:
+    """Findings as problems at a place."""
+    return [Problem(where, message, field) for field, message in findings]
+
+
+def validate_node(record: Any, where: str) -> list[Problem]:
+    """Problems with one node record (its own fields only, not its references)."""
+    return located(node_findings(record), where)
+
+
+def validate_edge(record: Any, where: str) -> list[Problem]:
+    """Problems with one edge record (its own fields only, not whether its ends exist)."""
+    return located(edge_findings(record), where)
+
+
+ALLOWED_EDGES: frozenset[tuple[str, str, str]] = frozenset(
+    (edge_kind, source, target) for edge_kind, (sources, targets) in EDGE_RULES.items()
+    for source in sources for target in targets)
+"""Every allowed (edge kind, source kind, target kind)."""
 
 
 def allowed_edge(edge_kind: str, source_kind: str, target_kind: str) -> bool:
@@ -426,7 +487,6 @@ def quality_rag(assessment: Any) -> str | None:
     return None if score is None else rag_for_score(score)
 
 
-_RAG_ORDER = {rag: position for position, rag in enumerate(RAGS)}
 RAG_NOMINAL: dict[str, float] = {"red": 0.0, "amber": 0.7, "green": 0.9}
 """Where a dimension rated only by RAG ranks among scored ones: the floor of its band."""
 
@@ -452,12 +512,3 @@ def weakest_dimension(quality: Mapping[str, Any] | None) -> tuple[str, float | N
         if best is None or candidate[:2] < best[:2]:
             best = candidate
     return None if best is None else best[2:]
-
-
-def worse_rag(a: str | None, b: str | None) -> str | None:
-    """The worse of two RAG ratings (None means unassessed and loses to any rating)."""
-    if a is None:
-        return b
-    if b is None:
-        return a
-    return a if _RAG_ORDER[a] <= _RAG_ORDER[b] else b

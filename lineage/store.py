@@ -512,24 +512,6 @@ class Store:
             raise ValueError(f"cannot look nodes up by {field}")
         return [row[0] for row in self.conn.execute(sql, (value,))]
 
-    def numeric_attribute(self, kind: str, attribute: str) -> dict[int, float]:
-        """node key -> value of a numeric attribute, for nodes of ``kind`` that have it."""
-        path = "$." + attribute
-        rows = self.conn.execute("SELECT key, json_extract(attrs, ?) FROM nodes WHERE kind = ? "
-                                 "AND json_type(attrs, ?) IN ('integer', 'real')", (path, kind, path))
-        return dict(rows.fetchall())
-
-    def attribute_values(self, attribute: str, *, kind: str | None = None) -> dict[int, Any]:
-        """node key -> JSON-decoded value of one attribute, for nodes that have it."""
-        path = "$." + attribute
-        sql = "SELECT key, json_extract(attrs, ?), json_type(attrs, ?) FROM nodes WHERE json_type(attrs, ?) IS NOT NULL"
-        args: list[Any] = [path, path, path]
-        if kind is not None:
-            sql += " AND kind = ?"
-            args.append(kind)
-        return {key: json.loads(value) if kind_ in ("object", "array") else value
-                for key, value, kind_ in self.conn.execute(sql, args)}
-
     # -- history ----------------------------------------------------------------------------
 
     def history(self, ref: str | None = None, *, limit: int = 50) -> list[dict[str, Any]]:

@@ -8,9 +8,12 @@ every problem found.
 """
 from __future__ import annotations
 
+from array import array
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
+
+import numpy as np
 
 from . import model
 from .errors import Problem, ValidationError
@@ -30,18 +33,6 @@ class Batch:
     def located(cls, pairs: list[tuple[str, Any]]) -> "Batch":
         """A batch from (location, record) pairs, for small inputs built by hand."""
         return cls([record for _, record in pairs], lambda i: pairs[i][0])
-
-
-class _Where:
-    """A record's location, formatted when (if ever) a message needs it."""
-
-    __slots__ = ("batch", "index")
-
-    def __init__(self, batch: Batch, index: int):
-        self.batch, self.index = batch, index
-
-    def __str__(self) -> str:
-        return self.batch.locate(self.index)
 
 
 MAX_PROBLEMS = 200
@@ -81,56 +72,101 @@ def validate_records(nodes: list[Batch], edges: list[Batch], *,
     lineage.errors.ValidationError: f: edges[0], field 'target': no node 'b' in this file or the database
     """
     problems = _Problems()
-    kinds: dict[str, str] = {}
-    first_seen: dict[str, _Where] = {}
+    position: dict[str, int] = {}  # node id -> its place among the nodes read
+    kind_codes: list[int] = []
     for batch in nodes:
         for index, record in enumerate(batch.records):
-            found = model.validate_node(record, _Where(batch, index))
+            found = model.node_findings(record)
             if found:
-                problems.add(found)
+                problems.add(model.located(found, batch.locate(index)))
                 continue
             node_id = record["id"]
-            if node_id in kinds:
+            if node_id in position:
                 problems.add([Problem(batch.locate(index), f"duplicate id '{node_id}' (first defined at "
-                                                           f"{first_seen[node_id]})", "id")])
+                                                           f"{_first(nodes, 'id', node_id)})", "id")])
                 continue
-            kinds[node_id] = record["kind"]
-            first_seen[node_id] = _Where(batch, index)
+            position[node_id] = len(kind_codes)
+            kind_codes.append(_KIND_CODES[record["kind"]])
 
-    referenced = {r.get(end) for batch in edges for r in batch.records if type(r) is dict
-                  for end in ("source", "target")}
-    outside = {ref for ref in referenced if isinstance(ref, str) and ref not in kinds}
-    stored = existing_kinds(outside | set(kinds)) if existing_kinds else {}
-    for node_id, kind in stored.items():
-        if node_id in kinds and kinds[node_id] != kind:
-            problems.add([Problem(str(first_seen[node_id]), f"node '{node_id}' exists already as a {kind}; "
-                                                            "a node's kind cannot change", "kind")])
-    known = {**{k: v for k, v in stored.items() if k in outside}, **kinds}
-
-    pairs: dict[tuple[str, str], _Where] = {}
-    for batch in edges:
+    # Edges in one pass: their own fields, then their ends as positions (ids not read above get
+    # places after the nodes, to be looked up in the store). Joins, kinds and repeats are then
+    # checked on arrays: a Python set of three million pairs cost half of a million-node load.
+    outside: dict[str, int] = {}
+    ends = array("q")
+    edge_kinds = array("b")
+    at: list[tuple[int, int]] = []  # (batch, index) of each edge checked on arrays
+    edge_problems: list[tuple[int, int, list[Problem]]] = []
+    for batch_number, batch in enumerate(edges):
         for index, record in enumerate(batch.records):
-            where = _Where(batch, index)
-            found = model.validate_edge(record, where)
+            found = model.edge_findings(record)
             if found:
-                problems.add(found)
+                edge_problems.append((batch_number, index, model.located(found, batch.locate(index))))
                 continue
-            source_kind, target_kind = known.get(record["source"]), known.get(record["target"])
-            if source_kind is None or target_kind is None:
-                problems.add([Problem(str(where), f"no node '{record[end]}' in this file or the database", end)
-                              for end, kind in (("source", source_kind), ("target", target_kind)) if kind is None])
-                continue
-            message = model.edge_rule_problem(source_kind, target_kind, record["kind"])
-            if message:
-                problems.add([Problem(str(where), message, "kind")])
-                continue
+            for end in (record["source"], record["target"]):
+                place = position.get(end)
+                if place is None:
+                    place = outside.setdefault(end, len(kind_codes) + len(outside))
+                ends.append(place)
+            edge_kinds.append(_EDGE_CODES[record["kind"]])
+            at.append((batch_number, index))
+
+    stored = existing_kinds(set(outside) | set(position)) if existing_kinds else {}
+    for node_id, kind in stored.items():
+        if node_id in position and kind_codes[position[node_id]] != _KIND_CODES[kind]:
+            problems.add([Problem(_first(nodes, "id", node_id), f"node '{node_id}' exists already as a {kind}; "
+                                                               "a node's kind cannot change", "kind")])
+    all_kinds = np.array(kind_codes + [_KIND_CODES[stored[i]] if i in stored else _MISSING for i in outside],
+                         dtype=np.int64)
+    pairs = np.frombuffer(ends, dtype=np.int64).reshape(-1, 2)
+    source_kinds, target_kinds = all_kinds[pairs[:, 0]], all_kinds[pairs[:, 1]]
+    joinable = _ALLOWED[np.frombuffer(edge_kinds, dtype=np.int8), source_kinds, target_kinds]
+    code = pairs[:, 0] * len(all_kinds) + pairs[:, 1]
+    order = np.argsort(code, kind="stable")
+    repeated = order[1:][code[order][1:] == code[order][:-1]]
+
+    def kind_of(node_id: str) -> str | None:
+        return model.NODE_KINDS[kind_codes[position[node_id]]] if node_id in position else stored.get(node_id)
+
+    for number in sorted(set(np.flatnonzero(~joinable).tolist()) | set(repeated.tolist())):
+        batch_number, index = at[number]
+        batch = edges[batch_number]
+        record = batch.records[index]
+        if not joinable[number]:
+            found = _edge_problems(record, kind_of, batch.locate(index))
+        else:
             pair = (record["source"], record["target"])
-            if pair in pairs:
-                problems.add([Problem(str(where), f"a second edge {pair[0]} -> {pair[1]} (first at {pairs[pair]}); "
-                                                  "two nodes are joined by one edge at most")])
-                continue
-            pairs[pair] = where
+            first = next(batch_.locate(i) for batch_ in edges for i, r in enumerate(batch_.records)
+                         if type(r) is dict and (r.get("source"), r.get("target")) == pair)
+            found = [Problem(batch.locate(index), f"a second edge {pair[0]} -> {pair[1]} (first at {first}); "
+                                                  "two nodes are joined by one edge at most")]
+        edge_problems.append((batch_number, index, found))
+    for _, _, found in sorted(edge_problems, key=lambda item: item[:2]):
+        problems.add(found)
     if problems:
         raise ValidationError(problems)
     return GraphData(nodes=[r for batch in nodes for r in batch.records],
                      edges=[r for batch in edges for r in batch.records])
+
+
+_KIND_CODES = {kind: code for code, kind in enumerate(model.NODE_KINDS)}
+_EDGE_CODES = {kind: code for code, kind in enumerate(model.EDGE_KINDS)}
+_MISSING = len(model.NODE_KINDS)
+"""The kind code of an edge end that names no node: no edge kind may join it."""
+_ALLOWED = np.zeros((len(model.EDGE_KINDS), len(model.NODE_KINDS) + 1, len(model.NODE_KINDS) + 1), dtype=bool)
+for _edge_kind, _source_kind, _target_kind in model.ALLOWED_EDGES:
+    _ALLOWED[_EDGE_CODES[_edge_kind], _KIND_CODES[_source_kind], _KIND_CODES[_target_kind]] = True
+
+
+def _edge_problems(record: dict[str, Any], kind_of: Callable[[str], str | None], where: str) -> list[Problem]:
+    """Why an edge that passed its own checks cannot join its ends."""
+    kinds = {end: kind_of(record[end]) for end in ("source", "target")}
+    missing = [Problem(where, f"no node '{record[end]}' in this file or the database", end)
+               for end, kind in kinds.items() if kind is None]
+    return missing or [Problem(where, model.edge_rule_problem(kinds["source"], kinds["target"], record["kind"])
+                               or "", "kind")]
+
+
+def _first(batches: list[Batch], field: str, value: Any) -> str:
+    """Where the first record with ``field`` equal to ``value`` is (for messages about a repeat)."""
+    return next(batch.locate(i) for batch in batches for i, r in enumerate(batch.records)
+                if type(r) is dict and r.get(field) == value)

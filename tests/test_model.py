@@ -248,14 +248,6 @@ def test_weakest_dimension_nothing_assessed():
     assert model.weakest_dimension({"timeliness": {"note": "not yet"}}) is None
 
 
-def test_worse_rag():
-    assert model.worse_rag("green", "amber") == "amber"
-    assert model.worse_rag("red", "amber") == "red"
-    assert model.worse_rag(None, "green") == "green"
-    assert model.worse_rag("amber", None) == "amber"
-    assert model.worse_rag(None, None) is None
-
-
 def test_attribute_types_from_schema():
     assert model.attribute_type("dataset", "record_count") == "integer"
     assert model.attribute_type("system", "ai_ready") == "boolean"

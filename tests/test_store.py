@@ -469,3 +469,22 @@ def test_read_files_with_store_resolves_references_to_stored_nodes(loaded_store,
     summary = loaded_store.load(data, actor="t", summary="more")
     assert (summary.nodes_added, summary.edges_added) == (1, 1)
     assert loaded_store.edge("new-person", "housing-cms")["records"] == 3
+
+
+def test_engine_copies_follow_every_write(loaded_store):
+    # The columns the query engine reads (people affected, £, weakest quality, record counts) are
+    # copies the store keeps: an update through the store must show in the next topology.
+    with loaded_store.change("t", "edit") as change:
+        change.update_node("social-housing-allocations", {"people_affected": 4000, "value_gbp": None})
+        change.update_node("housing-register", {"quality": {"accuracy": 0.42, "timeliness": {"rag": "green"}}})
+        change.update_edge("officer-ali", "housing-cms", {"records": 2000, "records_with_issues": 9})
+    topology = loaded_store.topology()
+    at = {node_id: i for i, node_id in enumerate(topology.ids)}
+    decision = at["social-housing-allocations"]
+    assert topology.people_affected[decision] == 4000
+    assert topology.value_gbp[decision] != topology.value_gbp[decision]  # removed: NaN
+    register = at["housing-register"]
+    assert (model.QUALITY_DIMENSIONS[topology.quality_dimension[register]], topology.quality_score[register],
+            model.RAGS[topology.quality_rag[register]]) == ("accuracy", 0.42, "red")
+    edges = _topology_edges(topology)
+    assert ("officer-ali", "housing-cms", "enters", 2000, 9) in edges
