@@ -55,6 +55,7 @@ CREATE TABLE IF NOT EXISTS nodes (
     created TEXT NOT NULL,
     updated TEXT NOT NULL,
     version INTEGER NOT NULL DEFAULT 1,
+    created_change INTEGER,  -- the change that created it (its creation is not repeated in audit)
     -- Copies of attributes, kept by the store on every write, so that the query engine reads
     -- numbers, not JSON: a decision's reach, and a dataset's weakest quality dimension (a model
     -- rule, lineage.model.weakest_dimension).
@@ -70,6 +71,7 @@ CREATE TABLE IF NOT EXISTS edges (
     kind TEXT NOT NULL,
     attrs TEXT NOT NULL DEFAULT '{}',
     version INTEGER NOT NULL DEFAULT 1,
+    created_change INTEGER,         -- the change that created it (its creation is not repeated in audit)
     records INTEGER,                -- copies of an enters edge's attributes, for the query engine
     records_with_issues INTEGER,
     PRIMARY KEY (source, target)
@@ -129,10 +131,17 @@ def edge_ref(source: str, target: str) -> str:
 
 @dataclass(frozen=True)
 class GraphData:
-    """Nodes and edges that passed validation, ready to be written (see ``lineage.io``)."""
+    """Nodes and edges that passed validation, ready to be written (see ``lineage.validate``).
+
+    ``ends`` holds each edge's (source, target) as positions in ``nodes`` followed by
+    ``outside``, the ids edges name that are not among ``nodes`` (they exist in the store):
+    validation resolved every id once, so writing does not resolve them again.
+    """
 
     nodes: list[dict[str, Any]]
     edges: list[dict[str, Any]]
+    ends: np.ndarray
+    outside: list[str]
 
 
 @dataclass
@@ -515,31 +524,41 @@ class Store:
     # -- history ----------------------------------------------------------------------------
 
     def history(self, ref: str | None = None, *, limit: int = 50) -> list[dict[str, Any]]:
-        """Audit entries, newest first: all of them, or those of one node id (and its edges)."""
-        sql = ("SELECT c.id, c.version, c.at, c.actor, c.summary, a.entity, a.ref, a.action, a.before, a.after, a.id "
-               "FROM audit a JOIN changes c ON c.id = a.change")
+        """Audit entries, newest first: all of them, or those of one node id (and its edges).
+
+        A node or edge records the change that created it; that creation is listed here with the
+        rest (and written to the audit table when the node or edge is deleted).
+        """
+        node_filter = edge_filter = audit_filter = ""
         args: list[Any] = []
         if ref is not None:
             starts, ends = f"{ref} -> ", f" -> {ref}"
-            sql += " WHERE a.ref = ? OR substr(a.ref, 1, ?) = ? OR substr(a.ref, -?) = ?"
-            args += [ref, len(starts), starts, len(ends), ends]
-        sql += " ORDER BY a.id DESC LIMIT ?"
-        args.append(limit)
+            audit_filter = "WHERE ref = ? OR substr(ref, 1, ?) = ? OR substr(ref, -?) = ?"
+            node_filter, edge_filter = "AND n.id = ?", "AND (s.id = ? OR t.id = ?)"
+            args = [ref, len(starts), starts, len(ends), ends, ref, ref, ref]
+        sql = (f"SELECT change, entity, ref, action, before, after, id FROM audit {audit_filter} UNION ALL "
+               f"SELECT n.created_change, 'node', n.id, 'create', NULL, NULL, 0 FROM nodes n "
+               f"WHERE n.created_change IS NOT NULL {node_filter} UNION ALL "
+               "SELECT e.created_change, 'edge', s.id || ' -> ' || t.id, 'create', NULL, NULL, 0 FROM edges e "
+               "JOIN nodes s ON s.key = e.source JOIN nodes t ON t.key = e.target "
+               f"WHERE e.created_change IS NOT NULL {edge_filter}")
+        sql = (f"SELECT c.id, c.version, c.at, c.actor, c.summary, h.entity, h.ref, h.action, h.before, h.after "
+               f"FROM ({sql}) h JOIN changes c ON c.id = h.change ORDER BY c.id DESC, h.id DESC, h.ref LIMIT ?")
         keys = ("change", "version", "at", "actor", "summary", "entity", "ref", "action", "before", "after")
         entries = []
-        for row in self.conn.execute(sql, args).fetchall():
+        for row in self.conn.execute(sql, [*args, limit]).fetchall():
             entry = dict(zip(keys, row))
             entry["before"] = json.loads(entry["before"]) if entry["before"] else None
             entry["after"] = json.loads(entry["after"]) if entry["after"] else None
             if entry["action"] == "create":
-                entry["after"] = self._as_created(entry["entity"], entry["ref"], row[-1])
+                entry["after"] = self._as_created(entry["entity"], entry["ref"], entry["change"])
             entries.append(entry)
         return entries
 
-    def _as_created(self, entity: str, ref: str, audit_id: int) -> dict[str, Any] | None:
+    def _as_created(self, entity: str, ref: str, change: int) -> dict[str, Any] | None:
         """A created record as it was created: the state before its next change, or as it is now."""
-        later = self.conn.execute("SELECT before FROM audit WHERE ref = ? AND id > ? AND before IS NOT NULL "
-                                  "ORDER BY id LIMIT 1", (ref, audit_id)).fetchone()
+        later = self.conn.execute("SELECT before FROM audit WHERE ref = ? AND change >= ? AND before IS NOT NULL "
+                                  "ORDER BY change, id LIMIT 1", (ref, change)).fetchone()
         if later:
             return json.loads(later[0])
         try:
@@ -639,8 +658,8 @@ class Change:
             raise ValidationError(Problem(f"node '{record['id']}'", "a node with this id already exists", "id"))
         self._insert_nodes([_native(record)])
 
-    def _insert_nodes(self, records: list[dict[str, Any]]) -> dict[str, int]:
-        """Insert new nodes; return the key given to each id."""
+    def _insert_nodes(self, records: list[dict[str, Any]]) -> int:
+        """Insert new nodes, keyed in order from the key returned."""
         first = self.conn.execute("SELECT coalesce(max(key), 0) + 1 FROM nodes").fetchone()[0]
         rows = []
         for key, record in enumerate(records, first):
@@ -648,17 +667,12 @@ class Change:
             rows.append((key, *columns.values(), attrs, self.at, self.at))
         self.conn.executemany(
             "INSERT INTO nodes (key, id, kind, name, description, owner, organisation, quality_dimension, "
-            "quality_score, quality_rag, people_affected, value_gbp, attrs, created, updated, version) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)", rows)
+            "quality_score, quality_rag, people_affected, value_gbp, attrs, created, updated, version, "
+            f"created_change) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, {int(self.id)})", rows)
         self.conn.execute("INSERT INTO nodes_fts (rowid, name, description) "
                           "SELECT key, name, description FROM nodes WHERE key >= ?", (first,))
-        # A creation's "after" is the record as created: the "before" of its next update, or the
-        # record itself while there is none (see Store.history), so it is not stored twice.
-        self.conn.executemany(
-            "INSERT INTO audit (change, entity, ref, action) VALUES (?, 'node', ?, 'create')",
-            ((self.id, record["id"]) for record in records))
         self.writes += len(records)
-        return {record["id"]: key for key, record in enumerate(records, first)}
+        return first
 
     def _unindex_name(self, node_id: str) -> None:
         """Take a node's name and description out of the full-text index (before it changes or goes)."""
@@ -703,6 +717,8 @@ class Change:
         for edge in list(self.store.edges(touching=node_id)):
             self.delete_edge(edge["source"], edge["target"])
         self._unindex_name(node_id)
+        self.conn.execute("INSERT INTO audit (change, entity, ref, action) SELECT created_change, 'node', id, 'create' "
+                          "FROM nodes WHERE id = ? AND created_change IS NOT NULL", (node_id,))
         self.conn.execute("DELETE FROM nodes WHERE id = ?", (node_id,))
         self._audit("node", node_id, "delete", _native(before), None)
 
@@ -725,12 +741,10 @@ class Change:
         self._insert_edges([(source_key, target_key, _native(record))])
 
     def _insert_edges(self, rows: list[tuple[int, int, dict[str, Any]]]) -> None:
-        rows = sorted(rows)  # appends in key order to the edges b-tree (pairs are unique: records never compared)
-        self.conn.executemany("INSERT INTO edges (source, target, kind, attrs, records, records_with_issues, version) "
-                              "VALUES (?, ?, ?, ?, ?, ?, 1)", ((s, t, *_edge_row(r)) for s, t, r in rows))
-        self.conn.executemany(
-            "INSERT INTO audit (change, entity, ref, action) VALUES (?, 'edge', ?, 'create')",
-            ((self.id, edge_ref(r["source"], r["target"])) for _, _, r in rows))
+        """Insert (source key, target key, record) rows, fastest in key order."""
+        self.conn.executemany("INSERT INTO edges (source, target, kind, attrs, records, records_with_issues, version, "
+                              f"created_change) VALUES (?, ?, ?, ?, ?, ?, 1, {int(self.id)})",
+                              ((s, t, *_edge_row(r)) for s, t, r in rows))
         self.writes += len(rows)
 
     def update_edge(self, source: str, target: str, changes: Mapping[str, Any], *,
@@ -762,6 +776,9 @@ class Change:
         self._check_version(f"edge {edge_ref(source, target)}", expected_version, before["version"])
         source_key, _ = self._key(source)
         target_key, _ = self._key(target)
+        self.conn.execute("INSERT INTO audit (change, entity, ref, action) SELECT created_change, 'edge', ?, 'create' "
+                          "FROM edges WHERE source = ? AND target = ? AND created_change IS NOT NULL",
+                          (edge_ref(source, target), source_key, target_key))
         self.conn.execute("DELETE FROM edges WHERE source = ? AND target = ?", (source_key, target_key))
         self._audit("edge", edge_ref(source, target), "delete", _native(before), None)
 
@@ -790,19 +807,24 @@ class Change:
                 summary.nodes_changed += 1
             else:
                 summary.unchanged += 1
-        keys = self._insert_nodes(new_nodes)
+        first_key = self._insert_nodes(new_nodes)
         summary.nodes_added = len(new_nodes)
 
-        ends = {end for edge in data.edges for end in (edge["source"], edge["target"])}
-        keys.update(self._keys_of(ends.difference(keys)))
-        existing_edges = self._existing_edges(data.edges, keys)
+        # Every edge end as a node key: new nodes have keys in the order they were inserted.
+        stored_keys = self._keys_of([i for i in existing] + data.outside)
+        new_position = iter(range(first_key, first_key + len(new_nodes)))
+        keys = np.fromiter((stored_keys[r["id"]] if r["id"] in existing else next(new_position)
+                            for r in data.nodes), dtype=np.int64, count=len(data.nodes))
+        keys = np.concatenate([keys, np.array([stored_keys[i] for i in data.outside], dtype=np.int64)])
+        sources, targets = keys[data.ends[:, 0]], keys[data.ends[:, 1]]
+        existing_edges = self._existing_edges(sources)
         new_edges = []
-        for record in data.edges:
-            record = _native(record)
-            pair = (keys[record["source"]], keys[record["target"]])
-            before = existing_edges.get(pair)
+        order = np.lexsort((targets, sources)).tolist()  # new edges append in key order to the b-tree
+        for source_key, target_key, number in zip(sources[order].tolist(), targets[order].tolist(), order):
+            record = _native(data.edges[number])
+            before = existing_edges.get((source_key, target_key))
             if before is None:
-                new_edges.append((*pair, record))
+                new_edges.append((source_key, target_key, record))
             elif _native(before) != record:
                 self._replace_edge(_native(before), record, before["version"])
                 summary.edges_changed += 1
@@ -815,20 +837,19 @@ class Change:
             self.conn.execute("PRAGMA cache_size=-2000")
         return summary
 
-    def _keys_of(self, ids: set[str]) -> dict[str, int]:
+    def _keys_of(self, ids: list[str]) -> dict[str, int]:
         keys: dict[str, int] = {}
-        for batch in _batched(list(ids)):
+        for batch in _batched(ids):
             marks = ",".join("?" * len(batch))
             keys.update(self.conn.execute(f"SELECT id, key FROM nodes WHERE id IN ({marks})", batch).fetchall())
         return keys
 
-    def _existing_edges(self, edges: list[dict[str, Any]], keys: dict[str, int]) -> dict[tuple[int, int], dict]:
-        """Stored edges among the (source, target) pairs of ``edges``, keyed by node keys."""
+    def _existing_edges(self, sources: np.ndarray) -> dict[tuple[int, int], dict]:
+        """Stored edges out of the given source keys, keyed by (source key, target key)."""
         if not self.conn.execute("SELECT 1 FROM edges LIMIT 1").fetchone():
             return {}
         found = {}
-        sources = sorted({keys[e["source"]] for e in edges})
-        for batch in _batched(sources):
+        for batch in _batched(np.unique(sources).tolist()):
             marks = ",".join("?" * len(batch))
             rows = self.conn.execute(
                 "SELECT e.source, e.target, s.id, t.id, e.kind, e.attrs, e.version FROM edges e "

@@ -145,7 +145,7 @@ def validate_records(nodes: list[Batch], edges: list[Batch], *,
     if problems:
         raise ValidationError(problems)
     return GraphData(nodes=[r for batch in nodes for r in batch.records],
-                     edges=[r for batch in edges for r in batch.records])
+                     edges=[r for batch in edges for r in batch.records], ends=pairs, outside=list(outside))
 
 
 _KIND_CODES = {kind: code for code, kind in enumerate(model.NODE_KINDS)}
