@@ -102,26 +102,29 @@ class Reach:
 
     def ids(self, limit: int | None = None) -> list[str]:
         """Node ids ordered by distance then id; at most ``limit`` of them."""
-        chosen = self.nodes if limit is None else self.nodes[:_limit_boundary(self.distance, limit)]
+        # Positions follow id order, so (distance, position) order is (distance, id) order.
+        nodes, distance = self.nodes, self.distance
+        if limit is not None and limit < nodes.size and np.all(distance[1:] >= distance[:-1]):
+            # Breadth-first order: sort the levels before the limit's, and pick from its level
+            # only the smallest, rather than sorting a hub's half a million nodes for 200 ids.
+            level = distance[limit - 1]
+            start, end = np.searchsorted(distance, level), np.searchsorted(distance, level, side="right")
+            wanted = limit - start
+            picked = np.partition(nodes[start:end], wanted - 1)[:wanted] if wanted < end - start else nodes[start:end]
+            nodes = np.concatenate([nodes[:start], picked])
+            distance = np.concatenate([distance[:start], np.full(picked.size, level)])
+        order = np.lexsort((nodes, distance))[:limit]
         ids = self.graph.ids
-        ordered = sorted(zip(self.distance[:chosen.size].tolist(), (ids[i] for i in chosen.tolist())))
-        return [node_id for _, node_id in ordered][:limit]
+        return [ids[i] for i in nodes[order].tolist()]
 
     def counts_by_kind(self) -> dict[str, int]:
         counts = np.bincount(self.graph.kind_codes[self.nodes], minlength=len(model.NODE_KINDS))
         return {kind: int(counts[code]) for code, kind in enumerate(model.NODE_KINDS) if counts[code]}
 
     def of_kind(self, *kinds: str) -> "Reach":
-        mask = np.isin(self.graph.kind_codes[self.nodes], [_KIND_CODE[k] for k in kinds])
+        codes = self.graph.kind_codes[self.nodes]
+        mask = codes == _KIND_CODE[kinds[0]] if len(kinds) == 1 else np.isin(codes, [_KIND_CODE[k] for k in kinds])
         return Reach(self.graph, self.nodes[mask], self.distance[mask])
-
-
-def _limit_boundary(distance: np.ndarray, limit: int) -> int:
-    """How many breadth-first entries to sort so that the first ``limit`` by (distance, id) are among them."""
-    if limit >= distance.size:
-        return distance.size
-    last = distance[limit - 1]
-    return int(np.searchsorted(distance, last, side="right"))
 
 
 class LineageGraph:
@@ -274,11 +277,15 @@ class LineageGraph:
 
     def team_counts(self, people: np.ndarray) -> list[tuple[int, int]]:
         """(team index, or -1 for no team; how many of ``people`` belong to it). A person may be in several."""
-        inside = np.isin(self.member_people, people)
-        teams, counts = np.unique(self.member_teams[inside], return_counts=True)
-        rows = list(zip(teams.tolist(), counts.tolist()))
-        teamless = np.setdiff1d(people, self.member_people[inside]).size
-        return rows + ([(-1, teamless)] if teamless else [])
+        chosen = np.zeros(len(self), dtype=bool)
+        chosen[people] = True
+        inside = chosen[self.member_people]
+        counts = np.bincount(self.member_teams[inside], minlength=len(self))
+        teams = np.flatnonzero(counts)
+        in_a_team = np.zeros(len(self), dtype=bool)
+        in_a_team[self.member_people[inside]] = True
+        teamless = int(np.count_nonzero(chosen & ~in_a_team))
+        return list(zip(teams.tolist(), counts[teams].tolist())) + ([(-1, teamless)] if teamless else [])
 
     def flow_matrix(self) -> sp.csr_matrix:
         """The data-flow adjacency as a sparse matrix (built once)."""
@@ -454,45 +461,43 @@ def paths(g: LineageGraph, source: str | Sequence[str], targets: Iterable[str] |
         reach = g.bfs(np.array(starts, dtype=np.int64), reverse=reverse)
     skipped = np.isin(g.kind_codes, [_KIND_CODE[k] for k in skip_kinds])
     walkable = reach.nodes[~skipped[reach.nodes]]
-    if targets is not None:
-        goal = np.array([g.position(t) for t in targets], dtype=np.int64)
-    elif reverse:
-        positions, counts = adjacency.gather(walkable)
-        further = np.bincount(np.repeat(np.arange(walkable.size), counts),
-                              weights=~skipped[adjacency.indices[positions]], minlength=walkable.size)
-        goal = walkable[further == 0]
-    else:
-        goal = walkable[g.kind_codes[walkable] == _DECISION]
-    if goal.size == 0:
-        return []
     useful = np.zeros(len(g), dtype=bool)
     if reverse and targets is None:
-        # Upstream, every walkable node leads on to a source: no second search needed.
+        # Upstream, every walkable node leads on to a source, and a node is a source when the
+        # walk finds nothing further: no second search, and no test of every node beforehand.
         useful[walkable] = True
+        goals: set[int] | None = None
     else:
+        goal = (np.array([g.position(t) for t in targets], dtype=np.int64) if targets is not None
+                else walkable[g.kind_codes[walkable] == _DECISION])
+        if goal.size == 0:
+            return []
         # Nodes the walk could take (reachable, not skipped) that lead on to a goal.
         within = np.zeros(len(g), dtype=bool)
         within[walkable] = True
         useful[g.bfs(goal, reverse=not reverse, within=within).nodes] = True
         useful[goal] = True
-    goals = set(goal.tolist())
+        goals = set(goal.tolist())
     ids = g.ids
     found: list[list[str]] = []
     per: dict[int, int] = {}
     steps = 0
     for start in starts:
         stack: list[tuple[int, list[int]]] = [(start, [start])]
-        while stack and len(found) < max_paths and steps < max_steps and len(per) <= len(goals):
+        while stack and len(found) < max_paths and steps < max_steps:
             node, path = stack.pop()
             steps += 1
-            if node in goals and node != start and per.get(node, 0) < per_target:
+            onward = [c for c in adjacency.neighbours(node).tolist() if useful[c]]
+            is_goal = (not onward) if goals is None else node in goals
+            if is_goal and node != start and per.get(node, 0) < per_target:
                 per[node] = per.get(node, 0) + 1
                 found.append([ids[i] for i in path])
-                if per[node] == per_target and sum(count == per_target for count in per.values()) == len(goals):
+                if goals is not None and per[node] == per_target and \
+                        sum(count == per_target for count in per.values()) == len(goals):
                     return found
             if len(path) > cutoff:
                 continue
-            children = [c for c in adjacency.neighbours(node).tolist() if useful[c] and c not in path]
+            children = [c for c in onward if c not in path]
             children.sort(key=ids.__getitem__, reverse=True)
             stack.extend((child, path + [child]) for child in children)
     return found
