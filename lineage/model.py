@@ -500,15 +500,23 @@ def weakest_dimension(quality: Mapping[str, Any] | None) -> tuple[str, float | N
     >>> weakest_dimension({"completeness": 0.94, "timeliness": 0.71, "validity": 0.88})
     ('timeliness', 0.71, 'amber')
     """
-    best: tuple[float, int, str, float | None, str] | None = None
-    for position, dimension in enumerate(QUALITY_DIMENSIONS):
-        if not quality or dimension not in quality:
+    if not quality:
+        return None
+    best_rank, best = math.inf, None
+    for dimension in QUALITY_DIMENSIONS:  # framework order: a later tie does not win
+        assessment = quality.get(dimension)
+        if assessment is None:
             continue
-        score, rag = quality_score(quality[dimension]), quality_rag(quality[dimension])
-        if rag is None:
-            continue
-        rank = score if score is not None else RAG_NOMINAL[rag]
-        candidate = (rank, position, dimension, score, rag)
-        if best is None or candidate[:2] < best[:2]:
-            best = candidate
-    return None if best is None else best[2:]
+        if type(assessment) is float or type(assessment) is int:  # the common case, kept quick
+            rank, score, rag = assessment, float(assessment), None
+        else:
+            score, rag = quality_score(assessment), quality_rag(assessment)
+            if rag is None:
+                continue
+            rank = score if score is not None else RAG_NOMINAL[rag]
+        if rank < best_rank:
+            best_rank, best = rank, (dimension, score, rag)
+    if best is None:
+        return None
+    dimension, score, rag = best
+    return dimension, score, rag or rag_for_score(score)

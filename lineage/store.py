@@ -100,7 +100,7 @@ _INDEXES = {
 }
 """Secondary indexes. A large load drops and rebuilds them: sorting once beats a random insert per row."""
 BULK_ROWS = 50_000
-"""Rows a load must add (and outnumber what is stored) to rebuild indexes instead of updating them."""
+"""Rows a load must bring (and outnumber the rows stored) to be written as a bulk load."""
 
 
 def _create_indexes(conn: sqlite3.Connection) -> None:
@@ -191,18 +191,22 @@ class Topology:
     version: int
 
 
-def _node_row(record: Mapping[str, Any]) -> tuple[dict[str, Any], str]:
-    """Split a native node record into its columns (with the derived quality ones) and the JSON of
-    its other attributes."""
-    columns = {name: record.get(name) for name in _NODE_COLUMNS}
-    kind = record.get("kind")
+_NODE_ROW_COLUMNS = (*_NODE_COLUMNS, "quality_dimension", "quality_score", "quality_rag", "people_affected",
+                     "value_gbp", "attrs")
+"""The columns :func:`_node_row` fills, in its order."""
+
+
+def _node_row(record: Mapping[str, Any]) -> tuple[Any, ...]:
+    """A native node record as the values of ``_NODE_ROW_COLUMNS``: its columns, the copies the
+    query engine reads, and the JSON of its other attributes."""
+    kind = record["kind"]
     weakest = model.weakest_dimension(record.get("quality")) if kind == "dataset" else None
-    columns.update(zip(("quality_dimension", "quality_score", "quality_rag"), weakest or (None, None, None)))
     decision = kind == "decision"
-    columns["people_affected"] = record.get("people_affected") if decision else None
-    columns["value_gbp"] = record.get("value_gbp") if decision else None
     attrs = {k: v for k, v in record.items() if k not in _NODE_COLUMNS and k not in _MANAGED_FIELDS}
-    return columns, _dumps(attrs)
+    return (record["id"], kind, record["name"], record.get("description"), record.get("owner"),
+            record.get("organisation"), *(weakest or (None, None, None)),
+            record.get("people_affected") if decision else None, record.get("value_gbp") if decision else None,
+            _dumps(attrs))
 
 
 def _edge_row(record: Mapping[str, Any]) -> tuple[str, str, Any, Any]:
@@ -598,8 +602,22 @@ class Store:
         Records identical to what is stored are left alone, so loading the same file twice
         changes nothing the second time.
         """
-        with gc_paused(), self.change(actor, summary) as change:
-            result = change.load(data)
+        stored = sum(self.conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0] for table in ("nodes", "edges"))
+        bulk = len(data.nodes) + len(data.edges) >= max(BULK_ROWS, stored)
+        if bulk:
+            # A large load into a small store: a page cache big enough for the tables being
+            # written, and no foreign-key look-up per edge (every key comes from the nodes table in
+            # this same transaction, so the references hold by construction; and the look-ups
+            # into a table bigger than the cache were a third of a million-node load).
+            self.conn.execute("PRAGMA cache_size=-1048576")
+            self.conn.execute("PRAGMA foreign_keys=OFF")
+        try:
+            with gc_paused(), self.change(actor, summary) as change:
+                result = change.load(data, rebuild_indexes=bulk)
+        finally:
+            if bulk:
+                self.conn.execute("PRAGMA foreign_keys=ON")
+                self.conn.execute("PRAGMA cache_size=-2000")
         result.version = self.version
         return result
 
@@ -661,14 +679,11 @@ class Change:
     def _insert_nodes(self, records: list[dict[str, Any]]) -> int:
         """Insert new nodes, keyed in order from the key returned."""
         first = self.conn.execute("SELECT coalesce(max(key), 0) + 1 FROM nodes").fetchone()[0]
-        rows = []
-        for key, record in enumerate(records, first):
-            columns, attrs = _node_row(record)
-            rows.append((key, *columns.values(), attrs, self.at, self.at))
+        at = self.at
         self.conn.executemany(
-            "INSERT INTO nodes (key, id, kind, name, description, owner, organisation, quality_dimension, "
-            "quality_score, quality_rag, people_affected, value_gbp, attrs, created, updated, version, "
-            f"created_change) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, {int(self.id)})", rows)
+            f"INSERT INTO nodes (key, {', '.join(_NODE_ROW_COLUMNS)}, created, updated, version, created_change) "
+            f"VALUES (?, {', '.join('?' * len(_NODE_ROW_COLUMNS))}, ?, ?, 1, {int(self.id)})",
+            ((key, *_node_row(record), at, at) for key, record in enumerate(records, first)))
         self.conn.execute("INSERT INTO nodes_fts (rowid, name, description) "
                           "SELECT key, name, description FROM nodes WHERE key >= ?", (first,))
         self.writes += len(records)
@@ -698,15 +713,10 @@ class Change:
         return self.store.node(node_id)
 
     def _replace_node(self, before: dict[str, Any], after: dict[str, Any], version: int) -> None:
-        columns, attrs = _node_row(after)
+        changed = _NODE_ROW_COLUMNS[2:]  # all but the id and kind, which never change
         self._unindex_name(after["id"])
-        self.conn.execute(
-            "UPDATE nodes SET name = ?, description = ?, owner = ?, organisation = ?, quality_dimension = ?, "
-            "quality_score = ?, quality_rag = ?, people_affected = ?, value_gbp = ?, attrs = ?, updated = ?, "
-            "version = ? WHERE id = ?",
-            (*(columns[c] for c in ("name", "description", "owner", "organisation", "quality_dimension",
-                                    "quality_score", "quality_rag", "people_affected", "value_gbp")),
-             attrs, self.at, version + 1, after["id"]))
+        self.conn.execute(f"UPDATE nodes SET {', '.join(f'{c} = ?' for c in changed)}, updated = ?, version = ? "
+                          "WHERE id = ?", (*_node_row(after)[2:], self.at, version + 1, after["id"]))
         self._index_name(after["id"])
         self._audit("node", after["id"], "update", before, after)
 
@@ -784,57 +794,67 @@ class Change:
 
     # bulk
 
-    def load(self, data: GraphData) -> LoadSummary:
-        """Add or replace validated nodes and edges (see :meth:`Store.load`)."""
+    def load(self, data: GraphData, *, rebuild_indexes: bool = False) -> LoadSummary:
+        """Add or replace validated nodes and edges (see :meth:`Store.load`).
+
+        ``rebuild_indexes`` drops the secondary indexes and builds them again at the end: for a
+        load that outnumbers what is stored, sorting once beats a random insert per row.
+        """
         summary = LoadSummary()
-        stored = self.conn.execute("SELECT count(*) FROM audit").fetchone()[0]
-        bulk = len(data.nodes) + len(data.edges) >= max(BULK_ROWS, stored)
-        if bulk:
-            # A large page cache for the rebuilt indexes; reads keep SQLite's small default.
-            self.conn.execute("PRAGMA cache_size=-262144")
+        if rebuild_indexes:
             for name in _INDEXES:
                 self.conn.execute(f"DROP INDEX IF EXISTS {name}")
         empty = self.conn.execute("SELECT 1 FROM nodes LIMIT 1").fetchone() is None
         existing = {} if empty else {r["id"]: r for r in self.store.nodes(ids=(n["id"] for n in data.nodes))}
-        new_nodes = []
-        for record in data.nodes:
-            record = _native(record)
-            before = existing.get(record["id"])
-            if before is None:
-                new_nodes.append(record)
-            elif _native(before) != record:
-                self._replace_node(_native(before), record, before["version"])
-                summary.nodes_changed += 1
-            else:
-                summary.unchanged += 1
+        if existing:
+            new_nodes = []
+            for record in data.nodes:
+                record = _native(record)
+                before = existing.get(record["id"])
+                if before is None:
+                    new_nodes.append(record)
+                elif _native(before) != record:
+                    self._replace_node(_native(before), record, before["version"])
+                    summary.nodes_changed += 1
+                else:
+                    summary.unchanged += 1
+        else:
+            new_nodes = [_native(record) for record in data.nodes]
         first_key = self._insert_nodes(new_nodes)
         summary.nodes_added = len(new_nodes)
 
         # Every edge end as a node key: new nodes have keys in the order they were inserted.
         stored_keys = self._keys_of([i for i in existing] + data.outside)
-        new_position = iter(range(first_key, first_key + len(new_nodes)))
-        keys = np.fromiter((stored_keys[r["id"]] if r["id"] in existing else next(new_position)
-                            for r in data.nodes), dtype=np.int64, count=len(data.nodes))
+        if existing:
+            new_position = iter(range(first_key, first_key + len(new_nodes)))
+            keys = np.fromiter((stored_keys[r["id"]] if r["id"] in existing else next(new_position)
+                                for r in data.nodes), dtype=np.int64, count=len(data.nodes))
+        else:
+            keys = np.arange(first_key, first_key + len(new_nodes), dtype=np.int64)
         keys = np.concatenate([keys, np.array([stored_keys[i] for i in data.outside], dtype=np.int64)])
         sources, targets = keys[data.ends[:, 0]], keys[data.ends[:, 1]]
-        existing_edges = self._existing_edges(sources)
-        new_edges = []
-        order = np.lexsort((targets, sources)).tolist()  # new edges append in key order to the b-tree
-        for source_key, target_key, number in zip(sources[order].tolist(), targets[order].tolist(), order):
-            record = _native(data.edges[number])
-            before = existing_edges.get((source_key, target_key))
-            if before is None:
-                new_edges.append((source_key, target_key, record))
-            elif _native(before) != record:
-                self._replace_edge(_native(before), record, before["version"])
-                summary.edges_changed += 1
-            else:
-                summary.unchanged += 1
+        order = np.lexsort((targets, sources))  # new edges append in key order to the b-tree
+        sources, targets, order = sources[order].tolist(), targets[order].tolist(), order.tolist()
+        existing_edges = self._existing_edges(np.asarray(sources))
+        edges = data.edges
+        if existing_edges:
+            new_edges = []
+            for source_key, target_key, number in zip(sources, targets, order):
+                record = _native(edges[number])
+                before = existing_edges.get((source_key, target_key))
+                if before is None:
+                    new_edges.append((source_key, target_key, record))
+                elif _native(before) != record:
+                    self._replace_edge(_native(before), record, before["version"])
+                    summary.edges_changed += 1
+                else:
+                    summary.unchanged += 1
+        else:
+            new_edges = list(zip(sources, targets, (_native(edges[number]) for number in order)))
         self._insert_edges(new_edges)
         summary.edges_added = len(new_edges)
-        if bulk:
+        if rebuild_indexes:
             _create_indexes(self.conn)
-            self.conn.execute("PRAGMA cache_size=-2000")
         return summary
 
     def _keys_of(self, ids: list[str]) -> dict[str, int]:
