@@ -30,7 +30,7 @@ import numpy as np
 
 from bench.generate import HUBS, build, write_json
 from lineage import io
-from lineage.graph import LineageGraph, impact, people_impact, provenance
+from lineage.graph import LineageGraph, impact, people_impact, provenance, single_points_of_failure
 from lineage.store import Store
 
 OUT = Path(__file__).parent / "out"
@@ -118,6 +118,8 @@ def bench_queries(g: LineageGraph, samples: int, seed: int = 1) -> dict[str, Any
     results["impact_hubs_max_ms"] = 1000 * max((impact_times[h] for h in hub_people), default=0)
     results["provenance"] = _percentiles(list(provenance_times.values()))
     results["provenance_hubs_max_ms"] = 1000 * max((provenance_times[h] for h in hub_decisions), default=0)
+    failure_times = [_timed(single_points_of_failure, g, d)[0] for d in decisions]
+    results["single_points_of_failure"] = _percentiles(failure_times)
     results["hub_upstream_nodes"] = max((provenance(g, h, limit=1).upstream_count for h in hub_decisions), default=0)
 
     # The engine's own breadth-first search over the same nodes: the like-for-like comparison.
@@ -176,6 +178,9 @@ def table(results: list[dict[str, Any]]) -> str:
         ("decision provenance p50 / p99 (ms)", lambda r: f"{r['queries']['provenance']['p50_ms']:.1f} / "
                                                          f"{r['queries']['provenance']['p99_ms']:.1f}"),
         ("provenance, hub decisions max (ms)", lambda r: f"{r['queries']['provenance_hubs_max_ms']:.0f}"),
+        ("single points of failure p50 / p99 (ms)",
+         lambda r: f"{r['queries']['single_points_of_failure']['p50_ms']:.1f} / "
+                   f"{r['queries']['single_points_of_failure']['p99_ms']:.1f}"),
         ("nodes upstream of the biggest hub", lambda r: f"{r['queries']['hub_upstream_nodes']:,}"),
         ("BFS upstream of a decision p50 / p99 (ms): lineage",
          lambda r: f"{r['queries']['lineage_decision_bfs']['p50_ms']:.2f} / "

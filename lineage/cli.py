@@ -17,7 +17,7 @@ import click
 
 from . import __version__, checks, describe, io, select
 from .errors import LineageError, ValidationError
-from .graph import LineageGraph, impact, provenance
+from .graph import LineageGraph, impact, provenance, single_points_of_failure
 from .store import Store
 
 DEFAULT_DB = "instance/lineage.db"
@@ -216,7 +216,7 @@ def impact_command(ctx: click.Context, subject: str, limit: int, as_json: bool) 
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.pass_context
 def provenance_command(ctx: click.Context, decision: str, limit: int, as_json: bool) -> None:
-    """Everything a decision rests on, by kind, with teams counted and data confidence.
+    """Everything a decision rests on: by kind, teams counted, data confidence, single points of failure.
 
     \b
     Example:
@@ -224,10 +224,11 @@ def provenance_command(ctx: click.Context, decision: str, limit: int, as_json: b
     """
     g = _graph(ctx)
     result = provenance(g, decision, limit=limit)
+    failures = single_points_of_failure(g, decision)
     if as_json:
-        _print_json(result.as_dict())
+        _print_json({**result.as_dict(), "single_points_of_failure": failures})
     else:
-        click.echo(describe.provenance_text(g, result))
+        click.echo(describe.provenance_text(g, result, failures))
 
 
 @cli.command()

@@ -90,12 +90,14 @@ def impact_text(g: LineageGraph, result: Impact) -> str:
     return "\n".join(lines)
 
 
-def provenance_text(g: LineageGraph, result: Provenance) -> str:
-    """What a decision rests on, grouped by kind, with its data confidence, in plain words."""
+def provenance_text(g: LineageGraph, result: Provenance, failures: list[str] = ()) -> str:
+    """What a decision rests on, grouped by kind, with its data confidence and its single points
+    of failure (``lineage.graph.single_points_of_failure``), in plain words."""
     decision = g.record(result.decision)
     listed = [i for ids in result.nodes.values() for i in ids] + [t["team"] for t in result.teams if t["team"]]
     listed += [s for row in result.paths for s in row["path"]]
     listed += [result.confidence.dataset] if result.confidence else []
+    listed += failures
     records = _names(g, listed)
     kind = f"{decision['decision_type']} decision" if decision.get("decision_type") else "decision"
     count = result.upstream_count
@@ -124,6 +126,9 @@ def provenance_text(g: LineageGraph, result: Provenance) -> str:
     if result.unassessed_datasets:
         lines.append(f"  {plural(result.unassessed_datasets, 'dataset')} upstream "
                      f"{'has' if result.unassessed_datasets == 1 else 'have'} no quality assessment.")
+    if failures:
+        lines.append("Single points of failure (every path into it passes through them): "
+                     + ", ".join(records[i]["name"] for i in failures) + ".")
     if result.paths:
         lines.append("Paths:")
         for row in result.paths:

@@ -389,3 +389,18 @@ def test_check_json_on_database(runner, db_path):
 def test_unknown_command(runner):
     result = run(runner, ["frobnicate"])
     assert result.exit_code == 2 and "No such command 'frobnicate'" in result.output
+
+
+def test_provenance_names_single_points_of_failure(runner, db_path):
+    from lineage.graph import LineageGraph, single_points_of_failure
+    from lineage.store import Store
+
+    g = LineageGraph.from_store(Store(db_path))
+    decision = next(g.ids[i] for i in g.of_kind("decision").tolist() if single_points_of_failure(g, g.ids[i]))
+    expected = single_points_of_failure(g, decision)
+    result = run(runner, ["--db", db_path, "provenance", decision, "--json"])
+    assert result.exit_code == 0
+    assert json.loads(result.output)["single_points_of_failure"] == expected
+    text = run(runner, ["--db", db_path, "provenance", decision]).output
+    assert "Single points of failure" in text
+    assert g.record(expected[0])["name"] in text

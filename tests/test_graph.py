@@ -11,6 +11,7 @@ import pytest
 from conftest import flow_graph
 from lineage.errors import LineageError, NotFoundError
 from lineage.graph import (LineageGraph, downstream, impact, paths, people_impact, provenance, reach_totals,
+                           single_points_of_failure,
                            to_networkx, traverse, upstream)
 
 RAG_ORDER = {"red": 0, "amber": 1, "green": 2}
@@ -555,3 +556,45 @@ def test_graph_lookups(graph, samples):
     assert isinstance(graph.flow_matrix().nnz, int)
     assert graph.flow_matrix().nnz == sum(1 for _ in flow_graph(*samples).edges)
     assert np.array_equal(graph.find("owner", "nobody-at-all"), np.zeros(0, dtype=np.int64))
+
+
+def _dominating_every_origin(nx_flow, decision):
+    """Single points of failure computed independently: networkx's dominator tree of the reversed
+    upstream graph rooted at the decision, intersected over every origin (node with no inputs)."""
+    upstream = nx.ancestors(nx_flow, decision)
+    if not upstream:
+        return set()
+    reversed_graph = nx_flow.subgraph(upstream | {decision}).reverse(copy=True)
+    idom = nx.immediate_dominators(reversed_graph, decision)
+    origins = [n for n in upstream if nx_flow.in_degree(n) == 0]
+    common = None
+    for origin in origins:
+        chain, node = set(), origin
+        while node != decision:
+            chain.add(node)
+            node = idom[node]
+        common = chain if common is None else common & chain
+    return common or set()
+
+
+def test_single_points_of_failure_match_networkx_dominators(session_graph, nx_flow):
+    decisions = [n for n, kind in nx_flow.nodes(data="kind") if kind == "decision"]
+    found_any = False
+    for decision in decisions:
+        ours = single_points_of_failure(session_graph, decision)
+        assert set(ours) == _dominating_every_origin(nx_flow, decision), decision
+        assert len(ours) == len(set(ours))
+        found_any |= bool(ours)
+    assert found_any, "the samples should have at least one decision resting on a single node"
+
+
+def test_single_point_of_failure_on_a_diamond_and_a_bypass():
+    nodes = [{"id": i, "kind": k} for i, k in [("p", "person"), ("s", "system"), ("a", "dataset"), ("b", "dataset"),
+                                                ("m", "dataset"), ("x", "decision")]]
+    edges = [{"source": "p", "target": "s", "kind": "enters"}, {"source": "s", "target": "a", "kind": "supplies"},
+             {"source": "s", "target": "b", "kind": "supplies"}, {"source": "a", "target": "m", "kind": "derives"},
+             {"source": "b", "target": "m", "kind": "derives"}, {"source": "m", "target": "x", "kind": "informs"}]
+    g = small_graph(nodes, edges)
+    assert single_points_of_failure(g, "x") == ["m", "s", "p"]  # nearest first; the only person too
+    bypass = edges + [{"source": "p", "target": "b", "kind": "enters"}]
+    assert single_points_of_failure(small_graph(nodes, bypass), "x") == ["m", "p"]
