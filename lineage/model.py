@@ -307,7 +307,8 @@ def _compile_rules() -> tuple[dict[str, dict[str, Rule]], dict[str, dict[str, Ru
         return {kind: {k: rule(v) for k, v in schemas_for(base, kind).items()} for kind in kinds}
 
     def validators_for(base: str, kinds: tuple[str, ...], core: tuple[str, ...]) -> dict[str, Callable[[dict], bool]]:
-        return {kind: _record_validator(compiler, schemas_for(base, kind), core) for kind in kinds}
+        return {kind: _record_validator(compiler, schemas_for(base, kind), core, _CROSS_FIELD.get(kind))
+                for kind in kinds}
 
     types: dict[str, dict[str, str]] = {}
     for kind in NODE_KINDS + EDGE_KINDS:
@@ -319,8 +320,15 @@ def _compile_rules() -> tuple[dict[str, dict[str, Rule]], dict[str, dict[str, Ru
             validators_for("node", NODE_KINDS, NODE_CORE_FIELDS), validators_for("edge", EDGE_KINDS, EDGE_CORE_FIELDS))
 
 
+_CROSS_FIELD = {
+    "enters": ("record.get('records_with_issues') is None or record.get('records') is None "
+               "or record['records_with_issues'] <= record['records']"),
+}
+"""Rules across the fields of one record, as expressions over ``record`` (see ``_findings``)."""
+
+
 def _record_validator(compiler: _Compiler, properties: Mapping[str, Mapping[str, Any]],
-                      core: tuple[str, ...]) -> Callable[[dict], bool]:
+                      core: tuple[str, ...], cross_field: str | None = None) -> Callable[[dict], bool]:
     """One compiled function that says whether a whole record of a kind is valid.
 
     Every attribute's test inlined in one chain, so a valid record costs one call; a record it
@@ -337,7 +345,7 @@ def _record_validator(compiler: _Compiler, properties: Mapping[str, Mapping[str,
         lines.append("                return False")
     lines.append("        elif field != 'kind' and type(value) is not str and _not_finite(value):")
     lines.append("            return False")
-    lines.append("    return True")
+    lines.append(f"    return {cross_field or 'True'}")
     exec("\n".join(lines), namespace)  # noqa: S102 (code made from our own schema)
     return namespace["valid"]
 
@@ -413,11 +421,12 @@ def node_findings(record: Any) -> tuple[Finding, ...] | list[Finding]:
 
 def edge_findings(record: Any) -> tuple[Finding, ...] | list[Finding]:
     """What is wrong with one edge record's own fields (not whether its ends exist); empty when nothing."""
-    found = _NONE if _valid(record, _EDGE_VALID) else _findings(record, _EDGE_RULES, EDGE_CORE_FIELDS, "edge")
-    if not found and record["kind"] == "enters":
-        records, with_issues = record.get("records"), record.get("records_with_issues")
-        if records is not None and with_issues is not None and with_issues > records:
-            return [("records_with_issues", f"expected at most records ({records}), got {with_issues}")]
+    if _valid(record, _EDGE_VALID):
+        return _NONE
+    found = _findings(record, _EDGE_RULES, EDGE_CORE_FIELDS, "edge")
+    if not found and record["kind"] == "enters":  # the one rule across fields (_CROSS_FIELD)
+        return [("records_with_issues", f"expected at most records ({record['records']}), "
+                                        f"got {record['records_with_issues']}")]
     return found
 
 

@@ -74,9 +74,10 @@ def validate_records(nodes: list[Batch], edges: list[Batch], *,
     problems = _Problems()
     position: dict[str, int] = {}  # node id -> its place among the nodes read
     kind_codes: list[int] = []
+    findings, kind_code = model.node_findings, _KIND_CODES
     for batch in nodes:
         for index, record in enumerate(batch.records):
-            found = model.node_findings(record)
+            found = findings(record)
             if found:
                 problems.add(model.located(found, batch.locate(index)))
                 continue
@@ -86,7 +87,7 @@ def validate_records(nodes: list[Batch], edges: list[Batch], *,
                                                            f"{_first(nodes, 'id', node_id)})", "id")])
                 continue
             position[node_id] = len(kind_codes)
-            kind_codes.append(_KIND_CODES[record["kind"]])
+            kind_codes.append(kind_code[record["kind"]])
 
     # Edges in one pass: their own fields, then their ends as positions (ids not read above get
     # places after the nodes, to be looked up in the store). Joins, kinds and repeats are then
@@ -94,21 +95,29 @@ def validate_records(nodes: list[Batch], edges: list[Batch], *,
     outside: dict[str, int] = {}
     ends = array("q")
     edge_kinds = array("b")
-    at: list[tuple[int, int]] = []  # (batch, index) of each edge checked on arrays
-    edge_problems: list[tuple[int, int, list[Problem]]] = []
-    for batch_number, batch in enumerate(edges):
+    checked: list[int] = []  # the number of each edge checked on arrays (those with no own problem)
+    edge_problems: list[tuple[int, list[Problem]]] = []
+    number = 0
+    place, add_end, add_kind, edge_code, findings = position.get, ends.append, edge_kinds.append, _EDGE_CODES, \
+        model.edge_findings  # locals: this loop runs three million times for a million-node estate
+    for batch in edges:
         for index, record in enumerate(batch.records):
-            found = model.edge_findings(record)
+            found = findings(record)
             if found:
-                edge_problems.append((batch_number, index, model.located(found, batch.locate(index))))
+                edge_problems.append((number + index, model.located(found, batch.locate(index))))
                 continue
-            for end in (record["source"], record["target"]):
-                place = position.get(end)
-                if place is None:
-                    place = outside.setdefault(end, len(kind_codes) + len(outside))
-                ends.append(place)
-            edge_kinds.append(_EDGE_CODES[record["kind"]])
-            at.append((batch_number, index))
+            source, target = record["source"], record["target"]
+            source_place, target_place = place(source), place(target)
+            if source_place is None:
+                source_place = outside.setdefault(source, len(kind_codes) + len(outside))
+            if target_place is None:
+                target_place = outside.setdefault(target, len(kind_codes) + len(outside))
+            add_end(source_place)
+            add_end(target_place)
+            add_kind(edge_code[record["kind"]])
+            checked.append(number + index)
+        number += len(batch.records)
+    offsets = np.cumsum([0] + [len(batch.records) for batch in edges])
 
     stored = existing_kinds(set(outside) | set(position)) if existing_kinds else {}
     for node_id, kind in stored.items():
@@ -127,9 +136,10 @@ def validate_records(nodes: list[Batch], edges: list[Batch], *,
     def kind_of(node_id: str) -> str | None:
         return model.NODE_KINDS[kind_codes[position[node_id]]] if node_id in position else stored.get(node_id)
 
-    for number in sorted(set(np.flatnonzero(~joinable).tolist()) | set(repeated.tolist())):
-        batch_number, index = at[number]
-        batch = edges[batch_number]
+    for row in sorted(set(np.flatnonzero(~joinable).tolist()) | set(repeated.tolist())):
+        number = checked[row]
+        batch_number = int(np.searchsorted(offsets, number, side="right")) - 1
+        batch, index = edges[batch_number], number - int(offsets[batch_number])
         record = batch.records[index]
         if not joinable[number]:
             found = _edge_problems(record, kind_of, batch.locate(index))
@@ -139,8 +149,8 @@ def validate_records(nodes: list[Batch], edges: list[Batch], *,
                          if type(r) is dict and (r.get("source"), r.get("target")) == pair)
             found = [Problem(batch.locate(index), f"a second edge {pair[0]} -> {pair[1]} (first at {first}); "
                                                   "two nodes are joined by one edge at most")]
-        edge_problems.append((batch_number, index, found))
-    for _, _, found in sorted(edge_problems, key=lambda item: item[:2]):
+        edge_problems.append((number, found))
+    for _, found in sorted(edge_problems, key=lambda item: item[0]):
         problems.add(found)
     if problems:
         raise ValidationError(problems)
