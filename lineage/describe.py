@@ -120,9 +120,9 @@ def provenance_text(g: LineageGraph, result: Provenance, failures: list[str] = (
     if weak is None:
         lines.append("Data confidence: unknown (no upstream dataset has a quality assessment).")
     else:
-        score = f" {weak.score:.2f}" if weak.score is not None else ""
-        lines.append(f"Data confidence: {weak.rag.upper()}; the weakest link is "
-                     f"{records[weak.dataset]['name']}'s {weak.dimension}{score}.")
+        score = f" ({weak.score:.2f})" if weak.score is not None else ""
+        lines.append(f"Data confidence: {weak.rag.upper()}; the weakest link is the {weak.dimension} of "
+                     f"{records[weak.dataset]['name']}{score}.")
     if result.unassessed_datasets:
         lines.append(f"  {plural(result.unassessed_datasets, 'dataset')} upstream "
                      f"{'has' if result.unassessed_datasets == 1 else 'have'} no quality assessment.")

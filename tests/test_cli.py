@@ -243,7 +243,7 @@ def test_provenance_text(runner, db_path):
     assert result.exit_code == 0
     text = result.output
     assert text.startswith("Social housing allocations (service decision) rests on 25 upstream nodes.")
-    assert "Data confidence: AMBER; the weakest link is Housing register's timeliness 0.71." in text
+    assert "Data confidence: AMBER; the weakest link is the timeliness of Housing register (0.71)." in text
     assert "People: 9 people in 3 teams" in text
 
 
