@@ -108,6 +108,9 @@ def _describe(schema: Mapping[str, Any]) -> str:
     return words
 
 
+_BOUNDS = {"minimum": "{v} >= {limit!r}", "maximum": "{v} <= {limit!r}",
+           "minLength": "len({v}) >= {limit!r}", "maxLength": "len({v}) <= {limit!r}"}
+"""Schema bounds as Python comparisons, for the compiled validators."""
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -202,14 +205,8 @@ class _Compiler:
             terms.append(f"{var} in {constant(tuple(schema['enum']))}")
         if "const" in schema:
             terms.append(f"{var} == {constant(schema['const'])}")
-        if "minimum" in schema:
-            terms.append(f"{var} >= {schema['minimum']!r}")
-        if "maximum" in schema:
-            terms.append(f"{var} <= {schema['maximum']!r}")
-        if "minLength" in schema:
-            terms.append(f"len({var}) >= {schema['minLength']!r}")
-        if "maxLength" in schema:
-            terms.append(f"len({var}) <= {schema['maxLength']!r}")
+        terms += [template.format(v=var, limit=schema[keyword]) for keyword, template in _BOUNDS.items()
+                  if keyword in schema]
         if "pattern" in schema:
             terms.append(f"{constant(re.compile(schema['pattern']))}.search({var}) is not None")
         if schema.get("format") == "date":

@@ -76,7 +76,8 @@ def parse(text: str) -> Selector:
     if len(text) > MAX_SELECTOR_LENGTH:
         raise SelectorError(f"a selector is at most {MAX_SELECTOR_LENGTH} characters, got {len(text)}")
     if text.count('"') % 2:
-        raise _error(text, text.rindex('"'), 'unbalanced quote: close it, as in organisation:"Northbridge Borough Council"')
+        raise _error(text, text.rindex('"'),
+                     'unbalanced quote: close it, as in organisation:"Northbridge Borough Council"')
     terms = []
     for term_match in re.finditer(r'(?:[^\s"]|"[^"]*")+', text):
         atoms = []

@@ -1,7 +1,8 @@
 """Reading and writing lineage files: native JSON and CSV.
 
-Readers return batches of records that can name each record's location; :func:`lineage.validate.validate_records` checks them as one
-graph, so several files load all-or-nothing.
+Readers return batches of records that can name each record's location;
+:func:`lineage.validate.validate_records` checks them as one graph, so several files load
+all-or-nothing.
 """
 from __future__ import annotations
 
