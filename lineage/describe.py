@@ -7,9 +7,15 @@
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from .graph import Impact, LineageGraph, Provenance
+from .model import EDGE_KINDS
+
+if TYPE_CHECKING:
+    from .render import View
 
 KIND_LABELS = {
     "person": ("person", "people"), "team": ("team", "teams"), "system": ("system", "systems"),
@@ -136,4 +142,93 @@ def provenance_text(g: LineageGraph, result: Provenance, failures: list[str] = (
             note = (f" (weakest: {weakest['dimension']} {weakest['score']:.2f} {weakest['rag'].upper()})"
                     if weakest and weakest["score"] is not None else "")
             lines.append(f"  {path_text(g, row['path'], records)}{note}")
+    return "\n".join(lines)
+
+
+_FLOW_WORDS = {"enters": "are entered into", "supplies": "flows into", "derives": "flows into",
+               "feeds": "feeds", "informs": "informs", "records_outcome": "records its outcomes in"}
+
+
+def _phrase(record: dict[str, Any]) -> str:
+    """A node named in a sentence, with what a reader needs to know about its kind."""
+    name = record["name"]
+    if record["kind"] == "ai_tool":
+        review = "yes" if record.get("human_review") is True else "no"
+        return f"{name} (AI, human review: {review})"
+    if record["kind"] == "decision":
+        kind = " ".join(part for part in (record.get("frequency"), record.get("decision_type")) if part)
+        affected = (f" affecting about {number(record['people_affected'])} people"
+                    if record.get("people_affected") is not None else "")
+        described = f"{kind} decision" if kind else "decision"
+        return f"{name}, {'an' if described[0] in 'aeiou' else 'a'} {described}{affected}"
+    return name
+
+
+def path_sentence(g: LineageGraph, path: list[str], records: dict[str, dict[str, Any]],
+                  entered: int | None = None) -> str:
+    """One path as a sentence: "Ali Khan's 1,240 records are entered into ..., which informs ...".
+
+    >>> from lineage.graph import LineageGraph
+    >>> g = LineageGraph.from_records(
+    ...     [{"id": "ali", "kind": "person", "name": "Ali Khan"},
+    ...      {"id": "reg", "kind": "dataset", "name": "Housing register"},
+    ...      {"id": "x", "kind": "decision", "name": "Allocations", "decision_type": "service",
+    ...       "frequency": "weekly", "people_affected": 3400}],
+    ...     [{"source": "ali", "target": "reg", "kind": "enters", "records": 1240},
+    ...      {"source": "reg", "target": "x", "kind": "informs"}])
+    >>> path_sentence(g, ["ali", "reg", "x"], g.records(["ali", "reg", "x"]), 1240)
+    "Ali Khan's 1,240 records are entered into Housing register, which informs Allocations, a weekly \
+service decision affecting about 3,400 people."
+    """
+    first = records[path[0]]
+    if first["kind"] == "person" and entered:
+        words = [f"{first['name']}'s {number(entered)} records"]
+    else:
+        words = [_phrase(first)]
+    kinds = _edge_kinds(g, path)
+    for step, (node, kind) in enumerate(zip(path[1:], kinds)):
+        verb = _FLOW_WORDS.get(kind, "flows into")
+        words.append(f"{verb} {_phrase(records[node])}" if step == 0 else f"which {verb} {_phrase(records[node])}")
+    return ", ".join([words[0] + " " + words[1]] + words[2:]) + "." if len(words) > 1 else words[0] + "."
+
+
+def _edge_kinds(g: LineageGraph, path: list[str]) -> list[str]:
+    kinds = []
+    for source, target in zip(path, path[1:]):
+        a, b = g.position(source), g.position(target)
+        row = slice(g.out.indptr[a], g.out.indptr[a + 1])
+        match = np.flatnonzero(g.out.indices[row] == b)
+        kinds.append(EDGE_KINDS[g.out.kinds[row][match[0]]] if match.size else "flows into")
+    return kinds
+
+
+def view_text(g: LineageGraph, v: View, *, max_sentences: int = 20) -> str:
+    """The text twin of a picture: a sentence per path from the focus to each decision it reaches
+    (or from each origin to a focused decision), then the table of what the picture shows."""
+    from .graph import paths
+
+    focus = v.focus
+    decisions = [n.node_id for n in v.nodes if n.kind == "decision" and n.distance > 0 and n.node_id]
+    if decisions:
+        found = paths(g, focus, decisions, per_target=1, max_paths=max_sentences, cutoff=v.depth + 1)
+    else:
+        found = [list(reversed(p)) for p in
+                 paths(g, focus[0], reverse=True, per_target=1, max_paths=max_sentences, skip_kinds=("person",))]
+    records = g.records({i for p in found for i in p} | set(focus))
+    entered = {e.target: e.records for e in v.edges if e.kind == "enters" and v.node(e.source).focus}
+    lines = []
+    for path in found:
+        first_hop = f"n{g.position(path[1])}" if len(path) > 1 else None
+        lines.append(path_sentence(g, path, records, entered.get(first_hop)))
+    if not lines:
+        lines.append(f"Nothing flows to or from {', '.join(records[i]['name'] for i in focus)} within "
+                     f"{v.depth} step{'s' if v.depth != 1 else ''}.")
+    if v.hidden:
+        lines.append(f"The picture folds {number(v.hidden)} more nodes into groups; the table lists what it shows.")
+    lines.append("")
+    lines.append("From | To | How | Records")
+    names = {n.key: n.name for n in v.nodes}
+    for edge in v.edges:
+        lines.append(f"{names[edge.source]} | {names[edge.target]} | {edge.kind} | "
+                     f"{number(edge.records) if edge.records else ''}")
     return "\n".join(lines)
