@@ -15,9 +15,9 @@ from typing import Any
 
 import click
 
-from . import __version__, checks, describe, io, select
+from . import __version__, checks, describe, io, render, select
 from .errors import LineageError, ValidationError
-from .graph import LineageGraph, impact, provenance, single_points_of_failure
+from .graph import DIRECTIONS, MAX_DEPTH, LineageGraph, impact, provenance, single_points_of_failure
 from .store import Store
 
 DEFAULT_DB = "instance/lineage.db"
@@ -259,6 +259,43 @@ def show(ctx: click.Context, selector: tuple[str, ...], as_json: bool) -> None:
     for row in rows:
         click.echo(f"{row['id']}\t{row['kind']}\t{row['name']}")
     click.echo(f"{len(rows)} node{'s' if len(rows) != 1 else ''}.", err=True)
+
+
+@cli.command()
+@click.argument("selector", nargs=-1, required=True)
+@click.option("--depth", default=2, show_default=True, type=click.IntRange(0, MAX_DEPTH),
+              help="Steps from the focus to draw.")
+@click.option("--direction", type=click.Choice(DIRECTIONS), default="both", show_default=True)
+@click.option("--max-nodes", default=render.MAX_NODES, show_default=True,
+              type=click.IntRange(render.MIN_NODES, 10_000),
+              help="Boxes at most; beyond, siblings collapse into '+ N more' groups.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False),
+              help="Write the picture: .svg, .png or .dot (without it, print the text description).")
+@click.pass_context
+def draw(ctx: click.Context, selector: tuple[str, ...], depth: int, direction: str, max_nodes: int,
+         output: str | None) -> None:
+    """Draw the lineage around the nodes a selector picks (or describe it in words).
+
+    \b
+    Examples:
+        lineage draw officer-ali --depth 6 --direction downstream -o ali.svg
+        lineage draw social-housing-allocations --direction upstream
+    """
+    g = _graph(ctx)
+    focus = select.evaluate(g, " ".join(selector))
+    if not focus:
+        raise click.ClickException(f"the selector '{' '.join(selector)}' picks no nodes")
+    picture = render.view(g, focus, depth=depth, direction=direction, max_nodes=max_nodes)
+    if output is None:
+        click.echo(describe.view_text(g, picture))
+        return
+    suffix = Path(output).suffix.lower().lstrip(".")
+    if suffix not in render.FORMATS:
+        raise click.ClickException(f"{output}: the picture format comes from the file name; "
+                                   f"expected .{', .'.join(render.FORMATS)}")
+    Path(output).write_bytes(render.render(render.to_dot(picture), suffix))
+    folded = f", {picture.hidden} more folded into groups" if picture.hidden else ""
+    click.echo(f"Drew {len(picture.nodes)} boxes and {len(picture.edges)} arrows{folded} to {output}.")
 
 
 @cli.command()

@@ -202,15 +202,16 @@ def _edge_kinds(g: LineageGraph, path: list[str]) -> list[str]:
     return kinds
 
 
-def view_text(g: LineageGraph, v: View, *, max_sentences: int = 20) -> str:
+def view_text(g: LineageGraph, v: View, *, max_sentences: int = 30, per_decision: int = 3) -> str:
     """The text twin of a picture: a sentence per path from the focus to each decision it reaches
-    (or from each origin to a focused decision), then the table of what the picture shows."""
+    (up to ``per_decision`` each; or from each origin to a focused decision), then the table of
+    what the picture shows."""
     from .graph import paths
 
     focus = v.focus
     decisions = [n.node_id for n in v.nodes if n.kind == "decision" and n.distance > 0 and n.node_id]
     if decisions:
-        found = paths(g, focus, decisions, per_target=1, max_paths=max_sentences, cutoff=v.depth + 1)
+        found = paths(g, focus, decisions, per_target=per_decision, max_paths=max_sentences, cutoff=v.depth + 1)
     else:
         found = [list(reversed(p)) for p in
                  paths(g, focus[0], reverse=True, per_target=1, max_paths=max_sentences, skip_kinds=("person",))]

@@ -34,6 +34,8 @@ from .graph import MAX_DEPTH, LineageGraph, traverse
 
 MAX_NODES = 150
 """Nodes a picture draws at most, by default."""
+MIN_NODES = 20
+"""The smallest limit: room for a focus and one group per kind on each side of it."""
 FORMATS = ("svg", "png", "dot")
 RENDER_TIMEOUT = 10.0
 """Seconds Graphviz may take before the picture is given up (the text twin still works)."""
@@ -117,8 +119,8 @@ def view(g: LineageGraph, focus: str | list[str], *, depth: int = 2, direction: 
     >>> [(e.source, e.target, e.records) for e in view(g, "d").edges]
     [('team3', 'n0', 42)]
     """
-    if not isinstance(max_nodes, int) or not 2 <= max_nodes <= 10_000:
-        raise LineageError(f"max_nodes must be a whole number from 2 to 10000, got {max_nodes!r}")
+    if not isinstance(max_nodes, int) or not MIN_NODES <= max_nodes <= 10_000:
+        raise LineageError(f"max_nodes must be a whole number from {MIN_NODES} to 10000, got {max_nodes!r}")
     if not isinstance(depth, int) or not 0 <= depth <= MAX_DEPTH:
         raise LineageError(f"depth must be a whole number from 0 to {MAX_DEPTH}, got {depth!r}")
     focus_ids = [focus] if isinstance(focus, str) else sorted(set(focus))
@@ -193,34 +195,51 @@ def _teams(g: LineageGraph, people: list[int]) -> dict[int, int]:
 
 def _collapse(boxes: dict[str, ViewNode], box_of: dict[int, str], max_nodes: int,
               expand: tuple[str, ...]) -> tuple[dict[str, ViewNode], int]:
-    """Fold siblings of one kind at one distance into "+ N more" boxes until the view fits."""
+    """Fold siblings of one kind at one distance into "+ N more" boxes until the view fits.
+
+    Each group keeps the same number of boxes (the most that fits; a group cut short shows one
+    fewer and a "+ N more"). When even one box per group is too many, groups merge across
+    distances: one per kind on each side of the focus (fourteen at most).
+    """
     if len(boxes) <= max_nodes:
         return boxes, 0
-    groups: OrderedDict[tuple[int, str], list[ViewNode]] = OrderedDict()
-    for box in sorted(boxes.values(), key=lambda b: (b.distance, b.kind, b.name, b.key)):
-        groups.setdefault((box.distance, box.kind), []).append(box)
-    # The largest number kept per group that fits: every group keeps up to `keep`, and a group cut
-    # short shows `keep - 1` boxes and one "+ N more".
+    focus = [b for b in boxes.values() if b.focus]
+    if len(focus) > max_nodes - 2 * len(model.NODE_KINDS):
+        raise LineageError(f"the picture would focus on {len(focus)} nodes; it shows {max_nodes} at most, with "
+                           "room for what surrounds them: pick fewer nodes or allow more")
+    rest = sorted((b for b in boxes.values() if not b.focus), key=lambda b: (b.distance, b.kind, b.name, b.key))
+
+    def grouped(fine: bool) -> OrderedDict[str, list[ViewNode]]:
+        groups: OrderedDict[str, list[ViewNode]] = OrderedDict()
+        for box in rest:
+            side = "up" if box.distance < 0 else "down"
+            key = f"more-{box.kind}-{side}{abs(box.distance) if fine else ''}"
+            groups.setdefault(key, []).append(box)
+        return groups
+
+    groups = grouped(fine=True)
+    if len(focus) + len(groups) > max_nodes:
+        groups = grouped(fine=False)
     sizes = [len(members) for members in groups.values()]
 
     def total(keep: int) -> int:
-        return sum(size if size <= keep else keep for size in sizes)
+        return len(focus) + sum(size if size <= keep else keep for size in sizes)
 
     keep = 1
     while keep < max(sizes) and total(keep + 1) <= max_nodes:
         keep += 1
-    kept: dict[str, ViewNode] = {}
+    kept: dict[str, ViewNode] = {b.key: b for b in focus}
     hidden = 0
-    for (steps, kind), members in groups.items():
-        group_key = f"more-{kind}-{'up' if steps < 0 else 'down'}{abs(steps)}"
-        if len(members) <= keep or group_key in expand or any(b.focus for b in members):
+    for group_key, members in groups.items():
+        if len(members) <= keep or group_key in expand:
             kept.update((b.key, b) for b in members)
             continue
         shown, folded = members[:keep - 1], members[keep - 1:]
         kept.update((b.key, b) for b in shown)
-        ids = [i for b in folded for i in (b.members or [b.node_id])]
-        kept[group_key] = ViewNode(group_key, kind, f"+ {len(folded)} more {KIND_NAMES[kind]}", steps,
-                                   members=ids, group=True)
+        kind = folded[0].kind
+        nearest = min((b.distance for b in folded), key=abs)
+        kept[group_key] = ViewNode(group_key, kind, f"+ {len(folded)} more {KIND_NAMES[kind]}", nearest,
+                                   members=[i for b in folded for i in (b.members or [b.node_id])], group=True)
         hidden += len(folded)
         folded_keys = {b.key for b in folded}
         for node, key in box_of.items():

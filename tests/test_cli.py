@@ -25,7 +25,7 @@ def state(path):
 
 
 def test_every_command_is_known():
-    assert COMMANDS == ["backup", "check", "export", "impact", "import-csv", "init", "load", "provenance", "search",
+    assert COMMANDS == ["backup", "check", "draw", "export", "impact", "import-csv", "init", "load", "provenance", "search",
                         "serve", "show"]
 
 
