@@ -8,7 +8,7 @@ PORT ?= 5000
 LINEAGE_DB ?= instance/lineage.db
 export LINEAGE_DB
 
-.PHONY: run test setup system bench bench-smoke clean
+.PHONY: run test setup system bench docs clean
 
 run: setup $(LINEAGE_DB)
 	$(BIN)/lineage serve --host 127.0.0.1 --port $(PORT)
@@ -37,6 +37,12 @@ $(LINEAGE_DB): | $(VENV)/.installed
 BENCH_SIZES ?= 10000 100000 1000000
 bench: setup
 	$(BIN)/python -m bench.run --sizes $(BENCH_SIZES)
+
+# The README's picture, drawn from the sample graphs by `lineage draw`.
+docs: setup
+	rm -f instance/docs.db
+	$(BIN)/lineage --db instance/docs.db load sample_graphs/council_housing.json
+	$(BIN)/lineage --db instance/docs.db draw officer-ali --depth 6 --direction downstream -o docs/officer-ali.svg
 
 clean:
 	rm -rf $(VENV) instance bench/out *.egg-info
