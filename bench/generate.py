@@ -328,25 +328,28 @@ class Estate:
                     record["value_gbp"] = cols["value"][j]
                 yield record
 
+    def _edge_columns(self, chunk: int) -> Iterator[tuple[int, int, int, int, int, int]]:
+        """(source, target, kind, records, records_with_issues, label) per edge, a chunk of lists at a time."""
+        for start in range(0, self.edge_count, chunk):
+            stop = start + chunk
+            yield from zip(self.source[start:stop].tolist(), self.target[start:stop].tolist(),
+                           self.edge_kind[start:stop].tolist(), self.records[start:stop].tolist(),
+                           self.records_with_issues[start:stop].tolist(), self.label[start:stop].tolist())
+
     def edges(self, ids: list[str] | None = None, chunk: int = 262144) -> Iterator[dict[str, Any]]:
         """Edge records, grouped by edge kind in flow order."""
         ids = self.ids() if ids is None else ids
-        for start in range(0, self.edge_count, chunk):
-            stop = start + chunk
-            rows = zip(self.source[start:stop].tolist(), self.target[start:stop].tolist(),
-                       self.edge_kind[start:stop].tolist(), self.records[start:stop].tolist(),
-                       self.records_with_issues[start:stop].tolist(), self.label[start:stop].tolist())
-            for s, t, k, records, issues, label in rows:
-                record: dict[str, Any] = {"source": ids[s], "target": ids[t], "kind": EDGE_KINDS[k]}
-                if k == ENTERS:
-                    record["records"] = records
-                    record["records_with_issues"] = issues
-                    record["period"] = PERIOD
-                elif k == FEEDS:
-                    record["role"] = ROLES_OF_FEEDS[label]
-                elif k == INFORMS:
-                    record["influence"] = INFLUENCES[label]
-                yield record
+        for s, t, k, records, issues, label in self._edge_columns(chunk):
+            record: dict[str, Any] = {"source": ids[s], "target": ids[t], "kind": EDGE_KINDS[k]}
+            if k == ENTERS:
+                record["records"] = records
+                record["records_with_issues"] = issues
+                record["period"] = PERIOD
+            elif k == FEEDS:
+                record["role"] = ROLES_OF_FEEDS[label]
+            elif k == INFORMS:
+                record["influence"] = INFLUENCES[label]
+            yield record
 
     def edge_json(self, ids: list[str] | None = None, chunk: int = 262144) -> Iterator[str]:
         """The records of ``edges()`` as compact JSON text, formatted directly (4x faster than
@@ -354,21 +357,16 @@ class Estate:
         ids = self.ids() if ids is None else ids
         labels = {FEEDS: [json.dumps(r) for r in ROLES_OF_FEEDS], INFORMS: [json.dumps(i) for i in INFLUENCES]}
         period = json.dumps(PERIOD)
-        for start in range(0, self.edge_count, chunk):
-            stop = start + chunk
-            rows = zip(self.source[start:stop].tolist(), self.target[start:stop].tolist(),
-                       self.edge_kind[start:stop].tolist(), self.records[start:stop].tolist(),
-                       self.records_with_issues[start:stop].tolist(), self.label[start:stop].tolist())
-            for s, t, k, records, issues, label in rows:
-                head = f'{{"source":"{ids[s]}","target":"{ids[t]}","kind":"{EDGE_KINDS[k]}"'
-                if k == ENTERS:
-                    yield f'{head},"records":{records},"records_with_issues":{issues},"period":{period}}}'
-                elif k == FEEDS:
-                    yield f'{head},"role":{labels[FEEDS][label]}}}'
-                elif k == INFORMS:
-                    yield f'{head},"influence":{labels[INFORMS][label]}}}'
-                else:
-                    yield head + "}"
+        for s, t, k, records, issues, label in self._edge_columns(chunk):
+            head = f'{{"source":"{ids[s]}","target":"{ids[t]}","kind":"{EDGE_KINDS[k]}"'
+            if k == ENTERS:
+                yield f'{head},"records":{records},"records_with_issues":{issues},"period":{period}}}'
+            elif k == FEEDS:
+                yield f'{head},"role":{labels[FEEDS][label]}}}'
+            elif k == INFORMS:
+                yield f'{head},"influence":{labels[INFORMS][label]}}}'
+            else:
+                yield head + "}"
 
     def document(self) -> dict[str, Any]:
         """The whole native document in memory."""

@@ -44,24 +44,20 @@ def plural(count: int, kind: str) -> str:
     return f"{number(count)} {singular if count == 1 else many}"
 
 
-def _names(g: LineageGraph, ids: list[str]) -> dict[str, dict[str, Any]]:
-    return g.records(ids)
-
-
 def _step(record: dict[str, Any]) -> str:
     return record["name"] + (" (AI)" if record["kind"] == "ai_tool" else "")
 
 
 def path_text(g: LineageGraph, path: list[str], records: dict[str, dict[str, Any]] | None = None) -> str:
     """A path as names joined by arrows, AI tools marked."""
-    records = records or _names(g, path)
+    records = records or g.records(path)
     return " → ".join(_step(records[node]) for node in path)
 
 
 def impact_text(g: LineageGraph, result: Impact) -> str:
     """What a person's (or a team's) records go on to do, in plain words."""
     subject = g.record(result.subject)
-    records = _names(g, result.entered_into + [s for d in result.decisions for p in d.paths for s in p])
+    records = g.records(result.entered_into + [s for d in result.decisions for p in d.paths for s in p])
     who = subject["name"] if result.people == 1 else f"The {result.people} people in {subject['name']}"
     lines = []
     if not result.entered_into:
@@ -104,7 +100,7 @@ def provenance_text(g: LineageGraph, result: Provenance, failures: list[str] = (
     listed += [s for row in result.paths for s in row["path"]]
     listed += [result.confidence.dataset] if result.confidence else []
     listed += failures
-    records = _names(g, listed)
+    records = g.records(listed)
     kind = f"{decision['decision_type']} decision" if decision.get("decision_type") else "decision"
     count = result.upstream_count
     lines = [f"{decision['name']} ({kind}) rests on {number(count)} upstream node{'s' if count != 1 else ''}."]

@@ -21,6 +21,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import textwrap
+import weakref
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
@@ -370,19 +371,19 @@ def render(graph: pydot.Dot, format: str = "svg", *, timeout: float = RENDER_TIM
     return done.stdout
 
 
-_CACHE: OrderedDict[tuple, bytes] = OrderedDict()
+_CACHE: weakref.WeakKeyDictionary[LineageGraph, OrderedDict[tuple, bytes]] = weakref.WeakKeyDictionary()
 CACHE_SIZE = 256
+"""Pictures kept per graph (a graph is one version of the store: a new version, a new cache)."""
 
 
 def picture(g: LineageGraph, focus: str | list[str], format: str = "svg", **options: Any) -> bytes:
-    """View, DOT and Graphviz in one call, cached on (graph version, focus, format, options)."""
-    key = (g.version, id(g), tuple([focus] if isinstance(focus, str) else sorted(focus)), format,
-           tuple(sorted(options.items())))
-    if key in _CACHE:
-        _CACHE.move_to_end(key)
-        return _CACHE[key]
-    data = render(to_dot(view(g, focus, **options)), format)
-    _CACHE[key] = data
-    if len(_CACHE) > CACHE_SIZE:
-        _CACHE.popitem(last=False)
+    """View, DOT and Graphviz in one call, cached per graph on (focus, format, options)."""
+    cache = _CACHE.setdefault(g, OrderedDict())
+    key = (tuple([focus] if isinstance(focus, str) else sorted(focus)), format, tuple(sorted(options.items())))
+    if key in cache:
+        cache.move_to_end(key)
+        return cache[key]
+    data = cache[key] = render(to_dot(view(g, focus, **options)), format)
+    if len(cache) > CACHE_SIZE:
+        cache.popitem(last=False)
     return data
