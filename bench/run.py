@@ -11,7 +11,9 @@ by side:
 * person impact and decision provenance (the full library calls: traversal, totals, paths and
   records), p50 / p99 / max over a seeded sample plus the hub nodes, next to igraph's plain
   breadth-first search over the same nodes in the same run;
-* impact counts for every person at once (``people_impact``), what the leader views materialise.
+* impact counts for every person at once (``people_impact``), what the leader views materialise;
+* pictures at the default node limit (view, collapse, pydot and Graphviz SVG together) for people,
+  datasets, hubs and decisions, uncached and then from the cache.
 """
 from __future__ import annotations
 
@@ -31,6 +33,7 @@ import numpy as np
 from bench.generate import HUBS, build, write_json
 from lineage import io
 from lineage.graph import LineageGraph, impact, people_impact, provenance, single_points_of_failure
+from lineage.render import picture
 from lineage.store import Store
 
 OUT = Path(__file__).parent / "out"
@@ -144,6 +147,27 @@ def bench_queries(g: LineageGraph, samples: int, seed: int = 1) -> dict[str, Any
     return results
 
 
+PICTURE_SAMPLES = 25
+"""Random nodes per kind drawn in the picture benchmark: each picture runs Graphviz, tens of ms."""
+
+
+def bench_pictures(g: LineageGraph, seed: int = 1) -> dict[str, Any]:
+    """Uncached and cached picture times per focus group, at the default view options."""
+    rng = random.Random(seed)
+    groups: dict[str, list[str]] = {}
+    for label, kind in (("people", "person"), ("datasets", "dataset"), ("decisions", "decision")):
+        positions = g.of_kind(kind).tolist()
+        groups[label] = [g.ids[i] for i in rng.sample(positions, min(PICTURE_SAMPLES, len(positions)))]
+    groups["hubs"] = [h for hubs in HUBS.values() for h in hubs if h in g]
+    picture(g, groups["people"][0])  # first Graphviz start and array touches, not a user's wait
+    results: dict[str, Any] = {}
+    for label, focuses in groups.items():
+        uncached = [_timed(picture, g, focus)[0] for focus in focuses]
+        cached = [_timed(picture, g, focus)[0] for focus in focuses]
+        results[label] = {"uncached": _percentiles(uncached), "cached": _percentiles(cached)}
+    return results
+
+
 def bench_size(size: int, samples: int, folder: Path) -> dict[str, Any]:
     path = estate_file(size, folder)
     db = folder / f"estate-{size}.db"
@@ -153,6 +177,7 @@ def bench_size(size: int, samples: int, folder: Path) -> dict[str, Any]:
     store = Store(db)
     g = LineageGraph.from_store(store)
     result["queries"] = bench_queries(g, samples)
+    result["pictures"] = bench_pictures(g)
     seconds, totals = _timed(people_impact, g)
     result["people_impact_s"] = seconds
     result["people_impact_rows"] = int(totals.nodes.size)
@@ -196,6 +221,14 @@ def table(results: list[dict[str, Any]]) -> str:
          lambda r: f"{r['queries']['lineage_hub_decision_bfs_max_ms']:.0f} / "
                    f"{r['queries']['igraph_hub_decision_max_ms']:.0f}"),
         ("impact counts for every person (s)", lambda r: f"{r['people_impact_s']:.2f}"),
+    ] + [
+        (f"picture of {label}, uncached p50 / p99 (ms)",
+         lambda r, label=label: f"{r['pictures'][label]['uncached']['p50_ms']:.0f} / "
+                                f"{r['pictures'][label]['uncached']['p99_ms']:.0f}")
+        for label in ("people", "datasets", "hubs", "decisions")
+    ] + [
+        ("picture from the cache, p99 over all groups (ms)",
+         lambda r: f"{max(group['cached']['p99_ms'] for group in r['pictures'].values()):.2f}"),
     ]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join([name] + [cell(r) for r in results]) + " |" for name, cell in rows]

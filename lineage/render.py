@@ -53,6 +53,7 @@ STYLE: dict[str, dict[str, str]] = {
     "ai_tool": {"shape": "hexagon", "fillcolor": "#CC79A7"},
     "decision": {"shape": "octagon", "fillcolor": "#009E73"},
 }
+_PERSON, _TEAM = model.NODE_KINDS.index("person"), model.NODE_KINDS.index("team")
 KIND_NAMES = {"person": "people", "team": "teams", "system": "systems", "dataset": "datasets",
               "process": "processes", "ai_tool": "AI tools", "decision": "decisions"}
 
@@ -108,6 +109,8 @@ def view(g: LineageGraph, focus: str | list[str], *, depth: int = 2, direction: 
     """The part of the graph around ``focus`` to draw, collapsed to at most ``max_nodes`` boxes.
 
     ``expand`` names groups (their ``key``) to show in full even when that exceeds the limit.
+    The work is done on arrays, so a hub's tens of thousands of neighbours cost milliseconds;
+    Python objects are made only for the boxes drawn.
 
     >>> g = LineageGraph.from_records(
     ...     [{"id": "p", "kind": "person", "name": "P"}, {"id": "q", "kind": "person", "name": "Q"},
@@ -125,128 +128,193 @@ def view(g: LineageGraph, focus: str | list[str], *, depth: int = 2, direction: 
     if not isinstance(depth, int) or not 0 <= depth <= MAX_DEPTH:
         raise LineageError(f"depth must be a whole number from 0 to {MAX_DEPTH}, got {depth!r}")
     focus_ids = [focus] if isinstance(focus, str) else sorted(set(focus))
-    distance: dict[int, int] = {g.position(i): 0 for i in focus_ids}
+    nodes, distance = _around(g, focus_ids, depth, direction)
+    boxes = _boxes(g, nodes, distance)
+    kept, groups = _collapse(boxes, max_nodes, expand)
+    shown, drawn_as = _view_nodes(g, nodes, distance, boxes, kept, groups)
+    edges = _view_edges(g, nodes, distance, drawn_as[boxes.of_node], list(shown))
+    ordered = sorted(shown.values(), key=lambda b: (b.distance, model.NODE_KINDS.index(b.kind), b.key))
+    return View(focus=focus_ids, nodes=ordered, edges=edges, depth=depth, direction=direction,
+                hidden=sum(len(group.members) for group in groups))
+
+
+def _around(g: LineageGraph, focus_ids: list[str], depth: int, direction: str) -> tuple[np.ndarray, np.ndarray]:
+    """Positions within ``depth`` of the focus (sorted) and their signed distance: negative
+    upstream, 0 the focus; a node both upstream and downstream counts as downstream."""
+    parts = [(np.array([g.position(i) for i in focus_ids], dtype=np.int64), np.zeros(len(focus_ids), np.int64))]
     for side, sign in (("downstream", 1), ("upstream", -1)):
         if direction in (side, "both"):
             reach = traverse(g, focus_ids, direction=side, depth=depth)
-            for node, steps in zip(reach.nodes.tolist(), reach.distance.tolist()):
-                distance.setdefault(node, sign * steps)
+            parts.append((reach.nodes.astype(np.int64), sign * reach.distance.astype(np.int64)))
+    nodes, first = np.unique(np.concatenate([p[0] for p in parts]), return_index=True)
+    return nodes, np.concatenate([p[1] for p in parts])[first]
 
-    boxes: dict[str, ViewNode] = {}
-    box_of: dict[int, str] = {}
-    # People stand as their teams (counted, not listed), unless a person is the focus.
-    teams = _teams(g, [n for n, d in distance.items() if g.kind_codes[n] == 0 and d != 0])
-    for node, steps in sorted(distance.items(), key=lambda item: (item[1], item[0])):
-        if node in teams:
-            team_key = f"team{teams[node]}" if teams[node] >= 0 else f"noteam{np.sign(steps)}"
-            box = boxes.get(team_key)
-            if box is None:
-                name = g.ids[teams[node]] if teams[node] >= 0 else "People with no team"
-                box = boxes[team_key] = ViewNode(team_key, "team", name, steps,
-                                                 node_id=g.ids[teams[node]] if teams[node] >= 0 else None)
-            box.members.append(g.ids[node])
-            box.distance = max(box.distance, steps) if steps < 0 else min(box.distance, steps)
-            box_of[node] = team_key
+
+@dataclass
+class _Boxes:
+    """Which box each node falls in: itself, or for people away from the focus their first team
+    (``n + team``) or the people with no team on one side (``2n``, ``2n + 1``)."""
+
+    code: np.ndarray       # per box, sorted
+    of_node: np.ndarray    # per node, index into code
+    kind: np.ndarray       # per box, kind code
+    distance: np.ndarray   # per box: its nearest upstream member if any, else its nearest downstream one
+    size: int              # nodes in the graph
+
+
+def _boxes(g: LineageGraph, nodes: np.ndarray, distance: np.ndarray) -> _Boxes:
+    n = len(g)
+    code = nodes.copy()
+    people = (g.kind_codes[nodes] == _PERSON) & (distance != 0)
+    if people.any():
+        first_team = np.full(n, n, dtype=np.int64)
+        chosen = np.zeros(n, dtype=bool)
+        chosen[nodes[people]] = True
+        inside = chosen[g.member_people]
+        np.minimum.at(first_team, g.member_people[inside], g.member_teams[inside])
+        team = first_team[nodes[people]]
+        code[people] = np.where(team < n, n + team, 2 * n + (distance[people] > 0))
+    codes, of_node = np.unique(code, return_inverse=True)
+    kind = np.where(codes < n, g.kind_codes[np.minimum(codes, n - 1)], _TEAM)
+    nearest_up = np.full(codes.size, np.iinfo(np.int64).min)
+    nearest_down = np.full(codes.size, np.iinfo(np.int64).max)
+    up = distance < 0
+    np.maximum.at(nearest_up, of_node[up], distance[up])
+    np.minimum.at(nearest_down, of_node[~up], distance[~up])
+    box_distance = np.where(nearest_up > np.iinfo(np.int64).min, nearest_up, nearest_down)
+    return _Boxes(codes, of_node, kind, box_distance, n)
+
+
+@dataclass
+class _Group:
+    key: str
+    kind: int
+    distance: int
+    boxes: np.ndarray      # box indexes folded into the group
+    members: list[str] = field(default_factory=list)
+
+
+def _collapse(boxes: _Boxes, max_nodes: int, expand: tuple[str, ...]) -> tuple[np.ndarray, list[_Group]]:
+    """Fold siblings of one kind at one distance into "+ N more" groups until the view fits:
+    the box indexes kept, and the groups.
+
+    Each group keeps the same number of boxes (the most that fits; a group cut short shows one
+    fewer and a "+ N more"), the first by (distance, id). When even one box per group is too
+    many, groups merge across distances: one per kind on each side of the focus (fourteen at most).
+    """
+    count = boxes.code.size
+    if count <= max_nodes:
+        return np.arange(count), []
+    focus = np.flatnonzero(boxes.distance == 0)
+    if focus.size > max_nodes - 2 * len(model.NODE_KINDS):
+        raise LineageError(f"the picture would focus on {focus.size} nodes; it shows {max_nodes} at most, with "
+                           "room for what surrounds them: pick fewer nodes or allow more")
+    rest = np.flatnonzero(boxes.distance != 0)
+    side = (boxes.distance[rest] > 0).astype(np.int64)
+    coarse = boxes.kind[rest].astype(np.int64) * 2 + side
+    fine = coarse * (MAX_DEPTH + 1) + np.abs(boxes.distance[rest])
+    by_distance = focus.size + np.unique(fine).size <= max_nodes
+    label = fine if by_distance else coarse
+    order = np.lexsort((boxes.code[rest], boxes.distance[rest], label))
+    rest, label = rest[order], label[order]
+    starts = np.flatnonzero(np.r_[True, label[1:] != label[:-1]])
+    sizes = np.diff(np.r_[starts, rest.size])
+    keep = 1
+    while keep < sizes.max() and focus.size + np.minimum(sizes, keep + 1).sum() <= max_nodes:
+        keep += 1
+    kept, groups = [focus], []
+    for start, size in zip(starts.tolist(), sizes.tolist()):
+        members = rest[start:start + size]
+        kind = int(boxes.kind[members[0]])
+        where = "down" if boxes.distance[members[0]] > 0 else "up"
+        key = f"more-{model.NODE_KINDS[kind]}-{where}{abs(int(boxes.distance[members[0]])) if by_distance else ''}"
+        if size <= keep or key in expand:
+            kept.append(members)
+            continue
+        kept.append(members[:keep - 1])
+        folded = members[keep - 1:]
+        nearest = int(folded[np.argmin(np.abs(boxes.distance[folded]))])
+        groups.append(_Group(key, kind, int(boxes.distance[nearest]), folded))
+    return np.concatenate(kept), groups
+
+
+def _view_nodes(g: LineageGraph, nodes: np.ndarray, distance: np.ndarray, boxes: _Boxes, kept: np.ndarray,
+                groups: list[_Group]) -> tuple[dict[str, ViewNode], np.ndarray]:
+    """The boxes drawn, keyed by DOT name (kept boxes, then groups), and for each box the index
+    of the one drawing it. A team lists its people and a group what it folds, in (distance, id)
+    order."""
+    n = boxes.size
+    owner = np.full(boxes.code.size, -1, dtype=np.int64)   # box -> the group folding it
+    for index, group in enumerate(groups):
+        owner[group.boxes] = index
+    listed = np.zeros(boxes.code.size, dtype=bool)
+    listed[kept[boxes.code[kept] >= n]] = True               # teams and teamless people list members
+    order = np.lexsort((nodes, distance))
+    ordered_ids, ordered_box = nodes[order], boxes.of_node[order]
+    folded_into = owner[ordered_box]
+    for index, group in enumerate(groups):
+        group.members = [g.ids[i] for i in ordered_ids[folded_into == index].tolist()]
+    shown: dict[str, ViewNode] = {}
+    team_members: dict[int, list[str]] = {}
+    listed_member = listed[ordered_box]
+    for position, box in zip(ordered_ids[listed_member].tolist(), ordered_box[listed_member].tolist()):
+        team_members.setdefault(box, []).append(g.ids[position])
+    for box in kept.tolist():
+        code, steps = int(boxes.code[box]), int(boxes.distance[box])
+        if code < n:
+            shown[f"n{code}"] = ViewNode(f"n{code}", model.NODE_KINDS[int(boxes.kind[box])], g.ids[code], steps,
+                                         node_id=g.ids[code])
+        elif code < 2 * n:
+            team = g.ids[code - n]
+            shown[f"team{code - n}"] = ViewNode(f"team{code - n}", "team", team, steps, node_id=team,
+                                                members=team_members[box])
         else:
-            key = f"n{node}"
-            boxes[key] = ViewNode(key, model.NODE_KINDS[g.kind_codes[node]], g.ids[node], steps, node_id=g.ids[node])
-            box_of[node] = key
-
-    boxes, hidden = _collapse(boxes, box_of, max_nodes, expand)
-    records = g.records([b.node_id for b in boxes.values() if b.node_id])
-    for box in boxes.values():
+            key = f"noteam{1 if code - 2 * n else -1}"
+            shown[key] = ViewNode(key, "team", "People with no team", steps, members=team_members[box])
+    for group in groups:
+        kind = model.NODE_KINDS[group.kind]
+        shown[group.key] = ViewNode(group.key, kind, f"+ {len(group.members)} more {KIND_NAMES[kind]}",
+                                    group.distance, members=group.members, group=True)
+    records = g.records([b.node_id for b in shown.values() if b.node_id])
+    for box in shown.values():
         if box.node_id and box.node_id in records:
             box.record = records[box.node_id]
             box.name = box.record.get("name", box.name)
+    keys = list(shown)
+    drawn_as = np.empty(boxes.code.size, dtype=np.int64)
+    drawn_as[kept] = np.arange(kept.size)
+    for index, group in enumerate(groups, start=kept.size):
+        drawn_as[group.boxes] = index
+    return shown, drawn_as
 
-    edges: dict[tuple[str, str], ViewEdge] = {}
-    nodes = np.fromiter(distance.keys(), dtype=np.int64, count=len(distance))
+
+def _view_edges(g: LineageGraph, nodes: np.ndarray, distance: np.ndarray, drawn_as: np.ndarray,
+                keys: list[str]) -> list[ViewEdge]:
+    """Edges between the boxes drawn (``drawn_as``: box index -> index into ``keys``), one per
+    pair: records summed over ``enters`` edges, bold when any edge it stands for leads away from
+    the focus."""
     positions, counts = g.out.gather(nodes)
-    sources = np.repeat(nodes, counts)
-    for source, target, code, edge in zip(sources.tolist(), g.out.indices[positions].tolist(),
-                                          g.out.kinds[positions].tolist(), g.out.edge[positions].tolist()):
-        if target not in distance:
-            continue
-        a, b = box_of[source], box_of[target]
-        if a == b:
-            continue
-        d_source, d_target = distance[source], distance[target]
-        on_path = d_target == d_source + 1 and (d_source >= 0 or d_target <= 0)
-        current = edges.get((a, b))
-        if current is None:
-            current = edges[(a, b)] = ViewEdge(a, b, model.EDGE_KINDS[code])
-        current.records += int(g.edge_records[edge]) if code == 0 else 0
-        current.on_path = current.on_path or on_path
-    ordered_nodes = sorted(boxes.values(), key=lambda b: (b.distance, model.NODE_KINDS.index(b.kind), b.key))
-    return View(focus=focus_ids, nodes=ordered_nodes, edges=sorted(edges.values(), key=lambda e: (e.source, e.target)),
-                depth=depth, direction=direction, hidden=hidden)
-
-
-def _teams(g: LineageGraph, people: list[int]) -> dict[int, int]:
-    """Each person's first team (by id), or -1."""
-    team_of = {p: -1 for p in people}
-    chosen = np.zeros(len(g), dtype=bool)
-    chosen[people] = True
-    inside = chosen[g.member_people]
-    for person, team in sorted(zip(g.member_people[inside].tolist(), g.member_teams[inside].tolist())):
-        if team_of[person] == -1:
-            team_of[person] = team
-    return team_of
-
-
-def _collapse(boxes: dict[str, ViewNode], box_of: dict[int, str], max_nodes: int,
-              expand: tuple[str, ...]) -> tuple[dict[str, ViewNode], int]:
-    """Fold siblings of one kind at one distance into "+ N more" boxes until the view fits.
-
-    Each group keeps the same number of boxes (the most that fits; a group cut short shows one
-    fewer and a "+ N more"). When even one box per group is too many, groups merge across
-    distances: one per kind on each side of the focus (fourteen at most).
-    """
-    if len(boxes) <= max_nodes:
-        return boxes, 0
-    focus = [b for b in boxes.values() if b.focus]
-    if len(focus) > max_nodes - 2 * len(model.NODE_KINDS):
-        raise LineageError(f"the picture would focus on {len(focus)} nodes; it shows {max_nodes} at most, with "
-                           "room for what surrounds them: pick fewer nodes or allow more")
-    rest = sorted((b for b in boxes.values() if not b.focus), key=lambda b: (b.distance, b.kind, b.name, b.key))
-
-    def grouped(fine: bool) -> OrderedDict[str, list[ViewNode]]:
-        groups: OrderedDict[str, list[ViewNode]] = OrderedDict()
-        for box in rest:
-            side = "up" if box.distance < 0 else "down"
-            key = f"more-{box.kind}-{side}{abs(box.distance) if fine else ''}"
-            groups.setdefault(key, []).append(box)
-        return groups
-
-    groups = grouped(fine=True)
-    if len(focus) + len(groups) > max_nodes:
-        groups = grouped(fine=False)
-    sizes = [len(members) for members in groups.values()]
-
-    def total(keep: int) -> int:
-        return len(focus) + sum(size if size <= keep else keep for size in sizes)
-
-    keep = 1
-    while keep < max(sizes) and total(keep + 1) <= max_nodes:
-        keep += 1
-    kept: dict[str, ViewNode] = {b.key: b for b in focus}
-    hidden = 0
-    for group_key, members in groups.items():
-        if len(members) <= keep or group_key in expand:
-            kept.update((b.key, b) for b in members)
-            continue
-        shown, folded = members[:keep - 1], members[keep - 1:]
-        kept.update((b.key, b) for b in shown)
-        kind = folded[0].kind
-        nearest = min((b.distance for b in folded), key=abs)
-        kept[group_key] = ViewNode(group_key, kind, f"+ {len(folded)} more {KIND_NAMES[kind]}", nearest,
-                                   members=[i for b in folded for i in (b.members or [b.node_id])], group=True)
-        hidden += len(folded)
-        folded_keys = {b.key for b in folded}
-        for node, key in box_of.items():
-            if key in folded_keys:
-                box_of[node] = group_key
-    return kept, hidden
+    source = np.repeat(np.arange(nodes.size), counts)
+    local = np.full(len(g), -1, dtype=np.int64)
+    local[nodes] = np.arange(nodes.size)
+    target = local[g.out.indices[positions]]
+    inside = target >= 0
+    source, target, positions = source[inside], target[inside], positions[inside]
+    a, b = drawn_as[source], drawn_as[target]
+    between = a != b
+    source, target, positions, a, b = source[between], target[between], positions[between], a[between], b[between]
+    if not a.size:
+        return []
+    d_source, d_target = distance[source], distance[target]
+    on_path = (d_target == d_source + 1) & ((d_source >= 0) | (d_target <= 0))
+    codes = g.out.kinds[positions]
+    records = np.where(codes == 0, g.edge_records[g.out.edge[positions]], 0)
+    pairs, first, inverse = np.unique(a * len(keys) + b, return_index=True, return_inverse=True)
+    summed = np.bincount(inverse, weights=records)
+    bold = np.bincount(inverse, weights=on_path) > 0
+    edges = [ViewEdge(keys[pair // len(keys)], keys[pair % len(keys)], model.EDGE_KINDS[code], int(total), path)
+             for pair, code, total, path in zip(pairs.tolist(), codes[first].tolist(), summed.tolist(), bold.tolist())]
+    return sorted(edges, key=lambda e: (e.source, e.target))
 
 
 # ---------------------------------------------------------------------------------------------

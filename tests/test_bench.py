@@ -25,5 +25,8 @@ def test_runner_reports_every_figure(tmp_path):
     assert result["startup"]["nodes"] == 2000
     assert result["queries"]["impact"]["n"] >= 10
     assert result["people_impact_rows"] > 0
+    assert set(result["pictures"]) == {"people", "datasets", "hubs", "decisions"}
+    assert all(group["cached"]["n"] == group["uncached"]["n"] > 0 for group in result["pictures"].values())
     table = run.table([result])
     assert "engine start-up (s)" in table and "2,000 nodes" in table
+    assert "picture of hubs, uncached p50 / p99 (ms)" in table
