@@ -7,6 +7,7 @@
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -177,7 +178,7 @@ def path_sentence(g: LineageGraph, path: list[str], records: dict[str, dict[str,
 service decision affecting about 3,400 people."
     """
     first = records[path[0]]
-    if first["kind"] == "person" and entered:
+    if first["kind"] in ("person", "team") and entered:
         words = [f"{first['name']}'s {number(entered)} records"]
     else:
         words = [_phrase(first)]
@@ -198,34 +199,70 @@ def _edge_kinds(g: LineageGraph, path: list[str]) -> list[str]:
     return kinds
 
 
-def view_text(g: LineageGraph, v: View, *, max_sentences: int = 30, per_decision: int = 3) -> str:
+@dataclass
+class TwinRow:
+    """One line of a picture's table: an arrow drawn, with where each end links in the app."""
+
+    source: str
+    source_link: str
+    target: str
+    target_link: str
+    how: str
+    records: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class Twin:
+    """What a picture shows, in words: sentences per path, a note on what is folded, the table."""
+
+    sentences: list[str]
+    note: str | None
+    rows: list[TwinRow]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"sentences": self.sentences, "note": self.note, "rows": [r.as_dict() for r in self.rows]}
+
+
+def view_twin(g: LineageGraph, v: View, *, max_sentences: int = 30, per_decision: int = 3) -> Twin:
     """The text twin of a picture: a sentence per path from the focus to each decision it reaches
     (up to ``per_decision`` each; or from each origin to a focused decision), then the table of
-    what the picture shows."""
+    what the picture shows. A focused team speaks for its members: paths start at the team."""
     from .graph import paths
+    from .render import node_link
 
-    focus = v.focus
     decisions = [n.node_id for n in v.nodes if n.kind == "decision" and n.distance > 0 and n.node_id]
     if decisions:
-        found = paths(g, focus, decisions, per_target=per_decision, max_paths=max_sentences, cutoff=v.depth + 1)
+        found = paths(g, v.starts, decisions, per_target=per_decision, max_paths=max_sentences, cutoff=v.depth + 1)
     else:
         found = [list(reversed(p)) for p in
-                 paths(g, focus[0], reverse=True, per_target=1, max_paths=max_sentences, skip_kinds=("person",))]
-    records = g.records({i for p in found for i in p} | set(focus))
+                 paths(g, v.starts[0], reverse=True, per_target=1, max_paths=max_sentences, skip_kinds=("person",))]
+    team = next((i for i in v.focus if g.kind(i) == "team"), None)
+    if team is not None:
+        found = list(dict.fromkeys(tuple([team] + p[1:]) if p[0] not in v.focus else tuple(p) for p in found))
+    records = g.records({i for p in found for i in p} | set(v.focus))
     entered = {e.target: e.records for e in v.edges if e.kind == "enters" and v.node(e.source).focus}
-    lines = []
+    sentences = []
     for path in found:
         first_hop = f"n{g.position(path[1])}" if len(path) > 1 else None
-        lines.append(path_sentence(g, path, records, entered.get(first_hop)))
-    if not lines:
-        lines.append(f"Nothing flows to or from {', '.join(records[i]['name'] for i in focus)} within "
-                     f"{v.depth} step{'s' if v.depth != 1 else ''}.")
-    if v.hidden:
-        lines.append(f"The picture folds {number(v.hidden)} more nodes into groups; the table lists what it shows.")
-    lines.append("")
-    lines.append("From | To | How | Records")
-    names = {n.key: n.name for n in v.nodes}
-    for edge in v.edges:
-        lines.append(f"{names[edge.source]} | {names[edge.target]} | {edge.kind} | "
-                     f"{number(edge.records) if edge.records else ''}")
+        sentences.append(path_sentence(g, list(path), records, entered.get(first_hop)))
+    if not sentences:
+        sentences.append(f"Nothing flows to or from {', '.join(records[i]['name'] for i in v.focus)} within "
+                         f"{v.depth} step{'s' if v.depth != 1 else ''}.")
+    note = (f"The picture folds {number(v.hidden)} more nodes into groups; the table lists what it shows."
+            if v.hidden else None)
+    boxes = {n.key: n for n in v.nodes}
+    rows = [TwinRow(boxes[e.source].name, node_link(boxes[e.source], v.focus), boxes[e.target].name,
+                    node_link(boxes[e.target], v.focus), e.kind, e.records) for e in v.edges]
+    return Twin(sentences, note, rows)
+
+
+def view_text(g: LineageGraph, v: View, **options: Any) -> str:
+    """The text twin as plain text: sentences, then the table (what the CLI prints)."""
+    twin = view_twin(g, v, **options)
+    lines = twin.sentences + ([twin.note] if twin.note else []) + ["", "From | To | How | Records"]
+    lines += [f"{row.source} | {row.target} | {row.how} | {number(row.records) if row.records else ''}"
+              for row in twin.rows]
     return "\n".join(lines)

@@ -25,6 +25,7 @@ Examples
 from __future__ import annotations
 
 import bisect
+import contextlib
 import math
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -178,18 +179,28 @@ class LineageGraph:
     # -- construction ---------------------------------------------------------------------------
 
     @classmethod
-    def from_store(cls, store: Any) -> "LineageGraph":
-        """Compile the graph held in a :class:`~lineage.store.Store` (one consistent read)."""
+    def from_store(cls, store: Any, *, lock: Any = None) -> "LineageGraph":
+        """Compile the graph held in a :class:`~lineage.store.Store` (one consistent read).
+
+        Records are read from ``store`` on demand, holding ``lock`` (a ``threading.Lock``, say)
+        when one is given: for a graph that threads share.
+        """
         topology = store.topology()
+        guard = lock if lock is not None else contextlib.nullcontext()
 
         def records(ids: list[str]) -> dict[str, dict]:
-            return {record["id"]: record for record in store.nodes(ids=ids)}
+            with guard:
+                return {record["id"]: record for record in store.nodes(ids=ids)}
+
+        def finder(field_name: str, value: str) -> list[str]:
+            with guard:
+                return store.ids_where(field_name, value)
 
         return cls(topology.ids, topology.kind_codes, topology.sources, topology.targets, topology.edge_kinds,
                    record_source=records, edge_records=topology.edge_records, edge_issues=topology.edge_issues,
                    people_affected=topology.people_affected, value_gbp=topology.value_gbp,
                    quality_dimension=topology.quality_dimension, quality_score=topology.quality_score,
-                   quality_rag=topology.quality_rag, version=topology.version, finder=store.ids_where)
+                   quality_rag=topology.quality_rag, version=topology.version, finder=finder)
 
     @classmethod
     def from_records(cls, nodes: Iterable[Mapping[str, Any]], edges: Iterable[Mapping[str, Any]],
@@ -286,6 +297,22 @@ class LineageGraph:
         in_a_team[self.member_people[inside]] = True
         teamless = int(np.count_nonzero(chosen & ~in_a_team))
         return list(zip(teams.tolist(), counts[teams].tolist())) + ([(-1, teamless)] if teamless else [])
+
+    def edges_among(self, nodes: Sequence[int]) -> list[tuple[int, int, str]]:
+        """Data-flow edges with both ends among ``nodes`` (indexes): (source, target, kind).
+
+        >>> g = LineageGraph.from_records(
+        ...     [{"id": i, "kind": "dataset", "name": i} for i in "abc"],
+        ...     [{"source": "a", "target": "b", "kind": "derives"}, {"source": "b", "target": "c", "kind": "derives"}])
+        >>> g.edges_among([0, 1])
+        [(0, 1, 'derives')]
+        """
+        chosen = np.unique(np.asarray(nodes, dtype=np.int64))
+        positions, counts = self.out.gather(chosen)
+        sources, targets = np.repeat(chosen, counts), self.out.indices[positions]
+        inside = np.isin(targets, chosen)
+        kinds = [model.EDGE_KINDS[k] for k in self.out.kinds[positions][inside].tolist()]
+        return list(zip(sources[inside].tolist(), targets[inside].tolist(), kinds))
 
     def flow_matrix(self) -> sp.csr_matrix:
         """The data-flow adjacency as a sparse matrix (built once)."""

@@ -21,6 +21,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import textwrap
+import threading
 import weakref
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -94,6 +95,7 @@ class View:
     """What one picture shows (see :func:`view`)."""
 
     focus: list[str]
+    starts: list[str]         # where paths start: the focus, with a team's members for the team
     nodes: list[ViewNode]
     edges: list[ViewEdge]
     depth: int
@@ -109,7 +111,8 @@ def view(g: LineageGraph, focus: str | list[str], *, depth: int = 2, direction: 
     """The part of the graph around ``focus`` to draw, collapsed to at most ``max_nodes`` boxes.
 
     ``expand`` names groups (their ``key``) to show in full even when that exceeds the limit.
-    The work is done on arrays, so a hub's tens of thousands of neighbours cost milliseconds;
+    A team in the focus stands for its members' records, drawn as one box: its people are never
+    listed. The work is done on arrays, so a hub's tens of thousands of neighbours cost milliseconds;
     Python objects are made only for the boxes drawn.
 
     >>> g = LineageGraph.from_records(
@@ -128,23 +131,25 @@ def view(g: LineageGraph, focus: str | list[str], *, depth: int = 2, direction: 
     if not isinstance(depth, int) or not 0 <= depth <= MAX_DEPTH:
         raise LineageError(f"depth must be a whole number from 0 to {MAX_DEPTH}, got {depth!r}")
     focus_ids = [focus] if isinstance(focus, str) else sorted(set(focus))
-    nodes, distance = _around(g, focus_ids, depth, direction)
-    boxes = _boxes(g, nodes, distance)
+    team_of_focus = {int(member): g.position(i) for i in focus_ids if g.kind(i) == "team" for member in g.members(i)}
+    starts = sorted({i for i in focus_ids if g.kind(i) != "team"} | {g.ids[m] for m in team_of_focus}) or focus_ids
+    nodes, distance = _around(g, starts, depth, direction)
+    boxes = _boxes(g, nodes, distance, team_of_focus)
     kept, groups = _collapse(boxes, max_nodes, expand)
     shown, drawn_as = _view_nodes(g, nodes, distance, boxes, kept, groups)
     edges = _view_edges(g, nodes, distance, drawn_as[boxes.of_node], list(shown))
     ordered = sorted(shown.values(), key=lambda b: (b.distance, model.NODE_KINDS.index(b.kind), b.key))
-    return View(focus=focus_ids, nodes=ordered, edges=edges, depth=depth, direction=direction,
+    return View(focus=focus_ids, starts=starts, nodes=ordered, edges=edges, depth=depth, direction=direction,
                 hidden=sum(len(group.members) for group in groups))
 
 
-def _around(g: LineageGraph, focus_ids: list[str], depth: int, direction: str) -> tuple[np.ndarray, np.ndarray]:
-    """Positions within ``depth`` of the focus (sorted) and their signed distance: negative
-    upstream, 0 the focus; a node both upstream and downstream counts as downstream."""
-    parts = [(np.array([g.position(i) for i in focus_ids], dtype=np.int64), np.zeros(len(focus_ids), np.int64))]
+def _around(g: LineageGraph, starts: list[str], depth: int, direction: str) -> tuple[np.ndarray, np.ndarray]:
+    """Positions within ``depth`` of the starts (sorted) and their signed distance: negative
+    upstream, 0 a start; a node both upstream and downstream counts as downstream."""
+    parts = [(np.array([g.position(i) for i in starts], dtype=np.int64), np.zeros(len(starts), np.int64))]
     for side, sign in (("downstream", 1), ("upstream", -1)):
         if direction in (side, "both"):
-            reach = traverse(g, focus_ids, direction=side, depth=depth)
+            reach = traverse(g, starts, direction=side, depth=depth)
             parts.append((reach.nodes.astype(np.int64), sign * reach.distance.astype(np.int64)))
     nodes, first = np.unique(np.concatenate([p[0] for p in parts]), return_index=True)
     return nodes, np.concatenate([p[1] for p in parts])[first]
@@ -153,7 +158,8 @@ def _around(g: LineageGraph, focus_ids: list[str], depth: int, direction: str) -
 @dataclass
 class _Boxes:
     """Which box each node falls in: itself, or for people away from the focus their first team
-    (``n + team``) or the people with no team on one side (``2n``, ``2n + 1``)."""
+    (``n + team``) or the people with no team on one side (``2n``, ``2n + 1``); a focused team's
+    members fall in that team's box."""
 
     code: np.ndarray       # per box, sorted
     of_node: np.ndarray    # per node, index into code
@@ -162,9 +168,11 @@ class _Boxes:
     size: int              # nodes in the graph
 
 
-def _boxes(g: LineageGraph, nodes: np.ndarray, distance: np.ndarray) -> _Boxes:
+def _boxes(g: LineageGraph, nodes: np.ndarray, distance: np.ndarray, team_of_focus: dict[int, int]) -> _Boxes:
     n = len(g)
     code = nodes.copy()
+    for member, team in team_of_focus.items():
+        code[np.searchsorted(nodes, member)] = n + team
     people = (g.kind_codes[nodes] == _PERSON) & (distance != 0)
     if people.any():
         first_team = np.full(n, n, dtype=np.int64)
@@ -440,18 +448,26 @@ def render(graph: pydot.Dot, format: str = "svg", *, timeout: float = RENDER_TIM
 
 
 _CACHE: weakref.WeakKeyDictionary[LineageGraph, OrderedDict[tuple, bytes]] = weakref.WeakKeyDictionary()
+_CACHE_LOCK = threading.Lock()  # web requests share the cache across threads
 CACHE_SIZE = 256
 """Pictures kept per graph (a graph is one version of the store: a new version, a new cache)."""
 
 
-def picture(g: LineageGraph, focus: str | list[str], format: str = "svg", **options: Any) -> bytes:
-    """View, DOT and Graphviz in one call, cached per graph on (focus, format, options)."""
-    cache = _CACHE.setdefault(g, OrderedDict())
+def picture(g: LineageGraph, focus: str | list[str], format: str = "svg", *, prepared: View | None = None,
+            **options: Any) -> bytes:
+    """View, DOT and Graphviz in one call, cached per graph on (focus, format, options).
+
+    ``prepared`` is the view of the same focus and options when the caller has made it already.
+    """
     key = (tuple([focus] if isinstance(focus, str) else sorted(focus)), format, tuple(sorted(options.items())))
-    if key in cache:
-        cache.move_to_end(key)
-        return cache[key]
-    data = cache[key] = render(to_dot(view(g, focus, **options)), format)
-    if len(cache) > CACHE_SIZE:
-        cache.popitem(last=False)
+    with _CACHE_LOCK:
+        cache = _CACHE.setdefault(g, OrderedDict())
+        if key in cache:
+            cache.move_to_end(key)
+            return cache[key]
+    data = render(to_dot(prepared or view(g, focus, **options)), format)
+    with _CACHE_LOCK:
+        cache[key] = data
+        if len(cache) > CACHE_SIZE:
+            cache.popitem(last=False)
     return data

@@ -99,6 +99,8 @@ _INDEXES = {
     "audit_ref": "audit(ref)", "audit_change": "audit(change)",
 }
 """Secondary indexes. A large load drops and rebuilds them: sorting once beats a random insert per row."""
+RECENT_LOOKUP = 5000
+"""Ids :meth:`Store.recent_changes` looks up for creations: a hub's reach is cut to its nearest."""
 BULK_ROWS = 50_000
 """Rows a load must bring (and outnumber the rows stored) to be written as a bulk load."""
 
@@ -565,6 +567,40 @@ class Store:
                 entry["after"] = self._as_created(entry["entity"], entry["ref"], entry["change"])
             entries.append(entry)
         return entries
+
+    def recent_changes(self, ids: Sequence[str], *, limit: int = 10, listed: int = 5) -> list[dict[str, Any]]:
+        """The latest changes that touched any of ``ids`` (a node, or an edge with an end among
+        them), newest first; each with up to ``listed`` of the things it touched and their count.
+
+        Edits are found by scanning the audit log newest first (it grows with edits only: loads
+        record creations on the rows); creations by looking the ids up, at most
+        ``RECENT_LOOKUP`` of them (callers pass the nearest first).
+        """
+        wanted = set(ids)
+        touched: dict[int, list[dict[str, str]]] = {}
+        for change, ref, action in self.conn.execute("SELECT change, ref, action FROM audit ORDER BY change DESC, id DESC"):
+            if change not in touched and len(touched) >= limit:
+                break
+            if any(end in wanted for end in ref.split(" -> ")):
+                touched.setdefault(change, []).append({"ref": ref, "action": action})
+        for batch in _batched(ids[:RECENT_LOOKUP]):
+            marks = ",".join("?" * len(batch))
+            rows = self.conn.execute(
+                f"SELECT created_change, id, 'node' FROM nodes WHERE id IN ({marks}) AND created_change IS NOT NULL "
+                "UNION ALL SELECT e.created_change, s.id || ' -> ' || t.id, 'edge' FROM edges e "
+                "JOIN nodes s ON s.key = e.source JOIN nodes t ON t.key = e.target "
+                f"WHERE s.id IN ({marks}) AND e.created_change IS NOT NULL", batch + batch)
+            for change, ref, _ in rows:
+                touched.setdefault(change, []).append({"ref": ref, "action": "create"})
+        newest = sorted(touched, reverse=True)[:limit]
+        if not newest:
+            return []
+        marks = ",".join("?" * len(newest))
+        rows = self.conn.execute(f"SELECT id, version, at, actor, summary FROM changes WHERE id IN ({marks}) "
+                                 "ORDER BY id DESC", newest).fetchall()
+        return [{"change": change, "version": version, "at": at, "actor": actor, "summary": summary,
+                 "touched": len(touched[change]), "items": sorted(touched[change], key=lambda t: t["ref"])[:listed]}
+                for change, version, at, actor, summary in rows]
 
     def _as_created(self, entity: str, ref: str, change: int) -> dict[str, Any] | None:
         """A created record as it was created: the state before its next change, or as it is now."""

@@ -1,37 +1,24 @@
-"""The JSON API over nodes."""
+"""The JSON API: nodes, one node with its edges, and lineage around a node."""
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request
-from werkzeug.exceptions import BadRequest
+from flask import Blueprint, jsonify
+from werkzeug.exceptions import NotFound
 
-from lineage.model import NODE_KINDS
+from lineage.graph import traverse
 
-from .db import get_store
+from . import params
+from .db import get_graph, get_store
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 MAX_LIMIT = 1000
-
-
-def _int_arg(name: str, default: int, low: int, high: int) -> int:
-    raw = request.args.get(name)
-    if raw is None:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise BadRequest(f"{name} must be a whole number from {low} to {high}, got {raw[:50]!r}") from None
-    if not low <= value <= high:
-        raise BadRequest(f"{name} must be a whole number from {low} to {high}, got {value}")
-    return value
+LINEAGE_LIMIT = 5000
 
 
 @bp.get("/nodes")
 def nodes():
-    kind = request.args.get("kind")
-    if kind is not None and kind not in NODE_KINDS:
-        raise BadRequest(f"unknown kind {kind[:50]!r}; expected one of: {', '.join(NODE_KINDS)}")
-    limit = _int_arg("limit", 100, 1, MAX_LIMIT)
-    offset = _int_arg("offset", 0, 0, 10**9)
+    kind = params.kind_arg()
+    limit = params.int_arg("limit", 100, 1, MAX_LIMIT)
+    offset = params.int_arg("offset", 0, 0, 10**9)
     store = get_store()
     page = store.node_page(kind=kind, limit=limit, offset=offset)
     return jsonify({"version": store.version, "total": page.total, "limit": limit, "offset": offset,
@@ -42,3 +29,27 @@ def nodes():
 def node(node_id: str):
     store = get_store()
     return jsonify({"node": store.node(node_id), "edges": list(store.edges(touching=node_id))})
+
+
+@bp.get("/lineage/<node_id>")
+def lineage(node_id: str):
+    """Nodes upstream, downstream or both of a node, nearest first, with the edges among them."""
+    direction = params.direction_arg("downstream")
+    depth = params.int_arg("depth", params.MAX_DEPTH, 0, params.MAX_DEPTH)
+    kinds = params.kinds_arg()
+    limit = params.int_arg("limit", 500, 1, LINEAGE_LIMIT)
+    g = get_graph()
+    if node_id not in g:
+        raise NotFound(f"there is no node with the id '{node_id}'")
+    reach = traverse(g, node_id, direction=direction, depth=depth, kinds=kinds)
+    ids = reach.ids(limit=limit)
+    records = g.records(ids)
+    distance = dict(zip((g.ids[i] for i in reach.nodes.tolist()), reach.distance.tolist()))
+    listed = set(ids) | {node_id}
+    edges = [{"source": g.ids[s], "target": g.ids[t], "kind": kind}
+             for s, t, kind in g.edges_among([g.position(i) for i in listed])]
+    return jsonify({"node": node_id, "version": g.version, "direction": direction, "depth": depth, "kinds": kinds,
+                    "count": reach.count, "by_kind": reach.counts_by_kind(), "limit": limit,
+                    "nodes": [{"id": i, "kind": records[i]["kind"], "name": records[i]["name"],
+                               "distance": distance[i]} for i in ids],
+                    "edges": edges})

@@ -1,33 +1,41 @@
-"""The home page and search."""
+"""The home page, search and the accessibility statement."""
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, render_template, request
+from flask import Blueprint, render_template, request
 from werkzeug.exceptions import BadRequest
 
 from lineage.model import NODE_KINDS
 
+from . import params
 from .db import get_store
-from .errors import wants_json
+from .respond import respond, route
 
 bp = Blueprint("home", __name__)
 MAX_QUERY = 200
+SEARCH_LIMIT = 100
 
 
-@bp.get("/")
+@route(bp, "/")
 def index():
     store = get_store()
     counts = store.counts()
-    if wants_json():
-        return jsonify({"version": store.version, "counts": counts, "edges": store.edge_count()})
-    return render_template("home.html", counts=counts, kinds=NODE_KINDS, version=store.version)
+    data = {"version": store.version, "counts": counts, "edges": store.edge_count()}
+    return respond("home.html", data, counts=counts)
 
 
-@bp.get("/search")
+@route(bp, "/search")
 def search():
     query = request.args.get("q", "").strip()
     if len(query) > MAX_QUERY:
-        raise BadRequest(f"a search is at most {MAX_QUERY} characters")
-    results = get_store().search(query, limit=50) if query else []
-    if wants_json():
-        return jsonify({"query": query, "count": len(results), "results": results})
-    return render_template("search.html", query=query, results=results)
+        raise BadRequest(f"a search is at most {MAX_QUERY} characters; this one has {len(query)}")
+    kind = params.kind_arg()
+    results = get_store().search(query, limit=SEARCH_LIMIT, kind=kind) if query else []
+    groups = {k: [r for r in results if r["kind"] == k] for k in NODE_KINDS}
+    groups = {k: rows for k, rows in groups.items() if rows}
+    data = {"query": query, "kind": kind, "count": len(results), "groups": groups}
+    return respond("search.html", data, kinds=NODE_KINDS)
+
+
+@bp.get("/accessibility")
+def accessibility():
+    return render_template("accessibility.html", title="Accessibility statement")

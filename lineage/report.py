@@ -1,0 +1,180 @@
+"""What a contributor's page shows, assembled from the library's queries: pure functions of the graph.
+
+A person (or a team, their members together) sees the decisions their records feed, the quality
+of the datasets those records pass through, the issues in their own records and the decisions
+those issues reach. Other people appear only as counts per team, never by name.
+
+>>> g = LineageGraph.from_records(
+...     [{"id": "ali", "kind": "person", "name": "Ali"}, {"id": "sam", "kind": "person", "name": "Sam"},
+...      {"id": "opts", "kind": "team", "name": "Housing options"},
+...      {"id": "reg", "kind": "dataset", "name": "Register", "quality": {"timeliness": 0.71}},
+...      {"id": "alloc", "kind": "decision", "name": "Allocations", "people_affected": 3400}],
+...     [{"source": "ali", "target": "opts", "kind": "member_of"}, {"source": "sam", "target": "opts", "kind": "member_of"},
+...      {"source": "ali", "target": "reg", "kind": "enters", "records": 1240, "records_with_issues": 87},
+...      {"source": "reg", "target": "alloc", "kind": "informs"}])
+>>> report = contributor_report(g, "ali")
+>>> report.headline
+'Your records feed 1 decision that affects about 3,400 people.'
+>>> report.teams
+[{'id': 'opts', 'name': 'Housing options', 'colleagues': 1}]
+>>> report.datasets[0]["weakest"]
+{'dimension': 'timeliness', 'score': 0.71, 'rag': 'amber'}
+>>> report.record_issues[0]["records_with_issues"], report.record_issues[0]["decision_count"]
+(87, 1)
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from . import model
+from .describe import money, number, plural
+from .graph import Impact, LineageGraph, downstream, impact
+from .store import RECENT_LOOKUP
+
+DATASETS_LISTED = 20
+"""Datasets a contributor's page lists (the nearest, then the weakest); the rest are counted."""
+ISSUE_DECISIONS_LISTED = 5
+
+
+@dataclass
+class ContributorReport:
+    """Everything a person's or a team's page shows, but the picture and recent changes."""
+
+    subject: dict[str, Any]
+    headline: str
+    impact: Impact
+    decisions: list[dict[str, Any]]
+    teams: list[dict[str, Any]]
+    datasets: list[dict[str, Any]]
+    dataset_count: int
+    record_issues: list[dict[str, Any]]
+    reached: list[str] = field(repr=False, default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        totals = {k: v for k, v in self.impact.as_dict().items() if k not in ("decisions", "subject")}
+        return {"subject": self.subject, "headline": self.headline, "totals": totals,
+                "decisions": self.decisions, "teams": self.teams, "datasets": self.datasets,
+                "dataset_count": self.dataset_count, "record_issues": self.record_issues}
+
+
+def headline(result: Impact, *, team: bool = False) -> str:
+    """ "Your records feed 6 decisions that affect about 14,000 people and £3.2m a year."
+
+    >>> from lineage.graph import Impact
+    >>> headline(Impact("x", 1, 10, 0, ["d"], 6, 14000, 3.2e6, 1, 9))
+    'Your records feed 6 decisions that affect about 14,000 people and £3.2m a year.'
+    >>> headline(Impact("x", 1, 0, 0, [], 0, 0, 0.0, 0, 0))
+    'No records of yours are linked to a system or dataset yet.'
+    """
+    whose = "Your team's" if team else "Your"
+    if not result.entered_into:
+        return f"No records of {'your team' if team else 'yours'} are linked to a system or dataset yet."
+    if not result.decision_count:
+        return f"{whose} records do not reach a decision yet."
+    verb = "affects" if result.decision_count == 1 else "affect"
+    money_part = f" and {money(result.value_gbp)} a year" if result.value_gbp else ""
+    return (f"{whose} records feed {plural(result.decision_count, 'decision')} that {verb} about "
+            f"{number(result.people_affected)} people{money_part}.")
+
+
+def _summary(record: dict[str, Any]) -> dict[str, Any]:
+    return {"id": record["id"], "name": record["name"], "kind": record["kind"]}
+
+
+def _owner(g: LineageGraph, record: dict[str, Any]) -> dict[str, Any] | None:
+    owner = record.get("owner")
+    if not owner:
+        return None
+    if owner in g:
+        return _summary(g.record(owner))
+    return {"id": None, "name": owner, "kind": None}
+
+
+def decision_cards(g: LineageGraph, result: Impact, *, team: str | None = None) -> list[dict[str, Any]]:
+    """A card per decision reached: what it is, who owns it, human review, the AI tools on the way,
+    and the paths (starting at the team, for a team)."""
+    ids = {t for d in result.decisions for t in d.ai_tools} | {d.id for d in result.decisions}
+    records = g.records(ids)
+    cards = []
+    for decision in result.decisions:
+        record = records[decision.id]
+        paths = [[team] + path[1:] for path in decision.paths] if team else decision.paths
+        cards.append({
+            **decision.as_dict(), "paths": list(map(list, dict.fromkeys(map(tuple, paths)))),
+            "owner": _owner(g, record), "human_in_loop": record.get("human_in_loop"),
+            "outcome": record.get("outcome"), "description": record.get("description"),
+            "ai_tools": [{**_summary(records[t]), "human_review": records[t].get("human_review"),
+                          "phase": records[t].get("phase")} for t in decision.ai_tools]})
+    return cards
+
+
+def _teams_of(g: LineageGraph, person: str) -> list[dict[str, Any]]:
+    position = g.position(person)
+    teams = np.unique(g.member_teams[g.member_people == position])
+    return [{"id": g.ids[t], "name": g.record(g.ids[t])["name"], "colleagues": int(g.members(g.ids[t]).size) - 1}
+            for t in teams.tolist()]
+
+
+def _datasets(g: LineageGraph, reached: np.ndarray, distance: np.ndarray) -> list[dict[str, Any]]:
+    """The nearest datasets reached, weakest first within each distance."""
+    is_dataset = g.kind_codes[reached] == model.NODE_KINDS.index("dataset")
+    nodes, steps = reached[is_dataset], distance[is_dataset]
+    scores = np.nan_to_num(g.quality_score[nodes], nan=2.0)  # unassessed after the assessed
+    chosen = nodes[np.lexsort((nodes, scores, steps))][:DATASETS_LISTED]
+    records = g.records([g.ids[i] for i in chosen.tolist()])
+    rows = []
+    for node in chosen.tolist():
+        record = records[g.ids[node]]
+        quality = record.get("quality") or {}
+        weakest = model.weakest_dimension(quality)
+        rows.append({**_summary(record), "owner": _owner(g, record),
+                     "weakest": dict(zip(("dimension", "score", "rag"), weakest)) if weakest else None,
+                     "quality": {d: {"score": model.quality_score(quality[d]), "rag": model.quality_rag(quality[d])}
+                                 for d in model.QUALITY_DIMENSIONS if d in quality}})
+    return rows
+
+
+def _record_issues(g: LineageGraph, people: np.ndarray) -> list[dict[str, Any]]:
+    """Per system or dataset the people enter into: records, those with issues, and the decisions
+    those issues reach."""
+    enters = model.EDGE_KINDS.index("enters")
+    edges, _ = g.out.gather(people)
+    edges = edges[g.out.kinds[edges] == enters]
+    targets = g.out.indices[edges]
+    rows = []
+    for target in np.unique(targets).tolist():
+        mine = g.out.edge[edges[targets == target]]
+        issues = int(g.edge_issues[mine].sum())
+        if not issues:
+            continue
+        decisions = downstream(g, g.ids[target]).of_kind("decision")
+        affected = np.nan_to_num(g.people_affected[decisions.nodes], nan=-1)
+        top = decisions.nodes[np.lexsort((decisions.nodes, -affected))][:ISSUE_DECISIONS_LISTED]
+        records = g.records([g.ids[target]] + [g.ids[i] for i in top.tolist()])
+        rows.append({"target": _summary(records[g.ids[target]]), "records": int(g.edge_records[mine].sum()),
+                     "records_with_issues": issues, "decision_count": decisions.count,
+                     "decisions": [_summary(records[g.ids[i]]) for i in top.tolist()]})
+    return sorted(rows, key=lambda row: (-row["records_with_issues"], row["target"]["id"]))
+
+
+def contributor_report(g: LineageGraph, subject: str, *, decision_limit: int = 50) -> ContributorReport:
+    """What a person's (or a team's) records go on to do: see the module's description."""
+    result = impact(g, subject, limit=decision_limit, path_limit=3)
+    record = g.record(subject)
+    is_team = record["kind"] == "team"
+    people = g.members(subject) if is_team else np.array([g.position(subject)])
+    reach = g.bfs(people)
+    order = np.lexsort((reach.nodes, reach.distance))
+    reached, distance = reach.nodes[order], reach.distance[order]
+    subject_fields = {k: v for k, v in record.items() if k != "contact"}  # pages are public to the organisation
+    return ContributorReport(
+        subject=subject_fields, headline=headline(result, team=is_team), impact=result,
+        decisions=decision_cards(g, result, team=subject if is_team else None),
+        teams=[] if is_team else _teams_of(g, subject),
+        datasets=_datasets(g, reached, distance),
+        dataset_count=int(np.count_nonzero(g.kind_codes[reached] == model.NODE_KINDS.index("dataset"))),
+        record_issues=_record_issues(g, people),
+        reached=[g.ids[i] for i in reached[:RECENT_LOOKUP].tolist()])

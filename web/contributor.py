@@ -1,0 +1,36 @@
+"""The frontline contributor's journey: My impact for a person, the same for a team."""
+from __future__ import annotations
+
+from flask import Blueprint, redirect, request
+from werkzeug.exceptions import NotFound
+
+from lineage.report import contributor_report
+
+from .db import get_graph, get_store
+from .errors import wants_json
+from .respond import node_url, picture_and_twin, picture_defaults, picture_options, respond, route
+
+bp = Blueprint("contributor", __name__)
+
+
+def _impact_page(subject: str, kind: str):
+    g = get_graph()
+    if subject not in g:
+        raise NotFound(f"there is no {kind} with the id '{subject}'")
+    if g.kind(subject) != kind:
+        return redirect(node_url(subject, g.kind(subject), json=wants_json(), **request.args))
+    report = contributor_report(g, subject)
+    changes = get_store().recent_changes(report.reached)
+    picture = picture_and_twin(g, subject, picture_options(*picture_defaults(kind)))
+    data = {**report.as_dict(), "recent_changes": changes, "picture": picture["twin"].as_dict()}
+    return respond("impact.html", data, report=report, changes=changes, picture=picture, g=g)
+
+
+@route(bp, "/people/<node_id>")
+def person(node_id: str):
+    return _impact_page(node_id, "person")
+
+
+@route(bp, "/teams/<node_id>")
+def team(node_id: str):
+    return _impact_page(node_id, "team")

@@ -1,0 +1,48 @@
+"""What templates use to say numbers, money, dates and kinds the way people do."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from flask import Flask
+
+from lineage import model
+from lineage.describe import KIND_LABELS, money, number
+
+from . import params
+from .respond import node_url
+
+
+def kind_label(kind: str, count: int = 1) -> str:
+    singular, many = KIND_LABELS.get(kind, (kind, kind + "s"))
+    return singular if count == 1 else many
+
+
+def kind_plural(kind: str) -> str:
+    return kind_label(kind, 2)
+
+
+def when(stamp: str) -> str:
+    """ "2026-11-22T15:55:34+00:00" -> "22 November 2026, 15:55 UTC"."""
+    try:
+        moment = datetime.fromisoformat(stamp)
+    except (TypeError, ValueError):
+        return str(stamp)
+    return f"{moment.day} {moment:%B %Y, %H:%M} {moment.tzname() or ''}".rstrip()
+
+
+def capitalize_first(text: str) -> str:
+    return text[:1].upper() + text[1:] if text else text
+
+
+def quality_rows(quality: dict[str, Any]) -> list[tuple[str, float | None, str | None, str | None]]:
+    """(dimension, score, rag, note) for each assessed dimension, in framework order."""
+    return [(d, model.quality_score(quality[d]), model.quality_rag(quality[d]),
+             quality[d].get("note") if isinstance(quality[d], dict) else None)
+            for d in model.QUALITY_DIMENSIONS if d in quality]
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.filters.update(number=lambda value: number(value or 0), money=money, when=when,
+                                 kind_label=kind_label, kind_plural=kind_plural, capitalize_first=capitalize_first)
+    app.jinja_env.globals.update(node_url=node_url, quality_rows=quality_rows, max_depth=params.MAX_DEPTH)

@@ -1,0 +1,88 @@
+"""Every node's page (details, upstream and downstream, the picture and its history), pictures to
+download, and a list of nodes by kind."""
+from __future__ import annotations
+
+from flask import Blueprint, Response, redirect, request
+from werkzeug.exceptions import NotFound
+
+from lineage.graph import LineageGraph, Reach, traverse
+from lineage.model import NODE_KINDS
+from lineage.render import RenderError, picture
+
+from . import params
+from .db import get_graph, get_store
+from .errors import wants_json
+from .respond import PAGE_ENDPOINTS, node_url, picture_and_twin, picture_defaults, picture_options, respond, route
+
+bp = Blueprint("nodes", __name__)
+
+NEIGHBOURS_LISTED = 50
+"""Upstream and downstream nodes listed on a page, nearest first; the rest are counted by kind."""
+PAGE_SIZE = 50
+MEDIA_TYPES = {"svg": "image/svg+xml", "png": "image/png", "dot": "text/vnd.graphviz; charset=utf-8"}
+
+
+def _known(g: LineageGraph, node_id: str) -> str:
+    if node_id not in g:
+        raise NotFound(f"there is no node with the id '{node_id}'")
+    return g.kind(node_id)
+
+
+def _neighbours(g: LineageGraph, reach: Reach) -> dict:
+    ids = reach.ids(limit=NEIGHBOURS_LISTED)
+    records = g.records(ids)
+    distance = dict(zip((g.ids[i] for i in reach.nodes.tolist()), reach.distance.tolist())) if ids else {}
+    return {"count": reach.count, "by_kind": reach.counts_by_kind(),
+            "nearest": [{"id": i, "kind": records[i]["kind"], "name": records[i]["name"], "distance": distance[i]}
+                        for i in ids]}
+
+
+@route(bp, "/nodes/<node_id>")
+def node(node_id: str):
+    g = get_graph()
+    kind = _known(g, node_id)
+    if kind in PAGE_ENDPOINTS:
+        return redirect(node_url(node_id, kind, json=wants_json(), **request.args))
+    record = g.record(node_id)
+    upstream = _neighbours(g, traverse(g, node_id, direction="upstream"))
+    downstream = _neighbours(g, traverse(g, node_id, direction="downstream"))
+    history = get_store().history(node_id, limit=20)
+    shown = picture_and_twin(g, node_id, picture_options(*picture_defaults(kind)))
+    data = {"node": record, "upstream": upstream, "downstream": downstream, "history": history,
+            "picture": shown["twin"].as_dict()}
+    owner = record.get("owner")
+    owner_node = ({"id": owner, "kind": g.kind(owner), "name": g.record(owner)["name"]} if owner and owner in g else None)
+    return respond("node.html", data, record=record, owner=owner_node, upstream=upstream, downstream=downstream,
+                   history=history, picture=shown)
+
+
+@bp.get("/nodes/<node_id>/picture.<format>")
+def picture_file(node_id: str, format: str):
+    g = get_graph()
+    kind = _known(g, node_id)
+    if format not in MEDIA_TYPES:
+        raise NotFound(f"pictures come as {', '.join(MEDIA_TYPES)}; not '{format[:20]}'")
+    options = picture_options(*picture_defaults(kind))
+    try:
+        data = picture(g, node_id, format, **options)
+    except RenderError as error:
+        return Response(f"{error}\n", status=503, mimetype="text/plain")
+    response = Response(data, mimetype=MEDIA_TYPES[format])
+    response.headers["Content-Disposition"] = f'inline; filename="{node_id}.{format}"'
+    # A picture opened on its own runs nothing, even if a browser treats it as a document.
+    response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
+    return response
+
+
+@route(bp, "/nodes")
+def node_list():
+    kind = params.kind_arg()
+    page = params.int_arg("page", 1, 1, 10**7)
+    store = get_store()
+    found = store.node_page(kind=kind, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+    pages = max(1, -(-found.total // PAGE_SIZE))
+    if page > pages:
+        raise NotFound(f"there are {pages} pages of {kind or 'node'}s; page {page} does not exist")
+    data = {"kind": kind, "page": page, "pages": pages, "total": found.total,
+            "nodes": [{"id": n["id"], "kind": n["kind"], "name": n["name"]} for n in found.nodes]}
+    return respond("node_list.html", data, kinds=NODE_KINDS)

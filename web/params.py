@@ -1,0 +1,66 @@
+"""Query-string arguments, checked in one place: a bad value is a 400 that says what is allowed."""
+from __future__ import annotations
+
+import re
+
+from flask import request
+from werkzeug.exceptions import BadRequest
+
+from lineage.graph import DIRECTIONS
+from lineage.model import NODE_KINDS
+
+MAX_DEPTH = 12
+"""Deepest view a page draws: enough for the longest path from a person to a decision in the samples."""
+MAX_EXPANDED = 20
+_GROUP_KEY = re.compile(r"more-[a-z_]+-(up|down)[0-9]{0,4}")
+
+
+def int_arg(name: str, default: int, low: int, high: int) -> int:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise BadRequest(f"{name} must be a whole number from {low} to {high}, got {raw[:50]!r}") from None
+    if not low <= value <= high:
+        raise BadRequest(f"{name} must be a whole number from {low} to {high}, got {value}")
+    return value
+
+
+def depth_arg(default: int) -> int:
+    return int_arg("depth", default, 0, MAX_DEPTH)
+
+
+def direction_arg(default: str) -> str:
+    value = request.args.get("direction") or default
+    if value not in DIRECTIONS:
+        raise BadRequest(f"direction must be one of: {', '.join(DIRECTIONS)}; got {value[:50]!r}")
+    return value
+
+
+def kinds_arg() -> list[str] | None:
+    """``kinds=dataset,decision`` or ``kinds=dataset&kinds=decision``; None when not given."""
+    values = [part.strip() for raw in request.args.getlist("kinds") for part in raw.split(",") if part.strip()]
+    unknown = [value for value in values if value not in NODE_KINDS]
+    if unknown:
+        raise BadRequest(f"unknown kind {unknown[0][:50]!r}; kinds are: {', '.join(NODE_KINDS)}")
+    return values or None
+
+
+def kind_arg() -> str | None:
+    value = request.args.get("kind") or None
+    if value is not None and value not in NODE_KINDS:
+        raise BadRequest(f"unknown kind {value[:50]!r}; kinds are: {', '.join(NODE_KINDS)}")
+    return value
+
+
+def expand_arg() -> tuple[str, ...]:
+    """Groups of a picture to show in full (their keys, as the picture's links give them)."""
+    values = request.args.getlist("expand")
+    if len(values) > MAX_EXPANDED:
+        raise BadRequest(f"at most {MAX_EXPANDED} groups can be expanded at once")
+    for value in values:
+        if not _GROUP_KEY.fullmatch(value):
+            raise BadRequest(f"expand names a group of the picture, like 'more-dataset-down2'; got {value[:50]!r}")
+    return tuple(sorted(set(values)))
