@@ -162,8 +162,11 @@ def _phrase(record: dict[str, Any]) -> str:
 
 
 def path_sentence(g: LineageGraph, path: list[str], records: dict[str, dict[str, Any]],
-                  entered: int | None = None) -> str:
+                  entered: int | None = None, *, subject: str | None = None) -> str:
     """One path as a sentence: "Ali Khan's 1,240 records are entered into ..., which informs ...".
+
+    ``subject`` names who the sentence is about instead of the path's first node (a team, for
+    a path from one of its members).
 
     >>> from lineage.graph import LineageGraph
     >>> g = LineageGraph.from_records(
@@ -177,7 +180,7 @@ def path_sentence(g: LineageGraph, path: list[str], records: dict[str, dict[str,
     "Ali Khan's 1,240 records are entered into Housing register, which informs Allocations, a weekly \
 service decision affecting about 3,400 people."
     """
-    first = records[path[0]]
+    first = records[subject or path[0]]
     if first["kind"] in ("person", "team") and entered:
         words = [f"{first['name']}'s {number(entered)} records"]
     else:
@@ -240,14 +243,18 @@ def view_twin(g: LineageGraph, v: View, *, max_sentences: int = 30, per_decision
         found = [list(reversed(p)) for p in
                  paths(g, v.starts[0], reverse=True, per_target=1, max_paths=max_sentences, skip_kinds=("person",))]
     team = next((i for i in v.focus if g.kind(i) == "team"), None)
-    if team is not None:
-        found = list(dict.fromkeys(tuple([team] + p[1:]) if p[0] not in v.focus else tuple(p) for p in found))
+    if team is not None:  # one sentence per way on from the team, whichever member it starts at
+        ways: dict[tuple[str, ...], list[str]] = {}
+        for path in found:
+            ways.setdefault(tuple(path[1:]) if path[0] not in v.focus else tuple(path), path)
+        found = list(ways.values())
     records = g.records({i for p in found for i in p} | set(v.focus))
     entered = {e.target: e.records for e in v.edges if e.kind == "enters" and v.node(e.source).focus}
     sentences = []
     for path in found:
         first_hop = f"n{g.position(path[1])}" if len(path) > 1 else None
-        sentences.append(path_sentence(g, list(path), records, entered.get(first_hop)))
+        subject = team if team is not None and path[0] not in v.focus else None
+        sentences.append(path_sentence(g, path, records, entered.get(first_hop), subject=subject))
     if not sentences:
         sentences.append(f"Nothing flows to or from {', '.join(records[i]['name'] for i in v.focus)} within "
                          f"{v.depth} step{'s' if v.depth != 1 else ''}.")

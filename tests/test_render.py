@@ -204,3 +204,24 @@ def test_cli_draw_writes_each_format_and_describes_by_default(runner, db_path, t
     assert bad.exit_code == 1 and "expected .svg, .png, .dot" in bad.output
     few = run(runner, ["--db", db_path, "draw", "kind:dataset", "--max-nodes", "20"])
     assert few.exit_code == 1 and "pick fewer nodes" in few.output
+
+
+def test_a_focused_team_is_drawn_as_one_box_for_its_members():
+    g = graph(*chain())
+    v = view(g, "team", depth=5, direction="downstream")
+    assert v.starts == ["p0", "p1", "p2"]
+    focus = [n for n in v.nodes if n.focus]
+    assert [(n.kind, n.node_id, sorted(n.members)) for n in focus] == [("team", "team", ["p0", "p1", "p2"])]
+    assert not any(n.kind == "person" for n in v.nodes)
+    assert next(e for e in v.edges if e.source == focus[0].key).records == 600
+    twin = describe.view_twin(g, v)
+    assert twin.sentences[0].startswith("Housing options's 600 records are entered into cms")
+    assert not any(name in " ".join(twin.sentences) for name in ("p0", "p1", "p2"))
+
+
+def test_text_twin_rows_link_to_the_app(session_graph):
+    v = view(session_graph, "housing-register", depth=1)
+    twin = describe.view_twin(session_graph, v)
+    assert twin.rows and all(r.source_link.startswith("/nodes/") and r.target_link.startswith("/nodes/")
+                             for r in twin.rows)
+    assert {"source", "source_link", "target", "target_link", "how", "records"} == set(twin.rows[0].as_dict())

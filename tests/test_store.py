@@ -488,3 +488,21 @@ def test_engine_copies_follow_every_write(loaded_store):
             model.RAGS[topology.quality_rag[register]]) == ("accuracy", 0.42, "red")
     edges = _topology_edges(topology)
     assert ("officer-ali", "housing-cms", "enters", 2000, 9) in edges
+
+
+def test_recent_changes_touching_some_ids(loaded_store):
+    with loaded_store.change("jo", "register refreshed") as change:
+        change.update_node("housing-register", {"refresh": "hourly"})
+    with loaded_store.change("sam", "elsewhere") as change:
+        change.update_node("nhs-ed-attendances", {"refresh": "hourly"})
+    with loaded_store.change("jo", "new feed") as change:
+        change.add_node({"id": "new-mart", "kind": "dataset", "name": "New mart"})
+        change.add_edge({"source": "housing-register", "target": "new-mart", "kind": "derives"})
+    found = loaded_store.recent_changes(["housing-register"], limit=10)
+    assert [c["summary"] for c in found] == ["new feed", "register refreshed", "load " + ", ".join(
+        p.name for p in SAMPLES)]
+    assert found[0]["items"] == [{"ref": "housing-register -> new-mart", "action": "create"}]
+    assert found[1]["items"] == [{"ref": "housing-register", "action": "update"}] and found[1]["actor"] == "jo"
+    assert found[2]["touched"] > 1  # the load created the node and its edges
+    assert [c["summary"] for c in loaded_store.recent_changes(["housing-register"], limit=1)] == ["new feed"]
+    assert loaded_store.recent_changes(["no-such-node"]) == []
