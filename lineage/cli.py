@@ -349,8 +349,13 @@ def serve(ctx: click.Context, host: str, port: int, threads: int) -> None:
     import waitress
 
     from web import create_app
+    from web.db import get_graph
 
     app = create_app({"LINEAGE_DB": ctx.obj["db"]})
+    started = time.perf_counter()
+    with app.app_context():  # the first visitor should not wait for the query engine
+        nodes = len(get_graph())
+    click.echo(f"Query engine ready: {nodes:,} nodes in {time.perf_counter() - started:.1f} s")
     click.echo(f"Serving lineage on http://{host}:{port}/ (database {ctx.obj['db']})")
     waitress.serve(app, host=host, port=port, threads=threads)
 
