@@ -29,6 +29,15 @@ def client(app):
     return app.test_client()
 
 
+def client_of(tmp_path, nodes: list[dict], edges: list[dict]):
+    """A test client of an app on a database holding just these nodes and edges."""
+    db = tmp_path / "graph.db"
+    store = Store(db, create=True)
+    store.load(io.read_files([write_graph(tmp_path / "graph.json", nodes, edges)], store), actor="t", summary="t")
+    store.close()
+    return create_app({"LINEAGE_DB": str(db), "TESTING": True}).test_client()
+
+
 def shows(page, message: str) -> bool:
     """An error message as an HTML page shows it: first letter capitalised, escaped."""
     return str(escape(message[:1].upper() + message[1:])) in page.text
@@ -318,11 +327,7 @@ def test_expanding_a_group_from_its_link(tmp_path):
     nodes = [{"id": "hub", "kind": "dataset", "name": "Hub"}] + [
         {"id": f"d{i:03d}", "kind": "dataset", "name": f"D{i}"} for i in range(200)]
     edges = [{"source": "hub", "target": f"d{i:03d}", "kind": "derives"} for i in range(200)]
-    db = tmp_path / "fan.db"
-    store = Store(db, create=True)
-    store.load(io.read_files([write_graph(tmp_path / "fan.json", nodes, edges)], store), actor="t", summary="fan")
-    store.close()
-    client = create_app({"LINEAGE_DB": str(db), "TESTING": True}).test_client()
+    client = client_of(tmp_path, nodes, edges)
     page = client.get("/nodes/hub").text
     link = re.search(r'/nodes/hub\?expand=(more-dataset-down1)', page)
     assert link and "more datasets" in page
@@ -435,11 +440,7 @@ def test_names_with_markup_are_text_everywhere(tmp_path):
              {"id": "x", "kind": "decision", "name": "<i>Allocations</i>", "people_affected": 10}]
     edges = [{"source": "p", "target": "d", "kind": "enters", "records": 5},
              {"source": "d", "target": "x", "kind": "informs"}]
-    db = tmp_path / "hostile.db"
-    store = Store(db, create=True)
-    store.load(io.read_files([write_graph(tmp_path / "h.json", nodes, edges)], store), actor="t", summary="h")
-    store.close()
-    client = create_app({"LINEAGE_DB": str(db), "TESTING": True}).test_client()
+    client = client_of(tmp_path, nodes, edges)
     for url in ("/people/p", "/nodes/d", "/nodes/x", "/search?q=script", "/search?q=bold"):
         page = client.get(url).text
         assert "<script>alert" not in page and "<b>bold</b>" not in page and "<img src=x" not in page
