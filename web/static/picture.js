@@ -3,7 +3,8 @@
 // Works by changing the svg's viewBox, so the picture stays sharp and links inside it keep working.
 //   Buttons   [data-picture-action="zoom-in|zoom-out|reset"] inside .app-picture__controls (hidden
 //             until this runs).
-//   Keyboard  on the focused viewport: arrow keys pan, + or = zoom in, - zoom out, 0 reset.
+//   Keyboard  on the focused viewport: arrow keys pan, + or = zoom in, - zoom out, 0 reset. Tabbing
+//             to a link in the picture that is out of view pans to it.
 //   Mouse     drag to pan; wheel zooms around the cursor only with Ctrl or Cmd held, so ordinary
 //             scrolling still scrolls the page.
 // Zoom changes are announced in .app-picture__status (aria-live="polite").
@@ -43,6 +44,13 @@ function baseBox (svg) {
   return null
 }
 
+// A wide, flat picture gets a shorter viewport (and a tall one a taller), so that it is drawn as large
+// as the page's width allows rather than floating in white space.
+function fitHeight (viewport, base) {
+  const natural = viewport.clientWidth * base.height / base.width
+  viewport.style.height = Math.round(clamp(natural, 220, 600)) + 'px'
+}
+
 export function initPicture (element) {
   if (!element || initialised.has(element)) {
     return null
@@ -54,6 +62,7 @@ export function initPicture (element) {
     return null
   }
   initialised.add(element)
+  fitHeight(viewport, base)
 
   let status = element.querySelector('.app-picture__status')
   if (!status) {
@@ -159,6 +168,32 @@ export function initPicture (element) {
       default: return
     }
     event.preventDefault()
+  })
+
+  // Tabbing through the links inside a zoomed or panned picture: bring the focused one into view,
+  // so keyboard focus never lands on a link clipped out of sight. Only for keyboard focus
+  // (:focus-visible), so a mouse press on a link at the edge does not make the picture jump.
+  viewport.addEventListener('focusin', (event) => {
+    const target = event.target
+    if (target === viewport || !svg.contains(target) || !target.matches(':focus-visible')) {
+      return
+    }
+    // The browser may have scrolled the clipped viewport to reveal the focus; the viewBox does that here.
+    viewport.scrollTop = 0
+    viewport.scrollLeft = 0
+    const view = viewport.getBoundingClientRect()
+    const box = target.getBoundingClientRect()
+    if (box.left >= view.left && box.right <= view.right && box.top >= view.top && box.bottom <= view.bottom) {
+      return
+    }
+    const ctm = svg.getScreenCTM()
+    if (!ctm) {
+      return
+    }
+    const centre = new DOMPoint(box.left + box.width / 2, box.top + box.height / 2).matrixTransform(ctm.inverse())
+    cx = centre.x
+    cy = centre.y
+    render()
   })
 
   // Mouse wheel, only with Ctrl or Cmd (also what trackpad pinch gestures send).
