@@ -545,10 +545,14 @@ class Store:
         node_filter = edge_filter = audit_filter = ""
         args: list[Any] = []
         if ref is not None:
+            # By the node's key, so that its edges come from the primary key and the target index
+            # rather than a scan of every edge; a deleted node has no key and only audit rows.
+            row = self.conn.execute("SELECT key FROM nodes WHERE id = ?", (ref,)).fetchone()
             starts, ends = f"{ref} -> ", f" -> {ref}"
             audit_filter = "WHERE ref = ? OR substr(ref, 1, ?) = ? OR substr(ref, -?) = ?"
-            node_filter, edge_filter = "AND n.id = ?", "AND (s.id = ? OR t.id = ?)"
-            args = [ref, len(starts), starts, len(ends), ends, ref, ref, ref]
+            node_filter, edge_filter = "AND n.id = ?", "AND (e.source = ? OR e.target = ?)"
+            key = row[0] if row else None
+            args = [ref, len(starts), starts, len(ends), ends, ref, key, key]
         sql = (f"SELECT change, entity, ref, action, before, after, id FROM audit {audit_filter} UNION ALL "
                f"SELECT n.created_change, 'node', n.id, 'create', NULL, NULL, 0 FROM nodes n "
                f"WHERE n.created_change IS NOT NULL {node_filter} UNION ALL "
