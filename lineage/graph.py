@@ -103,6 +103,10 @@ class Reach:
 
     def ids(self, limit: int | None = None) -> list[str]:
         """Node ids ordered by distance then id; at most ``limit`` of them."""
+        return [node_id for node_id, _ in self.nearest(limit)]
+
+    def nearest(self, limit: int | None = None) -> list[tuple[str, int]]:
+        """(id, distance) ordered by distance then id; at most ``limit`` of them."""
         # Positions follow id order, so (distance, position) order is (distance, id) order.
         nodes, distance = self.nodes, self.distance
         if limit is not None and limit < nodes.size and np.all(distance[1:] >= distance[:-1]):
@@ -116,7 +120,7 @@ class Reach:
             distance = np.concatenate([distance[:start], np.full(picked.size, level)])
         order = np.lexsort((nodes, distance))[:limit]
         ids = self.graph.ids
-        return [ids[i] for i in nodes[order].tolist()]
+        return [(ids[i], d) for i, d in zip(nodes[order].tolist(), distance[order].tolist())]
 
     def counts_by_kind(self) -> dict[str, int]:
         counts = np.bincount(self.graph.kind_codes[self.nodes], minlength=len(model.NODE_KINDS))

@@ -36,6 +36,10 @@ from .graph import MAX_DEPTH, LineageGraph, traverse
 
 MAX_NODES = 150
 """Nodes a picture draws at most, by default."""
+EDGES_PER_NODE = 2
+"""Arrows a picture draws at most, per node it may draw (the text twin lists all of them)."""
+DENSE_EDGES = 150
+"""Above this many arrows Graphviz is told to settle for a quicker layout (seconds otherwise)."""
 MIN_NODES = 20
 """The smallest limit: room for a focus and one group per kind on each side of it."""
 FORMATS = ("svg", "png", "dot")
@@ -88,6 +92,7 @@ class ViewEdge:
     kind: str
     records: int = 0
     on_path: bool = False
+    drawn: bool = True        # False for an arrow left out of the picture (the text twin keeps it)
 
 
 @dataclass
@@ -101,6 +106,7 @@ class View:
     depth: int
     direction: str
     hidden: int = 0           # nodes collapsed into groups
+    hidden_edges: int = 0     # arrows left out of the picture to keep it readable
 
     def node(self, key: str) -> ViewNode:
         return next(n for n in self.nodes if n.key == key)
@@ -140,7 +146,22 @@ def view(g: LineageGraph, focus: str | list[str], *, depth: int = 2, direction: 
     edges = _view_edges(g, nodes, distance, drawn_as[boxes.of_node], list(shown))
     ordered = sorted(shown.values(), key=lambda b: (b.distance, model.NODE_KINDS.index(b.kind), b.key))
     return View(focus=focus_ids, starts=starts, nodes=ordered, edges=edges, depth=depth, direction=direction,
-                hidden=sum(len(group.members) for group in groups))
+                hidden=sum(len(group.members) for group in groups),
+                hidden_edges=_thin(edges, EDGES_PER_NODE * max_nodes))
+
+
+def _thin(edges: list[ViewEdge], limit: int) -> int:
+    """Leave out arrows beyond ``limit``, those off the paths from the focus first: how many.
+
+    Many boxes of a deep view are groups joined to many others; drawing every arrow between them
+    makes a hairball that also costs Graphviz seconds to lay out.
+    """
+    if len(edges) <= limit:
+        return 0
+    ranked = sorted(range(len(edges)), key=lambda i: (not edges[i].on_path, i))
+    for index in ranked[limit:]:
+        edges[index].drawn = False
+    return len(edges) - limit
 
 
 def _around(g: LineageGraph, starts: list[str], depth: int, direction: str) -> tuple[np.ndarray, np.ndarray]:
@@ -386,7 +407,7 @@ def node_link(box: ViewNode, focus: list[str]) -> str:
 def to_dot(v: View) -> pydot.Dot:
     """A ``pydot.Dot`` of a view (no Graphviz needed): see the module's visual language."""
     graph = pydot.Dot("lineage", graph_type="digraph", rankdir="LR", bgcolor="white", fontname="Helvetica",
-                      tooltip=dot_string("lineage"))
+                      tooltip=dot_string("lineage"), mclimit="0.5")
     graph.set_node_defaults(style='"filled,rounded"', fontname="Helvetica", fontsize="11", penwidth="1",
                             color="#333333")
     graph.set_edge_defaults(color="#777777", fontname="Helvetica", fontsize="10", arrowsize="0.7")
@@ -404,7 +425,12 @@ def to_dot(v: View) -> pydot.Dot:
         if box.focus:
             attributes.update(penwidth="3", color='"#000000"', fontsize="13")
         graph.add_node(pydot.Node(box.key, **attributes))
-    for edge in v.edges:
+    drawn = [edge for edge in v.edges if edge.drawn]
+    if len(drawn) > DENSE_EDGES:
+        graph.set("nslimit", "1")
+        graph.set("nslimit1", "1")
+        graph.set("mclimit", "0.1")
+    for edge in drawn:
         attributes: dict[str, str] = {"tooltip": dot_string(edge.kind)}
         if edge.kind == "enters" and edge.records:
             attributes["label"] = dot_string(f"{_number(edge.records)} records")
@@ -436,7 +462,7 @@ def render(graph: pydot.Dot, format: str = "svg", *, timeout: float = RENDER_TIM
         raise RenderError(f"Graphviz '{command}' is not installed (Debian package graphviz): "
                           "the picture cannot be drawn; the text description still works")
     try:
-        done = subprocess.run([executable, f"-T{format}", "-Gmclimit=0.5"], input=text, capture_output=True,
+        done = subprocess.run([executable, f"-T{format}"], input=text, capture_output=True,
                               timeout=timeout, check=False)
     except subprocess.TimeoutExpired:
         raise RenderError(f"Graphviz took longer than {timeout:g} s; draw fewer nodes (--max-nodes) "

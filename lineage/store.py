@@ -99,7 +99,7 @@ _INDEXES = {
     "audit_ref": "audit(ref)", "audit_change": "audit(change)",
 }
 """Secondary indexes. A large load drops and rebuilds them: sorting once beats a random insert per row."""
-RECENT_LOOKUP = 5000
+RECENT_LOOKUP = 1000
 """Ids :meth:`Store.recent_changes` looks up for creations: a hub's reach is cut to its nearest."""
 BULK_ROWS = 50_000
 """Rows a load must bring (and outnumber the rows stored) to be written as a bulk load."""

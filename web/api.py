@@ -8,6 +8,7 @@ from lineage.graph import traverse
 
 from . import params
 from .db import get_graph, get_store
+from .nodes import listed
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 MAX_LIMIT = 1000
@@ -42,14 +43,9 @@ def lineage(node_id: str):
     if node_id not in g:
         raise NotFound(f"there is no node with the id '{node_id}'")
     reach = traverse(g, node_id, direction=direction, depth=depth, kinds=kinds)
-    ids = reach.ids(limit=limit)
-    records = g.records(ids)
-    distance = dict(zip((g.ids[i] for i in reach.nodes.tolist()), reach.distance.tolist()))
-    listed = set(ids) | {node_id}
-    edges = [{"source": g.ids[s], "target": g.ids[t], "kind": kind}
-             for s, t, kind in g.edges_among([g.position(i) for i in listed])]
+    nodes = listed(g, reach, limit)
+    positions = [g.position(node["id"]) for node in nodes] + [g.position(node_id)]
+    edges = [{"source": g.ids[s], "target": g.ids[t], "kind": kind} for s, t, kind in g.edges_among(positions)]
     return jsonify({"node": node_id, "version": g.version, "direction": direction, "depth": depth, "kinds": kinds,
                     "count": reach.count, "by_kind": reach.counts_by_kind(), "limit": limit,
-                    "nodes": [{"id": i, "kind": records[i]["kind"], "name": records[i]["name"],
-                               "distance": distance[i]} for i in ids],
-                    "edges": edges})
+                    "nodes": nodes, "edges": edges})

@@ -29,12 +29,14 @@ def _known(g: LineageGraph, node_id: str) -> str:
 
 
 def _neighbours(g: LineageGraph, reach: Reach) -> dict:
-    ids = reach.ids(limit=NEIGHBOURS_LISTED)
-    records = g.records(ids)
-    distance = dict(zip((g.ids[i] for i in reach.nodes.tolist()), reach.distance.tolist())) if ids else {}
-    return {"count": reach.count, "by_kind": reach.counts_by_kind(),
-            "nearest": [{"id": i, "kind": records[i]["kind"], "name": records[i]["name"], "distance": distance[i]}
-                        for i in ids]}
+    return {"count": reach.count, "by_kind": reach.counts_by_kind(), "nearest": listed(g, reach, NEIGHBOURS_LISTED)}
+
+
+def listed(g: LineageGraph, reach: Reach, limit: int) -> list[dict]:
+    """The nearest ``limit`` nodes of a reach: id, kind, name and distance."""
+    nearest = reach.nearest(limit)
+    records = g.records([node_id for node_id, _ in nearest])
+    return [{"id": i, "kind": records[i]["kind"], "name": records[i]["name"], "distance": d} for i, d in nearest]
 
 
 @route(bp, "/nodes/<node_id>")
