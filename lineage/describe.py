@@ -258,8 +258,13 @@ def view_twin(g: LineageGraph, v: View, *, max_sentences: int = 30, per_decision
     if not sentences:
         sentences.append(f"Nothing flows to or from {', '.join(records[i]['name'] for i in v.focus)} within "
                          f"{v.depth} step{'s' if v.depth != 1 else ''}.")
-    note = (f"The picture folds {number(v.hidden)} more nodes into groups; the table lists what it shows."
-            if v.hidden else None)
+    notes = []
+    if v.hidden:
+        notes.append(f"The picture folds {number(v.hidden)} more nodes into groups.")
+    if v.hidden_edges:
+        notes.append(f"It leaves out {number(v.hidden_edges)} arrows off the paths from "
+                     f"{'the focus' if len(v.focus) > 1 else records[v.focus[0]]['name']}, to stay readable.")
+    note = " ".join(notes + ["The table lists every arrow between what it shows."]) if notes else None
     boxes = {n.key: n for n in v.nodes}
     rows = [TwinRow(boxes[e.source].name, node_link(boxes[e.source], v.focus), boxes[e.target].name,
                     node_link(boxes[e.target], v.focus), e.kind, e.records) for e in v.edges]

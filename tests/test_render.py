@@ -225,3 +225,30 @@ def test_text_twin_rows_link_to_the_app(session_graph):
     assert twin.rows and all(r.source_link.startswith("/nodes/") and r.target_link.startswith("/nodes/")
                              for r in twin.rows)
     assert {"source", "source_link", "target", "target_link", "how", "records"} == set(twin.rows[0].as_dict())
+
+
+def test_a_dense_view_draws_at_most_two_arrows_per_node_and_its_twin_lists_them_all():
+    # Twenty sources each feeding every one of twenty datasets: 400 arrows among 41 boxes.
+    nodes = [{"id": "hub", "kind": "system"}] + [{"id": f"s{i:02d}", "kind": "dataset"} for i in range(20)] + [
+        {"id": f"t{i:02d}", "kind": "dataset"} for i in range(20)]
+    edges = [{"source": "hub", "target": f"s{i:02d}", "kind": "supplies"} for i in range(20)]
+    edges += [{"source": f"s{i:02d}", "target": f"t{j:02d}", "kind": "derives"} for i in range(20) for j in range(20)]
+    g = graph(nodes, edges)
+    v = view(g, "hub", depth=2, direction="downstream", max_nodes=50)
+    drawn = [e for e in v.edges if e.drawn]
+    assert len(v.edges) == 420 and len(drawn) == 100 and v.hidden_edges == 320
+    dot = to_dot(v)
+    assert len(dot.get_edges()) == 100 and dot.get("nslimit") is None  # 100 arrows: the full layout
+    assert len(describe.view_twin(g, v).rows) == 420
+    dense = to_dot(view(g, "hub", depth=2, direction="downstream", max_nodes=100))
+    assert len(dense.get_edges()) == 200 and dense.get("nslimit") == "1"
+
+
+def test_arrows_off_the_paths_from_the_focus_are_left_out_first():
+    nodes = [{"id": "hub", "kind": "system"}] + [{"id": f"s{i:02d}", "kind": "dataset"} for i in range(20)]
+    edges = [{"source": "hub", "target": f"s{i:02d}", "kind": "supplies"} for i in range(20)]
+    edges += [{"source": f"s{i:02d}", "target": f"s{j:02d}", "kind": "derives"} for i in range(20) for j in range(i + 1, 20)]
+    v = view(graph(nodes, edges), "hub", depth=1, direction="downstream", max_nodes=25)
+    assert sum(e.on_path for e in v.edges) == 20 and len(v.edges) == 210
+    assert all(e.drawn for e in v.edges if e.on_path)
+    assert sum(e.drawn for e in v.edges) == 50 and v.hidden_edges == 160
