@@ -8,7 +8,7 @@ PORT ?= 5000
 LINEAGE_DB ?= instance/lineage.db
 export LINEAGE_DB
 
-.PHONY: run test setup system bench docs clean
+.PHONY: run test setup system bench bench-web docs clean
 
 run: setup $(LINEAGE_DB)
 	$(BIN)/lineage serve --host 127.0.0.1 --port $(PORT)
@@ -37,6 +37,10 @@ $(LINEAGE_DB): | $(VENV)/.installed
 BENCH_SIZES ?= 10000 100000 1000000
 bench: setup
 	$(BIN)/python -m bench.run --sizes $(BENCH_SIZES)
+
+# The web app under load: server time of pages, then `lineage serve` with concurrent clients.
+bench-web: setup
+	$(BIN)/python -m bench.web --sizes $(BENCH_SIZES)
 
 # The README's picture, drawn from the sample graphs by `lineage draw`.
 docs: setup

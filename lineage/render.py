@@ -436,8 +436,8 @@ def to_dot(v: View) -> pydot.Dot:
             attributes["label"] = dot_string(f"{_number(edge.records)} records")
         if edge.on_path:
             attributes.update(penwidth="2.2", color='"#000000"')
-        else:
-            attributes["style"] = "dashed"
+        else:  # ranks follow the distance from the focus: a cross or back arrow does not add one
+            attributes.update(style="dashed", constraint="false")
         graph.add_edge(pydot.Edge(edge.source, edge.target, **attributes))
     return graph
 
