@@ -230,6 +230,11 @@ def table(results: list[dict[str, Any]]) -> str:
         ("picture from the cache, p99 over all groups (ms)",
          lambda r: f"{max(group['cached']['p99_ms'] for group in r['pictures'].values()):.2f}"),
     ]
+    return markdown_table(header, rows, results)
+
+
+def markdown_table(header: list[str], rows: list[tuple[str, Any]], results: list[dict[str, Any]]) -> str:
+    """A row per (name, cell function), a column per result."""
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join([name] + [cell(r) for r in results]) + " |" for name, cell in rows]
     return "\n".join(lines)

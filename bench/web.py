@@ -46,7 +46,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.generate import HUBS
-from bench.run import OUT, _percentiles, bench_load, estate_file
+from bench.run import OUT, _percentiles, bench_load, estate_file, markdown_table
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -460,9 +460,7 @@ def table(results: list[dict[str, Any]]) -> str:
          lambda r: f"{r['load_test']['waitress_queue_warnings']['count']:,} "
                    f"({r['load_test']['waitress_queue_warnings']['max_depth']})"),
     ]
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join([name] + [cell(r) for r in results]) + " |" for name, cell in rows]
-    return "\n".join(lines)
+    return markdown_table(header, rows, results)
 
 
 def main(argv: list[str] | None = None) -> int:
