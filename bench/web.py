@@ -11,10 +11,10 @@ and loaded only if missing) and reports:
   and the pages of the hub nodes (``bench.generate.HUBS``): each URL once with its picture
   uncached (``lineage.render._CACHE`` is cleared before every timed request), then once more with
   the picture cached. p50 / p99 / max per group, against the goal p50 <= 150 ms, p99 <= 400 ms.
-* **load test**: ``lineage serve`` (waitress) started as a subprocess on a free loopback port,
-  warmed (its first request builds the engine), then ``--clients`` threads of this process, each
-  with its own keep-alive connection, request a mix of people pages, node pages, JSON twins and
-  searches for ``--duration`` seconds. Responses by status, throughput and latency; any 5xx is
+* **load test**: ``lineage serve`` (waitress) started as a subprocess on a free loopback port
+  (it builds the engine, listens, then prints the port: the wait is for that line), warmed, then
+  ``--clients`` threads of this process, each with its own keep-alive connection, request a mix of
+  people pages, node pages, JSON twins and searches for ``--duration`` seconds. Responses by status, throughput and latency; any 5xx is
   reported. The server is stopped at the end, whatever happens.
 
 Results go to bench/out/web-results-<size>.json (written after each part) and a Markdown table to
@@ -32,12 +32,11 @@ import json
 import os
 import pstats
 import random
+import re
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import urllib.parse
@@ -214,12 +213,6 @@ def profile_page(db: Path, url: str, *, top: int = 40) -> str:
 
 # --- Part 2: load test against `lineage serve` ----------------------------------------------------
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _fetch(port: int, url: str, timeout: float) -> tuple[int, bytes]:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
@@ -230,36 +223,51 @@ def _fetch(port: int, url: str, timeout: float) -> tuple[int, bytes]:
         conn.close()
 
 
-def _tail(log, limit: int = 2000) -> str:
-    log.flush()
-    log.seek(0)
-    return log.read().decode("utf-8", "replace")[-limit:]
+_SERVING = re.compile(r"Serving lineage on http://[^:/]+:(\d+)/")
 
 
-def wait_until_up(proc: subprocess.Popen, port: int, log, timeout: float = START_TIMEOUT_S) -> float:
-    """Poll the server's home page until it answers; seconds taken. Fails if the server exits or
-    the deadline passes."""
+class ServerOutput:
+    """What the server prints, read on a thread: every line kept, and its port once it says it
+    is serving (``lineage serve`` prints that after its socket listens)."""
+
+    def __init__(self, proc: subprocess.Popen):
+        self.lines: list[str] = []
+        self.port: int | None = None
+        self.done = threading.Event()  # serving, or exited before it could
+        self.reader = threading.Thread(target=self._read, args=(proc.stdout,), name="server-output", daemon=True)
+        self.reader.start()
+
+    def _read(self, stream) -> None:
+        for raw in stream:
+            line = raw.decode("utf-8", "replace")
+            self.lines.append(line)
+            found = _SERVING.search(line)
+            if found and self.port is None:
+                self.port = int(found.group(1))
+                self.done.set()
+        self.done.set()
+
+    def tail(self, limit: int = 2000) -> str:
+        return "".join(self.lines)[-limit:]
+
+
+def wait_until_up(output: ServerOutput, timeout: float = START_TIMEOUT_S) -> float:
+    """Wait for the server to say it is serving; seconds taken. Fails if it exits first or the
+    deadline passes."""
     started = time.monotonic()
-    deadline = started + timeout
-    while True:
-        if proc.poll() is not None:
-            raise RuntimeError(f"the server exited with {proc.returncode} before answering:\n{_tail(log)}")
-        try:
-            status, _ = _fetch(port, "/", timeout=2.0)
-            if status < 500:
-                return time.monotonic() - started
-        except (OSError, http.client.HTTPException):
-            pass
-        if time.monotonic() >= deadline:
-            raise RuntimeError(f"the server did not answer within {timeout:g} s:\n{_tail(log)}")
-        time.sleep(0.05)  # the polling interval, not a guess at the start-up time
+    if not output.done.wait(timeout):
+        raise RuntimeError(f"the server did not start serving within {timeout:g} s:\n{output.tail()}")
+    if output.port is None:
+        raise RuntimeError(f"the server exited before serving:\n{output.tail()}")
+    return time.monotonic() - started
 
 
-def start_server(db: Path, port: int, log, threads: int | None = None) -> subprocess.Popen:
+def start_server(db: Path, threads: int | None = None) -> subprocess.Popen:
+    """``lineage serve`` on a free loopback port (it prints which)."""
     command = [sys.executable, "-m", "lineage.cli", "--db", str(db), "serve", "--host", "127.0.0.1",
-               "--port", str(port)] + (["--threads", str(threads)] if threads else [])
+               "--port", "0"] + (["--threads", str(threads)] if threads else [])
     env = {k: v for k, v in os.environ.items() if k not in ("LINEAGE_DB", "PORT")}
-    return subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                             cwd=ROOT, env=env)
 
 
@@ -324,42 +332,43 @@ def bench_load_test(db: Path, *, clients: int = 20, duration: float = 60.0, peop
                     per_kind: int = 50, seed: int = 2, threads: int | None = None) -> dict[str, Any]:
     """Throughput and latency of `lineage serve` under ``clients`` concurrent keep-alive users."""
     mix = load_mix(db, people, per_kind, seed)
-    port = free_port()
     result: dict[str, Any] = {"clients": clients, "duration_s": duration, "server_threads": threads or "default",
                               "mix": dict(LOAD_MIX), "urls": {k: len(v) for k, v in mix.items() if k != "warm_up"}}
-    with tempfile.TemporaryFile() as log:
-        proc = start_server(db, port, log, threads)
+    proc = start_server(db, threads)
+    output = ServerOutput(proc)
+    try:
+        result["server_up_s"] = wait_until_up(output)
+        port = output.port
+        started = time.monotonic()
+        status, _ = _fetch(port, mix["warm_up"][0], timeout=WARM_TIMEOUT_S)  # builds the engine
+        result["engine_first_request_s"] = time.monotonic() - started
+        result["warm_up_statuses"] = [status] + [_fetch(port, url, timeout=WARM_TIMEOUT_S)[0]
+                                                 for url in mix["warm_up"][1:]]
+        samples: list[list] = [[] for _ in range(clients)]
+        begin = time.monotonic()
+        deadline = begin + duration
+        workers = [threading.Thread(target=_client, args=(port, mix, seed * 1000 + n, deadline, samples[n]),
+                                    name=f"client-{n}", daemon=True) for n in range(clients)]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join(timeout=max(0.0, deadline - time.monotonic()) + REQUEST_TIMEOUT_S + 5)
+        result["clients_still_running"] = sum(w.is_alive() for w in workers)
+        done = [row for rows in samples for row in list(rows)]
+        elapsed = max((row[3] for row in done), default=deadline) - begin
+        result["server_alive_after"] = proc.poll() is None
+    finally:
         try:
-            result["server_up_s"] = wait_until_up(proc, port, log)
-            started = time.monotonic()
-            status, _ = _fetch(port, mix["warm_up"][0], timeout=WARM_TIMEOUT_S)  # builds the engine
-            result["engine_first_request_s"] = time.monotonic() - started
-            result["warm_up_statuses"] = [status] + [_fetch(port, url, timeout=WARM_TIMEOUT_S)[0]
-                                                     for url in mix["warm_up"][1:]]
-            samples: list[list] = [[] for _ in range(clients)]
-            begin = time.monotonic()
-            deadline = begin + duration
-            workers = [threading.Thread(target=_client, args=(port, mix, seed * 1000 + n, deadline, samples[n]),
-                                        name=f"client-{n}", daemon=True) for n in range(clients)]
-            for worker in workers:
-                worker.start()
-            for worker in workers:
-                worker.join(timeout=max(0.0, deadline - time.monotonic()) + REQUEST_TIMEOUT_S + 5)
-            result["clients_still_running"] = sum(w.is_alive() for w in workers)
-            done = [row for rows in samples for row in list(rows)]
-            elapsed = max((row[3] for row in done), default=deadline) - begin
-            result["server_alive_after"] = proc.poll() is None
+            result["server_exit"] = stop_server(proc)
         finally:
-            try:
-                result["server_exit"] = stop_server(proc)
-            finally:
-                if proc.poll() is None:  # never leave a server behind, whatever went wrong
-                    proc.kill()
-                    proc.wait(timeout=15)
-            result["server_log_tail"] = _tail(log, 1500)
-            depths = [int(line.rsplit(" ", 1)[-1]) for line in _tail(log, 10**8).splitlines()
-                      if "Task queue depth is" in line and line.rsplit(" ", 1)[-1].isdigit()]
-            result["waitress_queue_warnings"] = {"count": len(depths), "max_depth": max(depths, default=0)}
+            if proc.poll() is None:  # never leave a server behind, whatever went wrong
+                proc.kill()
+                proc.wait(timeout=15)
+        output.reader.join(timeout=5)  # the last lines, up to the end of the stream
+        result["server_log_tail"] = output.tail(1500)
+        depths = [int(line.split()[-1]) for line in output.lines
+                  if "Task queue depth is" in line and line.split()[-1].isdigit()]
+        result["waitress_queue_warnings"] = {"count": len(depths), "max_depth": max(depths, default=0)}
     statuses = Counter(str(row[1]) for row in done)
     ok = [row for row in done if isinstance(row[1], int)]
     result.update({
@@ -409,6 +418,12 @@ def _ms3(p: dict[str, Any]) -> str:
     return f"{p['p50_ms']:.0f} / {p['p99_ms']:.0f} / {p['max_ms']:.0f}"
 
 
+def _hub_cached(result: dict[str, Any], measure: str) -> float:
+    """The worse of the hub groups' cached-picture figure (``p50_ms`` or ``p99_ms``)."""
+    groups = result["pages"]["groups"]
+    return max(groups[g]["cached"][measure] for g in ("hub_people", "hub_nodes") if g in groups)
+
+
 def table(results: list[dict[str, Any]]) -> str:
     """The results as a Markdown table, one column per estate size."""
     header = ["measure"] + [f"{r['size']:,} nodes" for r in results]
@@ -439,8 +454,7 @@ def table(results: list[dict[str, Any]]) -> str:
          lambda r: _ms3(r["pages"]["random_only"]["uncached"])),
         ("all pages, repeat with cached picture p50 / p99 / max (ms)", lambda r: _ms3(r["pages"]["all"]["cached"])),
         ("hub pages, repeat with cached picture p50 / p99 (ms)",
-         lambda r: " / ".join(f"{max(r['pages']['groups'][g]['cached'][p] for g in ('hub_people', 'hub_nodes') if g in r['pages']['groups']):.0f}"
-                              for p in ("p50_ms", "p99_ms"))),
+         lambda r: " / ".join(f"{_hub_cached(r, measure):.0f}" for measure in ("p50_ms", "p99_ms"))),
         ("page statuses (part 1)", lambda r: ", ".join(f"{k}: {v}" for k, v in sorted(r["pages"]["statuses"].items()))),
         ("load test: clients x seconds (server threads)",
          lambda r: f"{r['load_test']['clients']} x {r['load_test']['duration_s']:g} ({r['load_test']['server_threads']})"),

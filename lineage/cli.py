@@ -336,7 +336,8 @@ def backup(ctx: click.Context, path: str) -> None:
 
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", envvar="PORT", default=5000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--port", envvar="PORT", default=5000, show_default=True, type=click.IntRange(0, 65535),
+              help="0 picks a free port (printed when the app is served).")
 @click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64))
 @click.pass_context
 def serve(ctx: click.Context, host: str, port: int, threads: int) -> None:
@@ -356,8 +357,10 @@ def serve(ctx: click.Context, host: str, port: int, threads: int) -> None:
     with app.app_context():  # the first visitor should not wait for the query engine
         nodes = len(get_graph())
     click.echo(f"Query engine ready: {nodes:,} nodes in {time.perf_counter() - started:.1f} s")
-    click.echo(f"Serving lineage on http://{host}:{port}/ (database {ctx.obj['db']})")
-    waitress.serve(app, host=host, port=port, threads=threads)
+    server = waitress.create_server(app, host=host, port=port, threads=threads)
+    # Printed once the socket listens, so a supervisor (or a test) can wait for this line.
+    click.echo(f"Serving lineage on http://{host}:{server.effective_port}/ (database {ctx.obj['db']})")
+    server.run()
 
 
 def main() -> None:  # pragma: no cover - the console script entry point

@@ -575,9 +575,10 @@ class Impact:
     ai_tool_count: int
     reached_count: int
     decisions: list[DecisionReached] = field(default_factory=list)
+    reach: Reach | None = field(default=None, repr=False, compare=False)  # everything downstream, for callers
 
     def as_dict(self) -> dict[str, Any]:
-        result = {k: v for k, v in self.__dict__.items() if k != "decisions"}
+        result = {k: v for k, v in self.__dict__.items() if k not in ("decisions", "reach")}
         result["decisions"] = [d.as_dict() for d in self.decisions]
         return result
 
@@ -625,7 +626,8 @@ def impact(g: LineageGraph, subject: str, *, limit: int = 100, path_limit: int =
         records=int(g.edge_records[original].sum()), records_with_issues=int(g.edge_issues[original].sum()),
         entered_into=sorted({g.ids[i] for i in g.out.indices[edges].tolist()}),
         decision_count=decisions.count, people_affected=int(_sum(g.people_affected[decisions.nodes])),
-        value_gbp=_sum(g.value_gbp[decisions.nodes]), ai_tool_count=tools.count, reached_count=reach.count)
+        value_gbp=_sum(g.value_gbp[decisions.nodes]), ai_tool_count=tools.count, reached_count=reach.count,
+        reach=reach)
 
     affected = np.nan_to_num(g.people_affected[decisions.nodes], nan=-1)
     chosen = decisions.nodes[np.lexsort((decisions.distance, -affected))][:limit]

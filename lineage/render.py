@@ -309,7 +309,6 @@ def _view_nodes(g: LineageGraph, nodes: np.ndarray, distance: np.ndarray, boxes:
         if box.node_id and box.node_id in records:
             box.record = records[box.node_id]
             box.name = box.record.get("name", box.name)
-    keys = list(shown)
     drawn_as = np.empty(boxes.code.size, dtype=np.int64)
     drawn_as[kept] = np.arange(kept.size)
     for index, group in enumerate(groups, start=kept.size):

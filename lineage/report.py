@@ -9,7 +9,8 @@ those issues reach. Other people appear only as counts per team, never by name.
 ...      {"id": "opts", "kind": "team", "name": "Housing options"},
 ...      {"id": "reg", "kind": "dataset", "name": "Register", "quality": {"timeliness": 0.71}},
 ...      {"id": "alloc", "kind": "decision", "name": "Allocations", "people_affected": 3400}],
-...     [{"source": "ali", "target": "opts", "kind": "member_of"}, {"source": "sam", "target": "opts", "kind": "member_of"},
+...     [{"source": "ali", "target": "opts", "kind": "member_of"},
+...      {"source": "sam", "target": "opts", "kind": "member_of"},
 ...      {"source": "ali", "target": "reg", "kind": "enters", "records": 1240, "records_with_issues": 87},
 ...      {"source": "reg", "target": "alloc", "kind": "informs"}])
 >>> report = contributor_report(g, "ali")
@@ -84,7 +85,8 @@ def _summary(record: dict[str, Any]) -> dict[str, Any]:
     return {"id": record["id"], "name": record["name"], "kind": record["kind"]}
 
 
-def _owner(g: LineageGraph, record: dict[str, Any]) -> dict[str, Any] | None:
+def owner_of(g: LineageGraph, record: dict[str, Any]) -> dict[str, Any] | None:
+    """A record's owner as a node summary (id None when the owner is text naming no node)."""
     owner = record.get("owner")
     if not owner:
         return None
@@ -104,7 +106,7 @@ def decision_cards(g: LineageGraph, result: Impact, *, team: str | None = None) 
         paths = [[team] + path[1:] for path in decision.paths] if team else decision.paths
         cards.append({
             **decision.as_dict(), "paths": list(map(list, dict.fromkeys(map(tuple, paths)))),
-            "owner": _owner(g, record), "human_in_loop": record.get("human_in_loop"),
+            "owner": owner_of(g, record), "human_in_loop": record.get("human_in_loop"),
             "outcome": record.get("outcome"), "description": record.get("description"),
             "ai_tools": [{**_summary(records[t]), "human_review": records[t].get("human_review"),
                           "phase": records[t].get("phase")} for t in decision.ai_tools]})
@@ -130,7 +132,7 @@ def _datasets(g: LineageGraph, reached: np.ndarray, distance: np.ndarray) -> lis
         record = records[g.ids[node]]
         quality = record.get("quality") or {}
         weakest = model.weakest_dimension(quality)
-        rows.append({**_summary(record), "owner": _owner(g, record),
+        rows.append({**_summary(record), "owner": owner_of(g, record),
                      "weakest": dict(zip(("dimension", "score", "rag"), weakest)) if weakest else None,
                      "quality": {d: {"score": model.quality_score(quality[d]), "rag": model.quality_rag(quality[d])}
                                  for d in model.QUALITY_DIMENSIONS if d in quality}})
@@ -166,7 +168,7 @@ def contributor_report(g: LineageGraph, subject: str, *, decision_limit: int = 5
     record = g.record(subject)
     is_team = record["kind"] == "team"
     people = g.members(subject) if is_team else np.array([g.position(subject)])
-    reach = g.bfs(people)
+    reach = result.reach
     order = np.lexsort((reach.nodes, reach.distance))
     reached, distance = reach.nodes[order], reach.distance[order]
     subject_fields = {k: v for k, v in record.items() if k != "contact"}  # pages are public to the organisation

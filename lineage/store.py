@@ -582,7 +582,8 @@ class Store:
         """
         wanted = set(ids)
         touched: dict[int, list[dict[str, str]]] = {}
-        for change, ref, action in self.conn.execute("SELECT change, ref, action FROM audit ORDER BY change DESC, id DESC"):
+        edits = self.conn.execute("SELECT change, ref, action FROM audit ORDER BY change DESC, id DESC")
+        for change, ref, action in edits:
             if change not in touched and len(touched) >= limit:
                 break
             if any(end in wanted for end in ref.split(" -> ")):

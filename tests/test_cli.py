@@ -408,16 +408,27 @@ def test_provenance_names_single_points_of_failure(runner, db_path):
 
 def test_serve_builds_the_engine_then_hands_the_app_to_waitress(runner, db_path, samples, monkeypatch):
     served = {}
-    monkeypatch.setattr("waitress.serve", lambda app, **options: served.update(app=app, **options))
-    result = run(runner, ["--db", db_path, "serve", "--port", "5999", "--threads", "2"])
+
+    class Server:
+        effective_port = 5999
+
+        def run(self):
+            served["ran"] = True
+
+    def create_server(app, **options):
+        served.update(app=app, **options)
+        return Server()
+
+    monkeypatch.setattr("waitress.create_server", create_server)
+    result = run(runner, ["--db", db_path, "serve", "--port", "0", "--threads", "2"])
     assert result.exit_code == 0, result.output
     assert f"Query engine ready: {len(samples[0])} nodes" in result.output
     assert "Serving lineage on http://127.0.0.1:5999/" in result.output
-    assert (served["host"], served["port"], served["threads"]) == ("127.0.0.1", 5999, 2)
+    assert (served["host"], served["port"], served["threads"], served["ran"]) == ("127.0.0.1", 0, 2, True)
     assert served["app"].test_client().get("/people/officer-ali").status_code == 200
 
 
 def test_serve_without_a_database_says_what_to_do(runner, tmp_path, monkeypatch):
-    monkeypatch.setattr("waitress.serve", lambda app, **options: pytest.fail("served without a database"))
+    monkeypatch.setattr("waitress.create_server", lambda app, **options: pytest.fail("served without a database"))
     result = run(runner, ["--db", tmp_path / "absent.db", "serve"])
     assert result.exit_code == 1 and "no lineage database" in result.output

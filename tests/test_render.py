@@ -247,7 +247,8 @@ def test_a_dense_view_draws_at_most_two_arrows_per_node_and_its_twin_lists_them_
 def test_arrows_off_the_paths_from_the_focus_are_left_out_first():
     nodes = [{"id": "hub", "kind": "system"}] + [{"id": f"s{i:02d}", "kind": "dataset"} for i in range(20)]
     edges = [{"source": "hub", "target": f"s{i:02d}", "kind": "supplies"} for i in range(20)]
-    edges += [{"source": f"s{i:02d}", "target": f"s{j:02d}", "kind": "derives"} for i in range(20) for j in range(i + 1, 20)]
+    edges += [{"source": f"s{i:02d}", "target": f"s{j:02d}", "kind": "derives"}
+              for i in range(20) for j in range(i + 1, 20)]
     v = view(graph(nodes, edges), "hub", depth=1, direction="downstream", max_nodes=25)
     assert sum(e.on_path for e in v.edges) == 20 and len(v.edges) == 210
     assert all(e.drawn for e in v.edges if e.on_path)

@@ -389,7 +389,8 @@ def test_unknown_ids_in_json_are_the_404_shape(client, url):
     ("direction=sideways", "direction must be one of: downstream, upstream, both"),
     ("expand=javascript:alert(1)", "expand names a group of the picture"),
 ])
-@pytest.mark.parametrize("path", ["/people/officer-ali", "/nodes/housing-register", "/nodes/housing-register/picture.svg"])
+@pytest.mark.parametrize("path", ["/people/officer-ali", "/nodes/housing-register",
+                                  "/nodes/housing-register/picture.svg"])
 def test_bad_picture_arguments_are_400_saying_what_is_allowed(client, path, query, message):
     page = client.get(f"{path}?{query}")
     assert page.status_code == 400 and shows(page, message)

@@ -45,7 +45,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         PackageLoader("web"),
         PrefixLoader({"govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja")}),
     ])
-    app.jinja_env.add_extension("jinja2.ext.do")
     WTFormsHelpers(app)
     filters.init_app(app)
     db.init_app(app)

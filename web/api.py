@@ -8,7 +8,7 @@ from lineage.graph import traverse
 
 from . import params
 from .db import get_graph, get_store
-from .nodes import listed
+from .respond import listed
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 MAX_LIMIT = 1000

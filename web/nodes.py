@@ -8,11 +8,13 @@ from werkzeug.exceptions import NotFound
 from lineage.graph import LineageGraph, Reach, traverse
 from lineage.model import NODE_KINDS
 from lineage.render import RenderError, picture
+from lineage.report import owner_of
 
 from . import params
 from .db import get_graph, get_store
 from .errors import wants_json
-from .respond import PAGE_ENDPOINTS, node_url, picture_and_twin, picture_defaults, picture_options, respond, route
+from .respond import (PAGE_ENDPOINTS, listed, node_url, picture_and_twin, picture_defaults, picture_options,
+                      respond, route)
 
 bp = Blueprint("nodes", __name__)
 
@@ -32,12 +34,6 @@ def _neighbours(g: LineageGraph, reach: Reach) -> dict:
     return {"count": reach.count, "by_kind": reach.counts_by_kind(), "nearest": listed(g, reach, NEIGHBOURS_LISTED)}
 
 
-def listed(g: LineageGraph, reach: Reach, limit: int) -> list[dict]:
-    """The nearest ``limit`` nodes of a reach: id, kind, name and distance."""
-    nearest = reach.nearest(limit)
-    records = g.records([node_id for node_id, _ in nearest])
-    return [{"id": i, "kind": records[i]["kind"], "name": records[i]["name"], "distance": d} for i, d in nearest]
-
 
 @route(bp, "/nodes/<node_id>")
 def node(node_id: str):
@@ -52,10 +48,8 @@ def node(node_id: str):
     shown = picture_and_twin(g, node_id, picture_options(*picture_defaults(kind)))
     data = {"node": record, "upstream": upstream, "downstream": downstream, "history": history,
             "picture": shown["twin"].as_dict()}
-    owner = record.get("owner")
-    owner_node = ({"id": owner, "kind": g.kind(owner), "name": g.record(owner)["name"]} if owner and owner in g else None)
-    return respond("node.html", data, record=record, owner=owner_node, upstream=upstream, downstream=downstream,
-                   history=history, picture=shown)
+    return respond("node.html", data, record=record, owner=owner_of(g, record), upstream=upstream,
+                   downstream=downstream, history=history, picture=shown)
 
 
 @bp.get("/nodes/<node_id>/picture.<format>")

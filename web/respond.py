@@ -8,7 +8,7 @@ from flask import Blueprint, jsonify, render_template, url_for
 from markupsafe import Markup
 
 from lineage import describe
-from lineage.graph import LineageGraph
+from lineage.graph import LineageGraph, Reach
 from lineage.render import RenderError, picture, view
 
 from . import params
@@ -63,6 +63,13 @@ def picture_and_twin(g: LineageGraph, focus: str, options: dict[str, Any]) -> di
         svg, problem = None, str(error)
     return {"svg": svg, "problem": problem, "twin": twin, "options": options, "hidden": prepared.hidden,
             "shown": len(prepared.nodes)}
+
+
+def listed(g: LineageGraph, reach: Reach, limit: int) -> list[dict]:
+    """The nearest ``limit`` nodes of a reach: id, kind, name and distance."""
+    nearest = reach.nearest(limit)
+    records = g.records([node_id for node_id, _ in nearest])
+    return [{"id": i, "kind": records[i]["kind"], "name": records[i]["name"], "distance": d} for i, d in nearest]
 
 
 def inline_svg(data: bytes) -> Markup:
