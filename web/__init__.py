@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response, g, request
@@ -16,7 +18,7 @@ from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
 from werkzeug.exceptions import BadRequest
 
-from . import api, contributor, db, errors, filters, home, nodes
+from . import account, api, auth, contributor, db, errors, filters, home, nodes
 
 MAX_QUERY_STRING = 2048
 """Longest query string accepted, in bytes: no page needs more, and a long one costs parsing."""
@@ -36,11 +38,18 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__)
     app.config.from_mapping(
         LINEAGE_DB=os.environ.get("LINEAGE_DB", "instance/lineage.db"),
+        LINEAGE_TRUSTED_HEADER=os.environ.get("LINEAGE_TRUSTED_HEADER") or None,
         MAX_CONTENT_LENGTH=16 * 1024 * 1024,
-        SECRET_KEY=os.environ.get("LINEAGE_SECRET_KEY") or os.urandom(32),
+        SECRET_KEY=os.environ.get("LINEAGE_SECRET_KEY"),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=os.environ.get("LINEAGE_HTTPS", "") == "1",
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
     )
     if test_config:
         app.config.update(test_config)
+    if not app.config["SECRET_KEY"]:
+        app.config["SECRET_KEY"] = _stored_secret(Path(app.config["LINEAGE_DB"]).parent / "secret_key")
     app.jinja_loader = ChoiceLoader([
         PackageLoader("web"),
         PrefixLoader({"govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja")}),
@@ -49,8 +58,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     filters.init_app(app)
     db.init_app(app)
     errors.init_app(app)
-    for blueprint in (home.bp, contributor.bp, nodes.bp, api.bp):
+    for blueprint in (home.bp, account.bp, contributor.bp, nodes.bp, api.bp):
         app.register_blueprint(blueprint)
+    auth.init_app(app)
+    auth.check_every_view_declares_an_action(app)
 
     @app.before_request
     def refuse_long_query_strings() -> None:
@@ -72,3 +83,19 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         return response
 
     return app
+
+
+def _stored_secret(path: Path) -> bytes:
+    """The session-signing key kept beside the database, made on first use, so that sessions
+    survive restarts and every process serving the same database accepts the same cookies."""
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_bytes(32)
+        try:
+            with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as file:
+                file.write(key)
+        except FileExistsError:  # another process made it first
+            return path.read_bytes()
+        return key

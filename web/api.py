@@ -7,6 +7,7 @@ from werkzeug.exceptions import NotFound
 from lineage.graph import traverse
 
 from . import params
+from .auth import requires
 from .db import get_graph, get_store
 from .respond import listed
 
@@ -16,6 +17,7 @@ LINEAGE_LIMIT = 5000
 
 
 @bp.get("/nodes")
+@requires("read")
 def nodes():
     kind = params.kind_arg()
     limit = params.int_arg("limit", 100, 1, MAX_LIMIT)
@@ -27,12 +29,14 @@ def nodes():
 
 
 @bp.get("/nodes/<node_id>")
+@requires("read")
 def node(node_id: str):
     store = get_store()
     return jsonify({"node": store.node(node_id), "edges": list(store.edges(touching=node_id))})
 
 
 @bp.get("/lineage/<node_id>")
+@requires("read")
 def lineage(node_id: str):
     """Nodes upstream, downstream or both of a node, nearest first, with the edges among them."""
     direction = params.direction_arg("downstream")

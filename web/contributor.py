@@ -26,11 +26,11 @@ def _impact_page(subject: str, kind: str):
     return respond("impact.html", data, report=report, changes=changes, picture=picture, g=g)
 
 
-@route(bp, "/people/<node_id>")
+@route(bp, "/people/<node_id>", action="read_person", target=lambda args: args["node_id"])
 def person(node_id: str):
     return _impact_page(node_id, "person")
 
 
-@route(bp, "/teams/<node_id>")
+@route(bp, "/teams/<node_id>", action="read")
 def team(node_id: str):
     return _impact_page(node_id, "team")

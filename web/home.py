@@ -7,6 +7,7 @@ from werkzeug.exceptions import BadRequest
 from lineage.model import NODE_KINDS
 
 from . import params
+from .auth import requires
 from .db import get_store
 from .respond import respond, route
 
@@ -15,7 +16,7 @@ MAX_QUERY = 200
 SEARCH_LIMIT = 100
 
 
-@route(bp, "/")
+@route(bp, "/", action="view")
 def index():
     store = get_store()
     counts = store.counts()
@@ -23,7 +24,7 @@ def index():
     return respond("home.html", data, counts=counts)
 
 
-@route(bp, "/search")
+@route(bp, "/search", action="read")
 def search():
     query = request.args.get("q", "").strip()
     if len(query) > MAX_QUERY:
@@ -37,5 +38,6 @@ def search():
 
 
 @bp.get("/accessibility")
+@requires("view")
 def accessibility():
     return render_template("accessibility.html", title="Accessibility statement")

@@ -11,6 +11,7 @@ from lineage.render import RenderError, picture
 from lineage.report import owner_of
 
 from . import params
+from .auth import requires
 from .db import get_graph, get_store
 from .errors import wants_json
 from .respond import (PAGE_ENDPOINTS, listed, node_url, picture_and_twin, picture_defaults, picture_options,
@@ -35,7 +36,7 @@ def _neighbours(g: LineageGraph, reach: Reach) -> dict:
 
 
 
-@route(bp, "/nodes/<node_id>")
+@route(bp, "/nodes/<node_id>", action="read")
 def node(node_id: str):
     g = get_graph()
     kind = _known(g, node_id)
@@ -53,6 +54,7 @@ def node(node_id: str):
 
 
 @bp.get("/nodes/<node_id>/picture.<format>")
+@requires("read")
 def picture_file(node_id: str, format: str):
     g = get_graph()
     kind = _known(g, node_id)
@@ -70,7 +72,7 @@ def picture_file(node_id: str, format: str):
     return response
 
 
-@route(bp, "/nodes")
+@route(bp, "/nodes", action="read")
 def node_list():
     kind = params.kind_arg()
     page = params.int_arg("page", 1, 1, 10**7)

@@ -12,12 +12,16 @@ from lineage.graph import LineageGraph, Reach
 from lineage.render import RenderError, picture, view
 
 from . import params
+from .auth import requires
 from .errors import wants_json
 
 
-def route(bp: Blueprint, rule: str, **options: Any) -> Callable:
-    """Register a page at ``rule`` and its JSON twin at ``rule.json`` (``/index.json`` for ``/``)."""
+def route(bp: Blueprint, rule: str, *, action: str, target: Callable[[dict[str, Any]], Any] | None = None,
+          **options: Any) -> Callable:
+    """Register a page at ``rule`` and its JSON twin at ``rule.json`` (``/index.json`` for ``/``),
+    behind the policy ``action`` (see :func:`web.auth.requires`)."""
     def decorator(function: Callable) -> Callable:
+        requires(action, target)(function)
         bp.add_url_rule(rule, view_func=function, **options)
         twin = "/index.json" if rule == "/" else rule + ".json"
         bp.add_url_rule(twin, endpoint=function.__name__ + "_json", view_func=function, **options)

@@ -1,0 +1,186 @@
+"""Who may do what: one function, :func:`decide`, answers for every page, API route and command.
+
+An :class:`Actor` is a signed-in account (its role and the person node it is linked to), an
+anonymous visitor, or, while a database has no accounts at all, the :data:`OPEN` actor: a local
+install nobody has set accounts up on may be read and fed OpenLineage events, but not edited.
+
+Roles
+-----
+contributor
+    Their own impact page, team pages, node pages; other people only aggregated by team.
+owner
+    What a contributor may, plus editing the nodes they own and the edges that touch them.
+leader
+    Reads everything, including the estate-wide pages; edits nothing.
+admin
+    Everything, including accounts.
+
+Examples
+--------
+>>> jo = Actor("jo", "owner", person="owner-jo")
+>>> decide(jo, "edit_node", {"id": "housing-register", "owner": "owner-jo"}).allowed
+True
+>>> verdict = decide(jo, "edit_node", {"id": "nhs-beds", "owner": "someone-else"})
+>>> verdict.allowed, verdict.reason
+(False, "you can only edit what you own; 'nhs-beds' is owned by someone-else")
+>>> decide(Actor("ali", "contributor", person="officer-ali"), "read_person", "officer-jo").allowed
+False
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+ROLES = ("contributor", "owner", "leader", "admin")
+READERS = frozenset(ROLES) | {"open"}
+
+ACTIONS = {
+    "view": "see a page that shows no data (home, sign-in, accessibility)",
+    "read": "read node, team and search pages and the read API",
+    "read_person": "see one person's impact page",
+    "read_estate": "see the estate-wide pages (decisions, insights, explore, what-if)",
+    "read_history": "see the history of changes",
+    "edit_node": "create, change or delete a node",
+    "edit_edge": "create, change or delete an edge",
+    "bulk_change": "upload a file of changes",
+    "undo": "undo a change",
+    "ingest": "send OpenLineage events",
+    "manage_users": "manage accounts",
+    "own_tokens": "manage one's own API tokens",
+}
+"""Every action :func:`decide` knows, with what it lets an actor do."""
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is asking: an account's name, role and linked person node (None when anonymous)."""
+
+    name: str | None
+    role: str | None
+    person: str | None = None
+
+    @property
+    def signed_in(self) -> bool:
+        return self.role in ROLES
+
+
+ANONYMOUS = Actor(None, None)
+"""Someone not signed in, on a database that has accounts."""
+OPEN = Actor(None, "open")
+"""Anyone, on a database with no accounts yet: reads and OpenLineage events, no edits."""
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The answer: allowed or not, and if not, why in words a person can act on."""
+
+    allowed: bool
+    reason: str = ""
+    sign_in: bool = False
+    """Denied only because nobody is signed in: signing in may help."""
+
+    def __bool__(self) -> bool:
+        return self.allowed
+
+
+_YES = Verdict(True)
+
+
+def _owner_of(record: Mapping[str, Any] | None) -> str | None:
+    return None if record is None else record.get("owner")
+
+
+def _may_edit(actor: Actor, record: Mapping[str, Any]) -> bool:
+    return actor.role == "admin" or (actor.role == "owner" and actor.person is not None
+                                      and _owner_of(record) == actor.person)
+
+
+def _edit_node(actor: Actor, target: Any) -> Verdict:
+    """``target``: the node as stored, or for a new node the node to be created."""
+    if actor.role == "admin":
+        return _YES
+    if actor.role != "owner":
+        return Verdict(False, f"{_as_role(actor)} cannot edit; owners edit what they own")
+    if actor.person is None:
+        return Verdict(False, "your account is not linked to a person, so you own nothing yet; ask an admin")
+    if target is None or _may_edit(actor, target):
+        return _YES
+    owner = _owner_of(target)
+    return Verdict(False, f"you can only edit what you own; '{target.get('id')}' is "
+                          f"{'owned by ' + owner if owner else 'not owned by anyone'}")
+
+
+def _edit_edge(actor: Actor, target: Any) -> Verdict:
+    """``target``: the records of the edge's two ends (a source and a target node)."""
+    verdict = _edit_node(actor, None)
+    if not verdict or actor.role == "admin":
+        return verdict
+    ends: Sequence[Mapping[str, Any]] = target
+    if any(_may_edit(actor, end) for end in ends):
+        return _YES
+    names = " or ".join(f"'{end.get('id')}'" for end in ends)
+    return Verdict(False, f"you can only change edges that touch something you own; you own neither {names}")
+
+
+def _as_role(actor: Actor) -> str:
+    return {"open": "nobody signed in", None: "nobody signed in"}.get(actor.role, f"a {actor.role}")
+
+
+def decide(actor: Actor, action: str, target: Any = None) -> Verdict:
+    """May ``actor`` do ``action`` to ``target``?
+
+    Parameters
+    ----------
+    actor : Actor
+    action : str
+        One of :data:`ACTIONS`.
+    target : object
+        What the action is done to: a person id for ``read_person``; a node record for
+        ``edit_node``; the two end records for ``edit_edge``; the records a change touched, as
+        ``("node", record)`` or ``("edge", (source record, target record))`` pairs, for
+        ``undo`` and ``bulk_change``.
+
+    Raises
+    ------
+    ValueError
+        For an action that is not in :data:`ACTIONS` (a programming error, not a user's).
+    """
+    if action not in ACTIONS:
+        raise ValueError(f"unknown action '{action}'")
+    if action == "view":
+        return _YES
+    if actor.role not in READERS:
+        return Verdict(False, "sign in to see this", sign_in=True)
+    role = actor.role
+    if action in ("read", "read_history"):
+        return _YES
+    if action == "read_person":
+        if role in ("leader", "admin", "open") or target == actor.person:
+            return _YES
+        return Verdict(False, "you can see your own impact page; other people are shown only by team")
+    if action == "read_estate":
+        if role in ("leader", "admin", "open"):
+            return _YES
+        return Verdict(False, "the estate-wide pages are for leaders and admins")
+    if action == "ingest":
+        if role in ("owner", "admin", "open"):
+            return _YES
+        return Verdict(False, "OpenLineage events are accepted from owners' and admins' tokens")
+    if action == "manage_users":
+        return _YES if role == "admin" else Verdict(False, "only admins manage accounts")
+    if action == "own_tokens":
+        return _YES if actor.signed_in else Verdict(False, "sign in to manage your API tokens", sign_in=True)
+    if role == "open":
+        return Verdict(False, "editing needs an account: an admin creates one with 'lineage user add'")
+    if action == "edit_node":
+        return _edit_node(actor, target)
+    if action == "edit_edge":
+        return _edit_edge(actor, target)
+    # bulk_change and undo: every thing touched must be editable by the actor.
+    verdict = _edit_node(actor, None)
+    for entity, record in target or ():
+        if not verdict:
+            break
+        verdict = _edit_node(actor, record) if entity == "node" else _edit_edge(actor, record)
+    return verdict
