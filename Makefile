@@ -11,6 +11,7 @@ export LINEAGE_DB
 .PHONY: run test setup system bench bench-web docs clean
 
 run: setup $(LINEAGE_DB)
+	@$(BIN)/lineage user demo
 	$(BIN)/lineage serve --host 127.0.0.1 --port $(PORT)
 
 test: setup

@@ -218,3 +218,28 @@ class Accounts:
     def revoke_token(self, name: str, token_id: int, *, actor: str) -> None:
         self._write(actor, name, f"token {token_id} revoked", "DELETE FROM tokens WHERE user = ? AND id = ?",
                     (name, token_id))
+
+
+DEMO_ACCOUNTS = (
+    ("ali", "contributor", "officer-ali", "contributor-demo"),
+    ("jo", "owner", "owner-jo", "owner-demo-pass"),
+    ("rob", "leader", "finance-director-rob", "leader-demo-pass"),
+    ("admin", "admin", None, "admin-demo-pass"),
+)
+"""Demo accounts for trying every journey on the sample graphs: (name, role, person, password).
+The passwords are published in the README: never create these on a real deployment."""
+
+
+def ensure_demo_accounts(accounts: Accounts, *, actor: str) -> list[dict[str, Any]]:
+    """Create the demo accounts that are missing (linking a person only if the samples hold it);
+    every demo account with its password, for printing."""
+    shown = []
+    for name, role, person, password in DEMO_ACCOUNTS:
+        linked = person if person and accounts.store.conn.execute(
+            "SELECT 1 FROM nodes WHERE id = ? AND kind = 'person'", (person,)).fetchone() else None
+        try:
+            accounts.get(name)
+        except NotFoundError:
+            accounts.add(name, password, role=role, person=linked, actor=actor)
+        shown.append({"name": name, "role": role, "person": linked, "password": password})
+    return shown

@@ -15,9 +15,10 @@ from typing import Any
 
 import click
 
-from . import __version__, checks, describe, io, render, select
+from . import __version__, accounts, checks, describe, io, render, select
 from .errors import LineageError, ValidationError
 from .graph import DIRECTIONS, MAX_DEPTH, LineageGraph, impact, provenance, single_points_of_failure
+from .policy import ROLES
 from .store import Store
 
 DEFAULT_DB = "instance/lineage.db"
@@ -361,6 +362,126 @@ def serve(ctx: click.Context, host: str, port: int, threads: int) -> None:
     # Printed once the socket listens, so a supervisor (or a test) can wait for this line.
     click.echo(f"Serving lineage on http://{host}:{server.effective_port}/ (database {ctx.obj['db']})")
     server.run()
+
+
+# -- accounts ---------------------------------------------------------------------------------
+
+
+def _accounts(ctx: click.Context) -> accounts.Accounts:
+    return accounts.Accounts(_store(ctx))
+
+
+def _new_password(password_file: str | None) -> str:
+    """A password from a file (for scripts; first line) or typed twice at a hidden prompt."""
+    if password_file:
+        return Path(password_file).read_text("utf-8").splitlines()[0] if Path(password_file).stat().st_size else ""
+    return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
+@cli.group()
+def user() -> None:
+    """Manage accounts: who can sign in, their role, and the person they are in the graph.
+
+    \b
+    Roles: contributor (their own impact), owner (edits what they own),
+    leader (reads everything), admin (everything, and accounts).
+    """
+
+
+@user.command("add")
+@click.argument("name")
+@click.option("--role", type=click.Choice(ROLES), required=True)
+@click.option("--person", help="The person node this account is (its id).")
+@click.option("--password-file", type=click.Path(exists=True, dir_okay=False),
+              help="Read the password from this file instead of asking for it.")
+@click.pass_context
+def user_add(ctx: click.Context, name: str, role: str, person: str | None, password_file: str | None) -> None:
+    """Add an account.
+
+    \b
+    Example:
+        lineage user add jo --role owner --person owner-jo
+    """
+    added = _accounts(ctx).add(name, _new_password(password_file), role=role, person=person, actor=ACTOR)
+    click.echo(f"Added {added['name']} ({added['role']}{', ' + added['person'] if added['person'] else ''}).")
+
+
+@user.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print the accounts as JSON.")
+@click.pass_context
+def user_list(ctx: click.Context, as_json: bool) -> None:
+    """List the accounts."""
+    found = _accounts(ctx).list()
+    if as_json:
+        _print_json(found)
+        return
+    for account in found:
+        click.echo(f"{account['name']:<20} {account['role']:<12} {account['person'] or '-'}")
+    if not found:
+        click.echo("No accounts: anyone can read and nobody can edit. Add one with 'lineage user add'.")
+
+
+@user.command("set-role")
+@click.argument("name")
+@click.argument("role", type=click.Choice(ROLES))
+@click.pass_context
+def user_set_role(ctx: click.Context, name: str, role: str) -> None:
+    """Change an account's role.  Example: lineage user set-role jo leader"""
+    _accounts(ctx).set_role(name, role, actor=ACTOR)
+    click.echo(f"{name} is now a {role}.")
+
+
+@user.command("link-person")
+@click.argument("name")
+@click.argument("person")
+@click.pass_context
+def user_link_person(ctx: click.Context, name: str, person: str) -> None:
+    """Link an account to the person node it is.  Example: lineage user link-person ali officer-ali"""
+    _accounts(ctx).link_person(name, person, actor=ACTOR)
+    click.echo(f"{name} is {person} in the graph.")
+
+
+@user.command("password")
+@click.argument("name")
+@click.option("--password-file", type=click.Path(exists=True, dir_okay=False))
+@click.pass_context
+def user_password(ctx: click.Context, name: str, password_file: str | None) -> None:
+    """Set an account's password."""
+    _accounts(ctx).set_password(name, _new_password(password_file), actor=ACTOR)
+    click.echo(f"Password changed for {name}.")
+
+
+@user.command("remove")
+@click.argument("name")
+@click.pass_context
+def user_remove(ctx: click.Context, name: str) -> None:
+    """Remove an account and its API tokens."""
+    _accounts(ctx).remove(name, actor=ACTOR)
+    click.echo(f"Removed {name}.")
+
+
+@user.command("token")
+@click.argument("name")
+@click.option("--label", default="API token", show_default=True, help="What the token is for.")
+@click.pass_context
+def user_token(ctx: click.Context, name: str, label: str) -> None:
+    """Make an API token for an account (printed once; send it as 'Authorization: Bearer TOKEN').
+
+    \b
+    Example:
+        lineage user token jo --label airflow
+    """
+    click.echo(_accounts(ctx).new_token(name, label, actor=ACTOR))
+
+
+@user.command("demo")
+@click.pass_context
+def user_demo(ctx: click.Context) -> None:
+    """Create the demo accounts (one per role, on the sample graphs) and print them."""
+    click.echo("Demo accounts (for trying lineage out; never on a real deployment):")
+    for account in accounts.ensure_demo_accounts(_accounts(ctx), actor=ACTOR):
+        person = f" as {account['person']}" if account["person"] else ""
+        click.echo(f"  {account['role']:<12} {account['name']:<6} password {account['password']}{person}")
 
 
 def main() -> None:  # pragma: no cover - the console script entry point

@@ -278,3 +278,29 @@ def view_text(g: LineageGraph, v: View, **options: Any) -> str:
     lines += [f"{row.source} | {row.target} | {row.how} | {number(row.records) if row.records else ''}"
               for row in twin.rows]
     return "\n".join(lines)
+
+
+def _flat(record: dict[str, Any] | None) -> dict[str, Any]:
+    """A record's attributes with quality dimensions as ``quality.<dimension>`` (their scores)."""
+    flat: dict[str, Any] = {}
+    for key, value in (record or {}).items():
+        if key == "quality" and isinstance(value, dict):
+            for dimension, assessment in value.items():
+                flat[f"quality.{dimension}"] = assessment.get("score") if isinstance(assessment, dict) else assessment
+        elif key not in ("created", "updated", "version"):
+            flat[key] = value
+    return flat
+
+
+def attribute_changes(before: dict[str, Any] | None, after: dict[str, Any] | None) -> list[tuple[str, Any, Any]]:
+    """What changed between two versions of a record: (attribute, before, after), in a stable order.
+
+    A created record lists every attribute (before None); a deleted one too (after None).
+
+    >>> attribute_changes({"name": "Register", "quality": {"timeliness": 0.71}},
+    ...                   {"name": "Register", "quality": {"timeliness": 0.4}, "owner": "jo"})
+    [('owner', None, 'jo'), ('quality.timeliness', 0.71, 0.4)]
+    """
+    old, new = _flat(before), _flat(after)
+    return [(key, old.get(key), new.get(key)) for key in sorted(old.keys() | new.keys())
+            if old.get(key) != new.get(key)]

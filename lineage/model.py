@@ -361,6 +361,21 @@ def attribute_type(kind: str, attribute: str) -> str | None:
     return _ATTRIBUTE_TYPES.get(kind, {}).get(attribute)
 
 
+def attribute_schemas(kind: str) -> dict[str, dict[str, Any]]:
+    """The attributes the schema names for a node or edge kind (beyond the core and managed
+    fields), each with its JSON Schema resolved: for building forms.
+
+    >>> list(attribute_schemas("feeds")), attribute_schemas("feeds")["role"]["enum"]
+    (['role'], ['input', 'training'])
+    """
+    schema = load_schema()
+    compiler, defs = _Compiler(schema), schema["$defs"]
+    base = "node" if kind in NODE_KINDS else "edge"
+    skip = {*NODE_CORE_FIELDS, *EDGE_CORE_FIELDS, "created", "updated", "version"}
+    props = {**defs[base]["properties"], **defs.get(kind, {}).get("properties", {})}
+    return {name: dict(compiler.resolve(sub)) for name, sub in props.items() if name not in skip}
+
+
 def attributes_of_type(type_name: str) -> frozenset[str]:
     """Names of the attributes the schema gives ``type_name`` in any node or edge kind.
 

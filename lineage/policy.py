@@ -112,9 +112,10 @@ def _edit_node(actor: Actor, target: Any) -> Verdict:
 
 
 def _edit_edge(actor: Actor, target: Any) -> Verdict:
-    """``target``: the records of the edge's two ends (a source and a target node)."""
+    """``target``: the records of the edge's two ends (a source and a target node); None asks
+    whether the actor may edit any edge at all."""
     verdict = _edit_node(actor, None)
-    if not verdict or actor.role == "admin":
+    if not verdict or actor.role == "admin" or target is None:
         return verdict
     ends: Sequence[Mapping[str, Any]] = target
     if any(_may_edit(actor, end) for end in ends):

@@ -36,7 +36,7 @@ from . import model
 from .bulk import gc_paused
 from .errors import ConflictError, NotFoundError, Problem, StoreError, ValidationError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 _NODE_COLUMNS = ("id", "kind", "name", "description", "owner", "organisation")
 _MANAGED_FIELDS = ("created", "updated", "version")
 _BATCH = 900  # stays under SQLite's limit on bound parameters
@@ -97,6 +97,7 @@ CREATE TABLE IF NOT EXISTS audit (
 _INDEXES = {
     "nodes_kind": "nodes(kind)", "nodes_owner": "nodes(owner)", "edges_target": "edges(target)",
     "audit_ref": "audit(ref)", "audit_change": "audit(change)",
+    "nodes_created": "nodes(created_change)", "edges_created": "edges(created_change)",
 }
 """Secondary indexes. A large load drops and rebuilds them: sorting once beats a random insert per row."""
 RECENT_LOOKUP = 1000
@@ -314,7 +315,11 @@ class Store:
             raise StoreError(f"{self.path} is an SQLite database but not a lineage database")
         row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() if tables else None
         if row is not None:
-            if int(row[0]) != SCHEMA_VERSION:
+            if int(row[0]) == 1:
+                # Version 2 indexes what each change created, so history pages by change stay fast.
+                _create_indexes(conn)
+                conn.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION),))
+            elif int(row[0]) != SCHEMA_VERSION:
                 raise StoreError(f"{self.path} has schema version {row[0]}; this lineage expects {SCHEMA_VERSION}")
             return
         # The schema_version row is written last: a database without it is created (again) from scratch.
@@ -618,6 +623,113 @@ class Store:
         except NotFoundError:
             return None
         return _native(current)
+
+    def changes(self, *, before: int | None = None, limit: int = 20, listed: int = 10) -> list[dict[str, Any]]:
+        """The whole graph's history by change, newest first, ``limit`` at a time.
+
+        Each change comes with how many nodes and edges it touched and up to ``listed`` of them
+        (``ref``, ``entity``, ``action``). Page on with ``before`` = the last change id shown.
+        """
+        rows = self.conn.execute(
+            "SELECT id, version, at, actor, summary FROM changes WHERE id < ? ORDER BY id DESC LIMIT ?",
+            (before if before is not None else 2**62, limit)).fetchall()
+        result = []
+        for change, version, at, actor, summary in rows:
+            result.append({"change": change, "version": version, "at": at, "actor": actor, "summary": summary,
+                           **self._touched(change, listed)})
+        return result
+
+    def _touched(self, change: int, listed: int) -> dict[str, Any]:
+        count_sql = ("SELECT (SELECT count(*) FROM audit WHERE change = :c), "
+                     "(SELECT count(*) FROM nodes WHERE created_change = :c), "
+                     "(SELECT count(*) FROM edges WHERE created_change = :c)")
+        audited, nodes_created, edges_created = self.conn.execute(count_sql, {"c": change}).fetchone()
+        items = [{"entity": e, "ref": r, "action": a} for e, r, a in self.conn.execute(
+            "SELECT entity, ref, action FROM audit WHERE change = ? ORDER BY id LIMIT ?", (change, listed))]
+        if len(items) < listed:
+            items += [{"entity": "node", "ref": ref, "action": "create"} for (ref,) in self.conn.execute(
+                "SELECT id FROM nodes WHERE created_change = ? ORDER BY key LIMIT ?", (change, listed - len(items)))]
+        if len(items) < listed:
+            items += [{"entity": "edge", "ref": f"{s} -> {t}", "action": "create"} for s, t in self.conn.execute(
+                "SELECT s.id, t.id FROM edges e JOIN nodes s ON s.key = e.source JOIN nodes t ON t.key = e.target "
+                "WHERE e.created_change = ? LIMIT ?", (change, listed - len(items)))]
+        return {"touched": audited + nodes_created + edges_created, "items": items}
+
+    def change_info(self, change: int) -> dict[str, Any]:
+        """One change: who, when, its summary, and every node and edge it touched with the
+        record before and after (``None`` for absent)."""
+        row = self.conn.execute("SELECT id, version, at, actor, summary FROM changes WHERE id = ?", (change,)).fetchone()
+        if row is None:
+            raise NotFoundError(f"there is no change {change}")
+        info = dict(zip(("change", "version", "at", "actor", "summary"), row))
+        info["entries"] = self._entries(change)
+        return info
+
+    def _entries(self, change: int) -> list[dict[str, Any]]:
+        """What a change did, in the order it did it: audit rows, then what it created that still
+        stands (creations are kept on the rows, not in the audit log, until deleted)."""
+        entries = []
+        for entity, ref, action, before, after in self.conn.execute(
+                "SELECT entity, ref, action, before, after FROM audit WHERE change = ? ORDER BY id", (change,)):
+            if action == "create":  # written when a created record was later deleted: already gone
+                continue
+            entries.append({"entity": entity, "ref": ref, "action": action,
+                            "before": json.loads(before) if before else None,
+                            "after": json.loads(after) if after else None})
+        for (node_id,) in self.conn.execute("SELECT id FROM nodes WHERE created_change = ? ORDER BY key",
+                                            (change,)).fetchall():
+            entries.append({"entity": "node", "ref": node_id, "action": "create", "before": None,
+                            "after": self._as_created("node", node_id, change)})
+        for source, target in self.conn.execute(
+                "SELECT s.id, t.id FROM edges e JOIN nodes s ON s.key = e.source JOIN nodes t ON t.key = e.target "
+                "WHERE e.created_change = ?", (change,)).fetchall():
+            ref = edge_ref(source, target)
+            entries.append({"entity": "edge", "ref": ref, "action": "create", "before": None,
+                            "after": self._as_created("edge", ref, change)})
+        return entries
+
+    def _current(self, entity: str, ref: str) -> dict[str, Any] | None:
+        try:
+            return _native(self.node(ref) if entity == "node" else self.edge(*ref.split(" -> ")))
+        except NotFoundError:
+            return None
+
+    def undo(self, change: int, *, actor: str) -> int:
+        """Undo a change with a new change (itself audited, and undoable). Returns its id.
+
+        Raises
+        ------
+        ConflictError
+            If anything the change touched has changed since: nothing is written, and the
+            message names what moved on.
+        """
+        info = self.change_info(change)
+        entries = info["entries"]
+        moved = [e["ref"] for e in entries if self._current(e["entity"], e["ref"]) != e["after"]]
+        if moved:
+            shown = ", ".join(moved[:5]) + (f" and {len(moved) - 5} more" if len(moved) > 5 else "")
+            raise ConflictError(f"change {change} cannot be undone: {shown} changed after it; "
+                                "undo the later changes first")
+        # Edges before the nodes they join when removing; nodes before their edges when restoring.
+        order = {("edge", "create"): 0, ("node", "create"): 1, ("node", "delete"): 2, ("node", "update"): 2,
+                 ("edge", "delete"): 3, ("edge", "update"): 3}
+        with self.change(actor, f"undo change {change}: {info['summary']}"[:500]) as undoing:
+            for entry in sorted(reversed(entries), key=lambda e: order[(e["entity"], e["action"])]):
+                entity, before, after = entry["entity"], entry["before"], entry["after"]
+                if entity == "node":
+                    if entry["action"] == "create":
+                        undoing.delete_node(entry["ref"])
+                    elif entry["action"] == "delete":
+                        undoing.add_node(before)
+                    else:
+                        undoing.update_node(entry["ref"], {**{k: None for k in after}, **before})
+                elif entry["action"] == "create":
+                    undoing.delete_edge(after["source"], after["target"])
+                elif entry["action"] == "delete":
+                    undoing.add_edge(before)
+                else:
+                    undoing.update_edge(after["source"], after["target"], {**{k: None for k in after}, **before})
+            return undoing.id
 
     # -- writing ----------------------------------------------------------------------------
 

@@ -18,7 +18,7 @@ from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
 from werkzeug.exceptions import BadRequest
 
-from . import account, api, auth, contributor, db, errors, filters, home, nodes
+from . import account, api, auth, contributor, db, edit, errors, filters, home, nodes
 
 MAX_QUERY_STRING = 2048
 """Longest query string accepted, in bytes: no page needs more, and a long one costs parsing."""
@@ -52,13 +52,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config["SECRET_KEY"] = _stored_secret(Path(app.config["LINEAGE_DB"]).parent / "secret_key")
     app.jinja_loader = ChoiceLoader([
         PackageLoader("web"),
-        PrefixLoader({"govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja")}),
+        PrefixLoader({"govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja"),
+                      "govuk_frontend_wtf": PackageLoader("govuk_frontend_wtf")}),
     ])
     WTFormsHelpers(app)
     filters.init_app(app)
     db.init_app(app)
     errors.init_app(app)
-    for blueprint in (home.bp, account.bp, contributor.bp, nodes.bp, api.bp):
+    for blueprint in (home.bp, account.bp, contributor.bp, nodes.bp, edit.bp, api.bp):
         app.register_blueprint(blueprint)
     auth.init_app(app)
     auth.check_every_view_declares_an_action(app)

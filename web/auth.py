@@ -157,7 +157,8 @@ def init_app(app: Flask) -> None:
         if view is None or request.endpoint == "static":
             return None
         actor = current_actor()
-        if request.method not in ("GET", "HEAD", "OPTIONS") and not _exempt_from_csrf():
+        if request.method not in ("GET", "HEAD", "OPTIONS") and app.config.get("WTF_CSRF_ENABLED", True) \
+                and not _exempt_from_csrf():
             csrf.protect()
         target_of = view.lineage_target
         target = target_of(request.view_args or {}) if target_of else None

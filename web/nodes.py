@@ -2,6 +2,8 @@
 download, and a list of nodes by kind."""
 from __future__ import annotations
 
+import itertools
+
 from flask import Blueprint, Response, redirect, request
 from werkzeug.exceptions import NotFound
 
@@ -11,7 +13,7 @@ from lineage.render import RenderError, picture
 from lineage.report import owner_of
 
 from . import params
-from .auth import requires
+from .auth import allowed, requires
 from .db import get_graph, get_store
 from .errors import wants_json
 from .respond import (PAGE_ENDPOINTS, listed, node_url, picture_and_twin, picture_defaults, picture_options,
@@ -19,6 +21,8 @@ from .respond import (PAGE_ENDPOINTS, listed, node_url, picture_and_twin, pictur
 
 bp = Blueprint("nodes", __name__)
 
+EDGES_LISTED = 100
+"""A node's own edges listed for editing; a hub's are reached from the nodes at their other end."""
 NEIGHBOURS_LISTED = 50
 """Upstream and downstream nodes listed on a page, nearest first; the rest are counted by kind."""
 PAGE_SIZE = 50
@@ -45,12 +49,21 @@ def node(node_id: str):
     record = g.record(node_id)
     upstream = _neighbours(g, traverse(g, node_id, direction="upstream"))
     downstream = _neighbours(g, traverse(g, node_id, direction="downstream"))
-    history = get_store().history(node_id, limit=20)
+    store = get_store()
+    history = store.history(node_id, limit=20)
+    editable = allowed("edit_node", record)
+    edges = list(itertools.islice(store.edges(touching=node_id), EDGES_LISTED + 1)) if editable else []
     shown = picture_and_twin(g, node_id, picture_options(*picture_defaults(kind)))
     data = {"node": record, "upstream": upstream, "downstream": downstream, "history": history,
             "picture": shown["twin"].as_dict()}
     return respond("node.html", data, record=record, owner=owner_of(g, record), upstream=upstream,
-                   downstream=downstream, history=history, picture=shown)
+                   downstream=downstream, history=history, picture=shown, editable=editable,
+                   edges=edges[:EDGES_LISTED], more_edges=len(edges) > EDGES_LISTED, names=_names(g, edges))
+
+
+def _names(g: LineageGraph, edges: list[dict]) -> dict[str, str]:
+    ends = {end for edge in edges for end in (edge["source"], edge["target"])}
+    return {node_id: record["name"] for node_id, record in g.records(ends).items()}
 
 
 @bp.get("/nodes/<node_id>/picture.<format>")

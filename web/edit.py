@@ -1,0 +1,378 @@
+"""The data owner's journey: create, edit and delete nodes and edges; history and undo.
+
+Every form carries the version it was filled from; a save based on a stale version gets the
+conflict page (both versions side by side), never a silent overwrite. A delete shows what it
+would disconnect first. Each save is one audited change that the history page can undo.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import GovRadioInput, GovSelect, GovSubmitInput, GovTextInput
+from markupsafe import Markup
+from werkzeug.exceptions import BadRequest
+
+from lineage import model
+from lineage.consequence import removal_consequence
+from lineage.describe import attribute_changes
+from lineage.errors import ConflictError, NotFoundError, Problem, ValidationError
+from lineage.policy import decide
+from lineage.store import edge_ref
+
+from . import forms
+from .auth import authorize, current_actor, requires
+from .db import get_graph, get_store
+from .respond import node_url, respond, route
+from .writes import apply, apply_undo
+
+bp = Blueprint("edit", __name__)
+
+OTHER_END_CHOICES = 500
+"""Nodes offered in a list as an edge's other end; beyond this many, their id is typed."""
+HISTORY_PAGE = 20
+ENTRIES_LISTED = 200
+"""Entries of a change shown with their differences; a bulk load is counted beyond this."""
+
+
+def _stored_node(args: dict[str, Any]) -> dict[str, Any]:
+    return get_store().node(args["node_id"])
+
+
+def _edge_ends(args: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    store = get_store()
+    store.edge(args["source"], args["target"])  # 404 for an edge that does not exist
+    return store.node(args["source"]), store.node(args["target"])
+
+
+def _version(form: FlaskForm) -> int:
+    try:
+        return int(form.version.data)
+    except (TypeError, ValueError):
+        raise BadRequest("the form has no valid version: reload the page and try again") from None
+
+
+def _undo_link(change: int) -> Markup:
+    return Markup('Saved as <a class="govuk-link" href="{}">change {}</a>, which you can undo.').format(
+        url_for("edit.change", change=change), change)
+
+
+def _person_problem(record: dict[str, Any], field: str) -> list[Problem]:
+    """An owner or team must be a node of the right kind (the schema only checks its spelling)."""
+    wanted = {"owner": "person", "team": "team"}[field]
+    value = record.get(field)
+    if not value:
+        return []
+    try:
+        found = get_store().node(value)["kind"]
+    except NotFoundError:
+        found = None
+    if found != wanted:
+        return [Problem("form", f"There is no {wanted} with the id '{value}'", field)]
+    return []
+
+
+def _save_problems(record: dict[str, Any]) -> list[Problem]:
+    problems = model.validate_node(record, "form") if record.get("kind") in model.NODE_KINDS else []
+    for field in ("owner", "team"):
+        if field in model.attribute_schemas(record["kind"]) or field == "owner":
+            problems += _person_problem(record, field)
+    return problems
+
+
+def _render_record_form(form: FlaskForm, kind: str, *, heading: str, record: dict[str, Any] | None,
+                        cancel: str, edge: dict[str, Any] | None = None):
+    status = 400 if form.errors else 200
+    return render_template("edit/record_form.html", form=form, kind=kind, heading=heading, record=record,
+                           attributes=forms.attributes(kind), field_name=forms.field_name, hints=forms.HINTS,
+                           cancel=cancel, edge=edge, title=heading), status
+
+
+# -- nodes ------------------------------------------------------------------------------------
+
+
+class KindForm(FlaskForm):
+    class Meta:
+        csrf = False  # a GET form: it only chooses what the next form asks
+
+    kind = forms.RadioField("What do you want to add?", widget=GovRadioInput(),
+                            choices=[(k, k.replace("_", " ").capitalize()) for k in model.NODE_KINDS])
+    submit = forms.SubmitField("Continue", widget=GovSubmitInput())
+
+
+@bp.route("/nodes/new", methods=["GET", "POST"])
+@requires("edit_node")
+def new_node():
+    kind = request.args.get("kind", "")
+    if kind not in model.NODE_KINDS:
+        if kind:
+            raise BadRequest(f"kind must be one of: {', '.join(model.NODE_KINDS)}; got {kind[:50]!r}")
+        return render_template("edit/choose_kind.html", form=KindForm(request.args), title="Add a node")
+    form = forms.record_form_class(kind, with_id=True)()
+    actor = current_actor()
+    if request.method == "GET" and actor.person:
+        form.owner.data = actor.person
+    if form.validate_on_submit():
+        changes, problems = forms.record_from_form(form, kind, None)
+        record = {"id": (form.id.data or "").strip(), "kind": kind,
+                  **{k: v for k, v in changes.items() if v is not None}}
+        problems += _save_problems(record)
+        if not problems:
+            authorize("edit_node", record)
+            try:
+                change, _ = apply(f"add {kind} '{record['id']}'", lambda c: c.add_node(record))
+            except ValidationError as error:
+                problems = error.problems
+            else:
+                flash(_undo_link(change))
+                return redirect(node_url(record["id"], kind))
+        forms.show_problems(form, problems)
+    return _render_record_form(form, kind, heading=f"Add a {forms.label(kind).lower().replace('_', ' ')}",
+                               record=None, cancel=url_for("home.index"))
+
+
+@bp.route("/nodes/<node_id>/edit", methods=["GET", "POST"])
+@requires("edit_node", target=_stored_node)
+def edit_node(node_id: str):
+    store = get_store()
+    record = store.node(node_id)
+    kind = record["kind"]
+    form_class = forms.record_form_class(kind)
+    form = form_class(data=forms.form_data(record, kind)) if request.method == "GET" else form_class()
+    if form.validate_on_submit():
+        changes, problems = forms.record_from_form(form, kind, record)
+        proposed = {k: v for k, v in {**record, **changes}.items() if v is not None}
+        problems += _save_problems({k: v for k, v in proposed.items() if k not in ("created", "updated", "version")})
+        if not problems:
+            try:
+                change, _ = apply(f"edit {kind} '{node_id}'", lambda c: c.update_node(
+                    node_id, changes, expected_version=_version(form)))
+            except ValidationError as error:
+                problems = error.problems
+            except ConflictError:
+                return _conflict(form, kind, proposed, store.node(node_id))
+            else:
+                flash(_undo_link(change))
+                return redirect(node_url(node_id, kind))
+        forms.show_problems(form, problems)
+    return _render_record_form(form, kind, heading=f"Edit {record['name']}", record=record,
+                               cancel=node_url(node_id, kind))
+
+
+def _conflict(form: FlaskForm, kind: str, mine: dict[str, Any], saved: dict[str, Any]):
+    """Both versions side by side, and the choice: keep the saved one, or save yours over it."""
+    rows = [(forms.label(name), theirs, yours) for name, theirs, yours in attribute_changes(saved, mine)]
+    fields = [(field.name, field.data) for field in form if field.name not in ("csrf_token", "submit", "version")]
+    return render_template("edit/conflict.html", rows=rows, fields=fields, saved=saved, kind=kind,
+                           action=request.path, title="Someone else changed this first"), 409
+
+
+@bp.route("/nodes/<node_id>/delete", methods=["GET", "POST"])
+@requires("edit_node", target=_stored_node)
+def delete_node(node_id: str):
+    store = get_store()
+    record = store.node(node_id)
+    if request.method == "POST":
+        version = request.form.get("version", "")
+        if not version.isdigit():
+            raise BadRequest("the form has no valid version: reload the page and try again")
+        change, _ = apply(f"delete {record['kind']} '{node_id}'",
+                          lambda c: c.delete_node(node_id, expected_version=int(version)))
+        flash(_undo_link(change))
+        return redirect(url_for("nodes.node_list", kind=record["kind"]))
+    consequence = removal_consequence(get_graph(), node=node_id)
+    return render_template("edit/delete.html", record=record, consequence=consequence, edge=None,
+                           names=_names(consequence), cancel=node_url(node_id, record["kind"]),
+                           title=f"Delete {record['name']}")
+
+
+def _names(consequence) -> dict[str, dict[str, Any]]:
+    g = get_graph()
+    return g.records(consequence.decisions + consequence.datasets)
+
+
+# -- edges ------------------------------------------------------------------------------------
+
+
+def _edge_kind_choices(end_kind: str, side: str) -> list[str]:
+    """Edge kinds a node of ``end_kind`` may start (``side`` "source") or end ("target")."""
+    at = 0 if side == "source" else 1
+    return [kind for kind, rule in model.EDGE_RULES.items() if end_kind in rule[at]]
+
+
+def _other_end_kinds(edge_kind: str, side: str) -> list[str]:
+    return sorted(model.EDGE_RULES[edge_kind][1 if side == "source" else 0])
+
+
+@bp.route("/edges/new", methods=["GET", "POST"])
+@requires("edit_edge")
+def new_edge():
+    store = get_store()
+    side = "target" if request.args.get("target") else "source"
+    fixed_id = request.args.get(side, "")
+    if not fixed_id:
+        raise BadRequest("say which node the edge starts from (?source=ID) or ends at (?target=ID)")
+    fixed = store.node(fixed_id)
+    edge_kinds = _edge_kind_choices(fixed["kind"], side)
+    edge_kind = request.args.get("kind", "")
+    if edge_kind not in edge_kinds:
+        if edge_kind:
+            raise BadRequest(f"a {fixed['kind']} can be the {side} of: {', '.join(edge_kinds) or 'no edge'}; "
+                             f"not {edge_kind[:50]!r}")
+        return render_template("edit/choose_edge_kind.html", fixed=fixed, side=side, edge_kinds=edge_kinds,
+                               title="Add an edge")
+    other_side = "target" if side == "source" else "source"
+    other_kinds = _other_end_kinds(edge_kind, side)
+    candidates = [n for kind in other_kinds for n in store.node_page(kind=kind, limit=OTHER_END_CHOICES + 1).nodes]
+    form_class = forms.record_form_class(edge_kind)
+    if len(candidates) <= OTHER_END_CHOICES:
+        choices = [("", "Choose one")] + [(n["id"], f"{n['name']} ({n['kind'].replace('_', ' ')})")
+                                          for n in sorted(candidates, key=lambda n: n["name"].lower())
+                                          if n["id"] != fixed_id]
+        other_field = forms.SelectField(other_side.capitalize(), choices=choices, widget=GovSelect())
+    else:
+        other_field = forms.StringField(other_side.capitalize(), widget=GovTextInput())
+    form = type("EdgeForm", (form_class,), {"other": other_field})()
+    if form.validate_on_submit():
+        changes, problems = forms.record_from_form(form, edge_kind, None)
+        other_id = (form.other.data or "").strip()
+        ends = {side: fixed_id, other_side: other_id}
+        record = {"source": ends["source"], "target": ends["target"], "kind": edge_kind,
+                  **{k: v for k, v in changes.items() if v is not None}}
+        try:
+            other = store.node(other_id) if other_id else None
+        except NotFoundError:
+            other = None
+        if other is None:
+            problems.append(Problem("form", f"Choose the {other_side}: a "
+                                            f"{' or '.join(k.replace('_', ' ') for k in other_kinds)}", "other"))
+        if not problems:
+            authorize("edit_edge", (fixed, other) if side == "source" else (other, fixed))
+            try:
+                change, _ = apply(f"add {edge_kind} edge {edge_ref(record['source'], record['target'])}",
+                                  lambda c: c.add_edge(record))
+            except ValidationError as error:
+                problems = [Problem(p.where, p.message, p.field if p.field in form._fields else "other")
+                            for p in error.problems]
+            else:
+                flash(_undo_link(change))
+                return redirect(node_url(fixed_id, fixed["kind"]))
+        forms.show_problems(form, problems)
+    edge = {"kind": edge_kind, "side": side, "fixed": fixed, "other_side": other_side, "other_kinds": other_kinds}
+    return _render_record_form(form, edge_kind, heading=f"Add a ‘{edge_kind.replace('_', ' ')}’ edge",
+                               record=None, cancel=node_url(fixed_id, fixed["kind"]), edge=edge)
+
+
+@bp.route("/edges/<source>/<target>/edit", methods=["GET", "POST"])
+@requires("edit_edge", target=_edge_ends)
+def edit_edge(source: str, target: str):
+    store = get_store()
+    record = store.edge(source, target)
+    kind = record["kind"]
+    if not forms.attributes(kind):
+        raise BadRequest(f"a '{kind}' edge has no attributes to edit; delete it or add another")
+    form_class = forms.record_form_class(kind)
+    form = form_class(data=forms.form_data(record, kind)) if request.method == "GET" else form_class()
+    if form.validate_on_submit():
+        changes, problems = forms.record_from_form(form, kind, record)
+        if not problems:
+            try:
+                change, _ = apply(f"edit edge {edge_ref(source, target)}", lambda c: c.update_edge(
+                    source, target, changes, expected_version=_version(form)))
+            except ValidationError as error:
+                problems = error.problems
+            except ConflictError:
+                mine = {k: v for k, v in {**record, **changes}.items() if v is not None}
+                return _conflict(form, kind, mine, store.edge(source, target))
+            else:
+                flash(_undo_link(change))
+                return redirect(node_url(source, store.node(source)["kind"]))
+        forms.show_problems(form, problems)
+    edge = {"kind": kind, "source": store.node(source), "target": store.node(target)}
+    return _render_record_form(form, kind, heading=f"Edit the edge {edge_ref(source, target)}", record=record,
+                               cancel=node_url(source, edge["source"]["kind"]), edge=edge)
+
+
+@bp.route("/edges/<source>/<target>/delete", methods=["GET", "POST"])
+@requires("edit_edge", target=_edge_ends)
+def delete_edge(source: str, target: str):
+    store = get_store()
+    record = store.edge(source, target)
+    source_kind = store.node(source)["kind"]
+    if request.method == "POST":
+        version = request.form.get("version", "")
+        if not version.isdigit():
+            raise BadRequest("the form has no valid version: reload the page and try again")
+        change, _ = apply(f"delete edge {edge_ref(source, target)}",
+                          lambda c: c.delete_edge(source, target, expected_version=int(version)))
+        flash(_undo_link(change))
+        return redirect(node_url(source, source_kind))
+    consequence = removal_consequence(get_graph(), edge=(source, target))
+    return render_template("edit/delete.html", record=None, edge=record, consequence=consequence,
+                           names=_names(consequence), cancel=node_url(source, source_kind),
+                           title=f"Delete the edge {edge_ref(source, target)}")
+
+
+# -- history and undo -------------------------------------------------------------------------
+
+
+@route(bp, "/history", action="read_history")
+def history():
+    before = request.args.get("before", "")
+    if before and not before.isdigit():
+        raise BadRequest(f"before must be a change number; got {before[:50]!r}")
+    changes = get_store().changes(before=int(before) if before else None, limit=HISTORY_PAGE)
+    older = changes[-1]["change"] if len(changes) == HISTORY_PAGE and changes[-1]["change"] > 1 else None
+    data = {"changes": changes, "before": int(before) if before else None, "older": older}
+    return respond("edit/history.html", data, changes=changes, older=older, title="History of changes")
+
+
+def _touched_targets(entries: list[dict[str, Any]]) -> list[tuple[str, Any]]:
+    """What a change touched, as the policy sees it (for who may undo it)."""
+    store = get_store()
+
+    def node(node_id: str, *records: dict[str, Any] | None) -> dict[str, Any]:
+        try:
+            return store.node(node_id)
+        except NotFoundError:
+            return next((r for r in records if r), {"id": node_id})
+
+    targets: list[tuple[str, Any]] = []
+    for entry in entries:
+        if entry["entity"] == "node":
+            targets.append(("node", node(entry["ref"], entry["before"], entry["after"])))
+        else:
+            source, target = entry["ref"].split(" -> ")
+            targets.append(("edge", (node(source), node(target))))
+    return targets
+
+
+@route(bp, "/changes/<int:change>", action="read_history")
+def change(change: int):
+    info = get_store().change_info(change)
+    entries = info["entries"]
+    shown = [{**entry, "differences": attribute_changes(entry["before"], entry["after"])}
+             for entry in entries[:ENTRIES_LISTED]]
+    may_undo = bool(entries) and _may_undo(entries)
+    data = {**{k: v for k, v in info.items() if k != "entries"}, "count": len(entries), "entries": shown,
+            "may_undo": may_undo}
+    return respond("edit/change.html", data, info=info, entries=shown, count=len(entries), may_undo=may_undo,
+                   label=forms.label, title=f"Change {change}")
+
+
+def _may_undo(entries: list[dict[str, Any]]) -> bool:
+    return bool(decide(current_actor(), "undo", _touched_targets(entries)))
+
+
+@bp.post("/changes/<int:change>/undo")
+@requires("undo")
+def undo(change: int):
+    info = get_store().change_info(change)
+    if not info["entries"]:
+        abort(400, f"change {change} has nothing left to undo")
+    authorize("undo", _touched_targets(info["entries"]))
+    new_change = apply_undo(change)
+    flash(Markup('Change {} is undone by <a class="govuk-link" href="{}">change {}</a>, '
+                 'which can itself be undone.').format(change, url_for("edit.change", change=new_change), new_change))
+    return redirect(url_for("edit.change", change=new_change))
