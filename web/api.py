@@ -1,15 +1,25 @@
-"""The JSON API: nodes, one node with its edges, and lineage around a node."""
+"""The JSON API: nodes, one node with its edges, and lineage around a node; and writes.
+
+Writes (POST, PATCH, DELETE) take JSON and go through the same validation, versions and policy
+as the forms. A program authenticates with ``Authorization: Bearer TOKEN`` (``lineage user
+token``). PATCH and DELETE must say which version they change, as ``"version"`` in the body
+or an ``If-Match`` header: a stale one is a 409 and changes nothing; a missing one a 428.
+"""
 from __future__ import annotations
 
-from flask import Blueprint, jsonify
-from werkzeug.exceptions import NotFound
+from typing import Any
 
+from flask import Blueprint, jsonify, request
+from werkzeug.exceptions import BadRequest, NotFound, PreconditionRequired, UnsupportedMediaType
+
+from lineage.errors import ValidationError
 from lineage.graph import traverse
 
 from . import params
-from .auth import requires
+from .auth import allowed, authorize, requires, visible
 from .db import get_graph, get_store
 from .respond import listed
+from .writes import apply, apply_undo, edge_ends, node_problems, stored_node, touched_targets
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 MAX_LIMIT = 1000
@@ -23,16 +33,25 @@ def nodes():
     limit = params.int_arg("limit", 100, 1, MAX_LIMIT)
     offset = params.int_arg("offset", 0, 0, 10**9)
     store = get_store()
+    if kind == "person":
+        authorize("read_person")
     page = store.node_page(kind=kind, limit=limit, offset=offset)
     return jsonify({"version": store.version, "total": page.total, "limit": limit, "offset": offset,
-                    "nodes": page.nodes})
+                    "nodes": visible(page.nodes)})
 
 
 @bp.get("/nodes/<node_id>")
 @requires("read")
 def node(node_id: str):
     store = get_store()
-    return jsonify({"node": store.node(node_id), "edges": list(store.edges(touching=node_id))})
+    record = store.node(node_id)
+    if record["kind"] == "person":
+        authorize("read_person", node_id)
+    edges = list(store.edges(touching=node_id))
+    if record["kind"] != "person" and not allowed("read_person"):  # no names through the ends of edges
+        shown = {r["id"] for r in visible(list(store.nodes(ids={e[end] for e in edges for end in ("source", "target")})))}
+        edges = [e for e in edges if e["source"] in shown and e["target"] in shown]
+    return jsonify({"node": record, "edges": edges})
 
 
 @bp.get("/lineage/<node_id>")
@@ -47,9 +66,113 @@ def lineage(node_id: str):
     if node_id not in g:
         raise NotFound(f"there is no node with the id '{node_id}'")
     reach = traverse(g, node_id, direction=direction, depth=depth, kinds=kinds)
-    nodes = listed(g, reach, limit)
+    nodes = listed(g, reach, limit)  # without people the actor may not see
     positions = [g.position(node["id"]) for node in nodes] + [g.position(node_id)]
     edges = [{"source": g.ids[s], "target": g.ids[t], "kind": kind} for s, t, kind in g.edges_among(positions)]
     return jsonify({"node": node_id, "version": g.version, "direction": direction, "depth": depth, "kinds": kinds,
                     "count": reach.count, "by_kind": reach.counts_by_kind(), "limit": limit,
                     "nodes": nodes, "edges": edges})
+
+
+# -- writes -----------------------------------------------------------------------------------
+
+
+def _body() -> dict[str, Any]:
+    if not request.is_json:
+        raise UnsupportedMediaType("send JSON, with the header Content-Type: application/json")
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise BadRequest("the body must be one JSON object")
+    return body
+
+
+def _expected_version(body: dict[str, Any] | None = None) -> int:
+    raw = (body or {}).pop("version", None)
+    if raw is None:
+        raw = request.headers.get("If-Match", "").strip('" ') or request.args.get("version")
+    if raw in (None, ""):
+        raise PreconditionRequired("say which version you are changing: \"version\" in the body or an If-Match "
+                                   "header (GET the record for its version)")
+    try:
+        return int(raw)
+    except (TypeError, ValueError):
+        raise BadRequest(f"version must be a whole number; got {str(raw)[:50]!r}") from None
+
+
+def _written(change: int, status: int = 200, **payload: Any):
+    return jsonify({"change": change, "version": get_store().version, **payload}), status
+
+
+@bp.post("/nodes")
+@requires("edit_node")
+def create_node():
+    record = _body()
+    problems = node_problems(record, "body")
+    if problems:
+        raise ValidationError(problems)
+    authorize("edit_node", record)
+    change, _ = apply(f"add {record.get('kind')} '{record.get('id')}' (API)", lambda c: c.add_node(record))
+    return _written(change, 201, node=get_store().node(record["id"]))
+
+
+@bp.patch("/nodes/<node_id>")
+@requires("edit_node", target=stored_node)
+def update_node(node_id: str):
+    changes = _body()
+    version = _expected_version(changes)
+    change, node = apply(f"edit node '{node_id}' (API)",
+                         lambda c: c.update_node(node_id, changes, expected_version=version))
+    return _written(change, node=node)
+
+
+@bp.delete("/nodes/<node_id>")
+@requires("edit_node", target=stored_node)
+def delete_node(node_id: str):
+    version = _expected_version()
+    change, _ = apply(f"delete node '{node_id}' (API)", lambda c: c.delete_node(node_id, expected_version=version))
+    return _written(change, deleted=node_id)
+
+
+@bp.post("/edges")
+@requires("edit_edge")
+def create_edge():
+    record = _body()
+    store = get_store()
+    ends = []
+    for end in ("source", "target"):
+        if not isinstance(record.get(end), str):
+            raise BadRequest(f"an edge needs a '{end}': the id of a node")
+        ends.append(store.node(record[end]))
+    authorize("edit_edge", tuple(ends))
+    change, _ = apply(f"add {record.get('kind')} edge {record['source']} -> {record['target']} (API)",
+                      lambda c: c.add_edge(record))
+    return _written(change, 201, edge=store.edge(record["source"], record["target"]))
+
+
+@bp.patch("/edges/<source>/<target>")
+@requires("edit_edge", target=edge_ends)
+def update_edge(source: str, target: str):
+    changes = _body()
+    version = _expected_version(changes)
+    change, edge = apply(f"edit edge {source} -> {target} (API)",
+                         lambda c: c.update_edge(source, target, changes, expected_version=version))
+    return _written(change, edge=edge)
+
+
+@bp.delete("/edges/<source>/<target>")
+@requires("edit_edge", target=edge_ends)
+def delete_edge(source: str, target: str):
+    version = _expected_version()
+    change, _ = apply(f"delete edge {source} -> {target} (API)",
+                      lambda c: c.delete_edge(source, target, expected_version=version))
+    return _written(change, deleted=f"{source} -> {target}")
+
+
+@bp.post("/changes/<int:change>/undo")
+@requires("undo")
+def undo(change: int):
+    entries = get_store().change_info(change)["entries"]
+    if not entries:
+        raise BadRequest(f"change {change} has nothing left to undo")
+    authorize("undo", touched_targets(entries))
+    return _written(apply_undo(change), 201, undid=change)

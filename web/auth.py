@@ -96,6 +96,15 @@ def allowed(action: str, target: Any = None) -> bool:
     return bool(decide(current_actor(), action, target))
 
 
+def visible(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``records`` without the people the actor may not see by name (contributors and owners see
+    themselves; other people only as counts and teams)."""
+    if allowed("read_person"):
+        return records
+    me = current_actor().person
+    return [r for r in records if r.get("kind") != "person" or r.get("id") == me]
+
+
 def safe_next(url: str | None) -> str:
     """Where to go after signing in: only a path on this site."""
     if not url:

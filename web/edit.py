@@ -25,7 +25,7 @@ from . import forms
 from .auth import authorize, current_actor, requires
 from .db import get_graph, get_store
 from .respond import node_url, respond, route
-from .writes import apply, apply_undo
+from .writes import apply, apply_undo, edge_ends, node_problems, stored_node, touched_targets
 
 bp = Blueprint("edit", __name__)
 
@@ -34,16 +34,6 @@ OTHER_END_CHOICES = 500
 HISTORY_PAGE = 20
 ENTRIES_LISTED = 200
 """Entries of a change shown with their differences; a bulk load is counted beyond this."""
-
-
-def _stored_node(args: dict[str, Any]) -> dict[str, Any]:
-    return get_store().node(args["node_id"])
-
-
-def _edge_ends(args: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    store = get_store()
-    store.edge(args["source"], args["target"])  # 404 for an edge that does not exist
-    return store.node(args["source"]), store.node(args["target"])
 
 
 def _version(form: FlaskForm) -> int:
@@ -56,29 +46,6 @@ def _version(form: FlaskForm) -> int:
 def _undo_link(change: int) -> Markup:
     return Markup('Saved as <a class="govuk-link" href="{}">change {}</a>, which you can undo.').format(
         url_for("edit.change", change=change), change)
-
-
-def _person_problem(record: dict[str, Any], field: str) -> list[Problem]:
-    """An owner or team must be a node of the right kind (the schema only checks its spelling)."""
-    wanted = {"owner": "person", "team": "team"}[field]
-    value = record.get(field)
-    if not value:
-        return []
-    try:
-        found = get_store().node(value)["kind"]
-    except NotFoundError:
-        found = None
-    if found != wanted:
-        return [Problem("form", f"There is no {wanted} with the id '{value}'", field)]
-    return []
-
-
-def _save_problems(record: dict[str, Any]) -> list[Problem]:
-    problems = model.validate_node(record, "form") if record.get("kind") in model.NODE_KINDS else []
-    for field in ("owner", "team"):
-        if field in model.attribute_schemas(record["kind"]) or field == "owner":
-            problems += _person_problem(record, field)
-    return problems
 
 
 def _render_record_form(form: FlaskForm, kind: str, *, heading: str, record: dict[str, Any] | None,
@@ -117,7 +84,7 @@ def new_node():
         changes, problems = forms.record_from_form(form, kind, None)
         record = {"id": (form.id.data or "").strip(), "kind": kind,
                   **{k: v for k, v in changes.items() if v is not None}}
-        problems += _save_problems(record)
+        problems += node_problems(record)
         if not problems:
             authorize("edit_node", record)
             try:
@@ -133,7 +100,7 @@ def new_node():
 
 
 @bp.route("/nodes/<node_id>/edit", methods=["GET", "POST"])
-@requires("edit_node", target=_stored_node)
+@requires("edit_node", target=stored_node)
 def edit_node(node_id: str):
     store = get_store()
     record = store.node(node_id)
@@ -143,7 +110,7 @@ def edit_node(node_id: str):
     if form.validate_on_submit():
         changes, problems = forms.record_from_form(form, kind, record)
         proposed = {k: v for k, v in {**record, **changes}.items() if v is not None}
-        problems += _save_problems({k: v for k, v in proposed.items() if k not in ("created", "updated", "version")})
+        problems += node_problems({k: v for k, v in proposed.items() if k not in ("created", "updated", "version")})
         if not problems:
             try:
                 change, _ = apply(f"edit {kind} '{node_id}'", lambda c: c.update_node(
@@ -169,7 +136,7 @@ def _conflict(form: FlaskForm, kind: str, mine: dict[str, Any], saved: dict[str,
 
 
 @bp.route("/nodes/<node_id>/delete", methods=["GET", "POST"])
-@requires("edit_node", target=_stored_node)
+@requires("edit_node", target=stored_node)
 def delete_node(node_id: str):
     store = get_store()
     record = store.node(node_id)
@@ -265,7 +232,7 @@ def new_edge():
 
 
 @bp.route("/edges/<source>/<target>/edit", methods=["GET", "POST"])
-@requires("edit_edge", target=_edge_ends)
+@requires("edit_edge", target=edge_ends)
 def edit_edge(source: str, target: str):
     store = get_store()
     record = store.edge(source, target)
@@ -295,7 +262,7 @@ def edit_edge(source: str, target: str):
 
 
 @bp.route("/edges/<source>/<target>/delete", methods=["GET", "POST"])
-@requires("edit_edge", target=_edge_ends)
+@requires("edit_edge", target=edge_ends)
 def delete_edge(source: str, target: str):
     store = get_store()
     record = store.edge(source, target)
@@ -328,26 +295,6 @@ def history():
     return respond("edit/history.html", data, changes=changes, older=older, title="History of changes")
 
 
-def _touched_targets(entries: list[dict[str, Any]]) -> list[tuple[str, Any]]:
-    """What a change touched, as the policy sees it (for who may undo it)."""
-    store = get_store()
-
-    def node(node_id: str, *records: dict[str, Any] | None) -> dict[str, Any]:
-        try:
-            return store.node(node_id)
-        except NotFoundError:
-            return next((r for r in records if r), {"id": node_id})
-
-    targets: list[tuple[str, Any]] = []
-    for entry in entries:
-        if entry["entity"] == "node":
-            targets.append(("node", node(entry["ref"], entry["before"], entry["after"])))
-        else:
-            source, target = entry["ref"].split(" -> ")
-            targets.append(("edge", (node(source), node(target))))
-    return targets
-
-
 @route(bp, "/changes/<int:change>", action="read_history")
 def change(change: int):
     info = get_store().change_info(change)
@@ -362,7 +309,7 @@ def change(change: int):
 
 
 def _may_undo(entries: list[dict[str, Any]]) -> bool:
-    return bool(decide(current_actor(), "undo", _touched_targets(entries)))
+    return bool(decide(current_actor(), "undo", touched_targets(entries)))
 
 
 @bp.post("/changes/<int:change>/undo")
@@ -371,7 +318,7 @@ def undo(change: int):
     info = get_store().change_info(change)
     if not info["entries"]:
         abort(400, f"change {change} has nothing left to undo")
-    authorize("undo", _touched_targets(info["entries"]))
+    authorize("undo", touched_targets(info["entries"]))
     new_change = apply_undo(change)
     flash(Markup('Change {} is undone by <a class="govuk-link" href="{}">change {}</a>, '
                  'which can itself be undone.').format(change, url_for("edit.change", change=new_change), new_change))

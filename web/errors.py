@@ -4,10 +4,10 @@ The library's typed errors become HTTP errors here and nowhere else.
 """
 from __future__ import annotations
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, jsonify, make_response, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from lineage.errors import ConflictError, LineageError, NotFoundError, StoreError
+from lineage.errors import ConflictError, LineageError, NotFoundError, Problem, StoreError, ValidationError
 
 _STATUS = ((NotFoundError, 404), (ConflictError, 409), (StoreError, 503), (LineageError, 400))
 
@@ -17,21 +17,31 @@ def wants_json() -> bool:
         request.args.get("format") == "json"
 
 
-def error_response(status: int, message: str) -> tuple[Response | str, int]:
+def error_response(status: int, message: str, problems: list[Problem] | None = None) -> tuple[Response | str, int]:
+    """The error as JSON (with each problem's location, for invalid input) or as a page."""
     if wants_json():
-        return jsonify({"error": {"status": status, "message": message}}), status
-    return render_template("error.html", status=status, message=message), status
+        error: dict = {"status": status, "message": message}
+        if problems:
+            error["problems"] = [{"where": p.where, "field": p.field, "message": p.message} for p in problems]
+        return jsonify({"error": error}), status
+    return render_template("error.html", status=status, message=message, problems=problems or []), status
 
 
 def init_app(app: Flask) -> None:
     @app.errorhandler(LineageError)
     def library_error(error: LineageError):
         status = next(code for kind, code in _STATUS if isinstance(error, kind))
-        return error_response(status, str(error))
+        return error_response(status, str(error), error.problems if isinstance(error, ValidationError) else None)
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
-        return error_response(error.code or 500, error.description or error.name)
+        response, status = error_response(error.code or 500, error.description or error.name)
+        retry_after = getattr(error, "retry_after", None)
+        if retry_after:
+            response = make_response(response, status)
+            response.headers["Retry-After"] = str(retry_after)
+            return response
+        return response, status
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception):

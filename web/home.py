@@ -7,7 +7,7 @@ from werkzeug.exceptions import BadRequest
 from lineage.model import NODE_KINDS
 
 from . import params
-from .auth import requires
+from .auth import requires, visible
 from .db import get_store
 from .respond import respond, route
 
@@ -30,7 +30,7 @@ def search():
     if len(query) > MAX_QUERY:
         raise BadRequest(f"a search is at most {MAX_QUERY} characters; this one has {len(query)}")
     kind = params.kind_arg()
-    results = get_store().search(query, limit=SEARCH_LIMIT, kind=kind) if query else []
+    results = visible(get_store().search(query, limit=SEARCH_LIMIT, kind=kind)) if query else []
     groups = {k: [r for r in results if r["kind"] == k] for k in NODE_KINDS}
     groups = {k: rows for k, rows in groups.items() if rows}
     data = {"query": query, "kind": kind, "count": len(results), "groups": groups}

@@ -13,7 +13,7 @@ from lineage.render import RenderError, picture
 from lineage.report import owner_of
 
 from . import params
-from .auth import allowed, requires
+from .auth import allowed, authorize, requires
 from .db import get_graph, get_store
 from .errors import wants_json
 from .respond import (PAGE_ENDPOINTS, listed, node_url, picture_and_twin, picture_defaults, picture_options,
@@ -88,6 +88,8 @@ def picture_file(node_id: str, format: str):
 @route(bp, "/nodes", action="read")
 def node_list():
     kind = params.kind_arg()
+    if kind == "person":
+        authorize("read_person")
     page = params.int_arg("page", 1, 1, 10**7)
     store = get_store()
     found = store.node_page(kind=kind, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)

@@ -12,7 +12,7 @@ from lineage.graph import LineageGraph, Reach
 from lineage.render import RenderError, picture, view
 
 from . import params
-from .auth import requires
+from .auth import requires, visible
 from .errors import wants_json
 
 
@@ -70,10 +70,12 @@ def picture_and_twin(g: LineageGraph, focus: str, options: dict[str, Any]) -> di
 
 
 def listed(g: LineageGraph, reach: Reach, limit: int) -> list[dict]:
-    """The nearest ``limit`` nodes of a reach: id, kind, name and distance."""
+    """The nearest ``limit`` nodes of a reach (id, kind, name and distance), less the people the
+    actor may not see by name."""
     nearest = reach.nearest(limit)
     records = g.records([node_id for node_id, _ in nearest])
-    return [{"id": i, "kind": records[i]["kind"], "name": records[i]["name"], "distance": d} for i, d in nearest]
+    return visible([{"id": i, "kind": records[i]["kind"], "name": records[i]["name"], "distance": d}
+                    for i, d in nearest])
 
 
 def inline_svg(data: bytes) -> Markup:

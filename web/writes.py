@@ -3,10 +3,12 @@ after which the query engine is brought up to date for the next page."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from flask import current_app
 
+from lineage import model
+from lineage.errors import NotFoundError, Problem
 from lineage.store import Change
 
 from .auth import RateLimiter, current_actor, limit
@@ -26,9 +28,14 @@ def actor_name() -> str:
     return current_actor().name or "anonymous"
 
 
+def count_write() -> None:
+    """Count a write against the actor's rate limit (a 429 beyond it)."""
+    limit(_limiter(), actor_name(), "changes in a minute")
+
+
 def apply(summary: str, write: Callable[[Change], T]) -> tuple[int, T]:
     """Run ``write`` inside one change summarised by ``summary``; the change's id and its result."""
-    limit(_limiter(), actor_name(), "changes in a minute")
+    count_write()
     with get_store().change(actor_name(), summary[:500]) as change:
         result = write(change)
     after_write()
@@ -37,7 +44,7 @@ def apply(summary: str, write: Callable[[Change], T]) -> tuple[int, T]:
 
 def apply_undo(change: int) -> int:
     """Undo a change with a new one (see :meth:`lineage.store.Store.undo`); the new change's id."""
-    limit(_limiter(), actor_name(), "changes in a minute")
+    count_write()
     undone = get_store().undo(change, actor=actor_name())
     after_write()
     return undone
@@ -46,3 +53,58 @@ def apply_undo(change: int) -> int:
 def after_write() -> None:
     """What every write is followed by: the engine at the new version."""
     refresh_graph()
+
+
+def stored_node(args: dict[str, Any]) -> dict[str, Any]:
+    return get_store().node(args["node_id"])
+
+
+def edge_ends(args: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    store = get_store()
+    store.edge(args["source"], args["target"])  # 404 for an edge that does not exist
+    return store.node(args["source"]), store.node(args["target"])
+
+
+def _reference_problem(record: dict[str, Any], field: str, where: str) -> list[Problem]:
+    """An owner or team must be a node of the right kind (the schema only checks its spelling)."""
+    wanted = {"owner": "person", "team": "team"}[field]
+    value = record.get(field)
+    if not value:
+        return []
+    try:
+        found = get_store().node(value)["kind"]
+    except NotFoundError:
+        found = None
+    if found != wanted:
+        return [Problem(where, f"There is no {wanted} with the id '{value}'", field)]
+    return []
+
+
+def node_problems(record: dict[str, Any], where: str = "form") -> list[Problem]:
+    """What is wrong with a node record: the model's rules, and an owner or team that is not a
+    person or team in the graph."""
+    problems = model.validate_node(record, where)
+    if not problems:
+        for field in ("owner", "team"):
+            problems += _reference_problem(record, field, where)
+    return problems
+
+
+def touched_targets(entries: list[dict[str, Any]]) -> list[tuple[str, Any]]:
+    """What a change touched, as the policy sees it (for who may undo it)."""
+    store = get_store()
+
+    def node(node_id: str, *records: dict[str, Any] | None) -> dict[str, Any]:
+        try:
+            return store.node(node_id)
+        except NotFoundError:
+            return next((r for r in records if r), {"id": node_id})
+
+    targets: list[tuple[str, Any]] = []
+    for entry in entries:
+        if entry["entity"] == "node":
+            targets.append(("node", node(entry["ref"], entry["before"], entry["after"])))
+        else:
+            source, target = entry["ref"].split(" -> ")
+            targets.append(("edge", (node(source), node(target))))
+    return targets
