@@ -385,6 +385,11 @@ def user() -> None:
     \b
     Roles: contributor (their own impact), owner (edits what they own),
     leader (reads everything), admin (everything, and accounts).
+
+    \b
+    Example:
+        lineage user add jo --role owner --person owner-jo
+        lineage user token jo --label airflow
     """
 
 

@@ -26,7 +26,7 @@ def state(path):
 
 def test_every_command_is_known():
     assert COMMANDS == ["backup", "check", "draw", "export", "impact", "import-csv", "init", "load", "provenance", "search",
-                        "serve", "show"]
+                        "serve", "show", "user"]
 
 
 @pytest.mark.parametrize("command", [None] + COMMANDS)

@@ -166,13 +166,13 @@ def init_app(app: Flask) -> None:
         if view is None or request.endpoint == "static":
             return None
         actor = current_actor()
-        if request.method not in ("GET", "HEAD", "OPTIONS") and app.config.get("WTF_CSRF_ENABLED", True) \
-                and not _exempt_from_csrf():
-            csrf.protect()
         target_of = view.lineage_target
         target = target_of(request.view_args or {}) if target_of else None
         verdict = decide(actor, view.lineage_action, target)
         if verdict:
+            if request.method not in ("GET", "HEAD", "OPTIONS") and app.config.get("WTF_CSRF_ENABLED", True) \
+                    and not _exempt_from_csrf():
+                csrf.protect()
             return None
         if verdict.sign_in and not wants_json():
             return redirect(url_for("account.sign_in", next=request.full_path.rstrip("?")))
