@@ -84,8 +84,8 @@ def node_problems(record: dict[str, Any], where: str = "form") -> list[Problem]:
     """What is wrong with a node record: the model's rules, and an owner or team that is not a
     person or team in the graph."""
     problems = model.validate_node(record, where)
-    if not problems:
-        for field in ("owner", "team"):
+    for field in ("owner", "team"):
+        if isinstance(record.get(field), str):
             problems += _reference_problem(record, field, where)
     return problems
 
