@@ -55,7 +55,7 @@ def sign_in():
             return redirect(safe_next(request.args.get("next")))
         problem = "The account name or password is not right"
         form.password.errors = [problem]
-    status = 401 if problem else 200
+    status = 401 if problem else 400 if form.errors else 200
     return render_template("account/sign_in.html", form=form, problem=problem,
                            title="Sign in"), status
 

@@ -27,11 +27,8 @@ AXE = Path(__file__).with_name("axe.min.js")
 ERROR_STATUS = "Failed to load resource: the server responded with a status of"
 
 
-@pytest.fixture(scope="session")
-def base_url(samples_db, tmp_path_factory) -> Iterator[str]:
-    """The app on a copy of the samples database (tests/conftest.py), served by waitress on loopback."""
-    db = tmp_path_factory.mktemp("browser") / "lineage.db"
-    shutil.copyfile(samples_db, db)  # what tests/conftest.py's copy_db does
+def serve(db: Path) -> Iterator[str]:
+    """The app on ``db``, served by waitress on loopback: yields its address, then stops it."""
     app = create_app({"LINEAGE_DB": str(db)})
     # create_server binds and listens before it returns, so the port takes connections at once:
     # the kernel queues them until the server thread accepts. No waiting needed.
@@ -41,6 +38,30 @@ def base_url(samples_db, tmp_path_factory) -> Iterator[str]:
     yield f"http://127.0.0.1:{server.effective_port}"
     server.close()
     thread.join(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def base_url(samples_db, tmp_path_factory) -> Iterator[str]:
+    """The app on a copy of the samples database (tests/conftest.py), with no accounts (so open to read)."""
+    db = tmp_path_factory.mktemp("browser") / "lineage.db"
+    shutil.copyfile(samples_db, db)  # what tests/conftest.py's copy_db does
+    yield from serve(db)
+
+
+def open_page(browser, base_url: str, problems: "Problems") -> Iterator:
+    """A fresh page at 1280x900 on its own context; fails the test if anything went wrong on it."""
+    context = browser.new_context(viewport=VIEWPORT, base_url=base_url)
+    context.set_default_timeout(10_000)
+    # Only loopback: anything else is refused (and then reported as a failed request).
+    context.route(lambda url: not url.startswith(base_url + "/"), problems.refuse)
+    page = context.new_page()
+    page.on("console", problems.on_console)
+    page.on("pageerror", lambda error: problems.console.append(f"uncaught exception: {error}"))
+    page.on("requestfailed", problems.on_request_failed)
+    page.on("response", problems.on_response)
+    yield page
+    context.close()
+    assert not problems, f"the browser saw problems:\n{problems}"
 
 
 @pytest.fixture(scope="session")
@@ -108,19 +129,7 @@ def problems(base_url) -> Problems:
 
 @pytest.fixture
 def page(browser, base_url, problems) -> Iterator:
-    """A fresh page at 1280x900 on its own context; fails the test if anything went wrong on it."""
-    context = browser.new_context(viewport=VIEWPORT, base_url=base_url)
-    context.set_default_timeout(10_000)
-    # Only loopback: anything else is refused (and then reported as a failed request).
-    context.route(lambda url: not url.startswith(base_url + "/"), problems.refuse)
-    page = context.new_page()
-    page.on("console", problems.on_console)
-    page.on("pageerror", lambda error: problems.console.append(f"uncaught exception: {error}"))
-    page.on("requestfailed", problems.on_request_failed)
-    page.on("response", problems.on_response)
-    yield page
-    context.close()
-    assert not problems, f"the browser saw problems:\n{problems}"
+    yield from open_page(browser, base_url, problems)
 
 
 @pytest.fixture(scope="session")
