@@ -30,3 +30,12 @@ def test_runner_reports_every_figure(tmp_path):
     table = run.table([result])
     assert "engine start-up (s)" in table and "2,000 nodes" in table
     assert "picture of hubs, uncached p50 / p99 (ms)" in table
+
+
+def test_editing_benchmark_reports_every_figure(tmp_path):
+    from bench import editing
+
+    result = editing.bench_editing(2000, tmp_path, samples=3)
+    assert all(result[key]["n"] > 0 for _, key in editing.ROWS)
+    assert result["rebuild_s"] > 0
+    assert "| undo of one edit |" in editing.table([result])
