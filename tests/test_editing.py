@@ -512,3 +512,17 @@ def test_contributor_sees_no_other_names(app, nodes_by_id):
     colleague = sorted(people.values())[0]
     assert "person" not in ali.get(f"/search.json?q={colleague}").json["groups"]
     assert client_as(app, "rob").get(f"/search.json?q={colleague}").json["groups"]["person"]
+
+
+def test_readers_keep_the_previous_engine_while_a_write_rebuilds_it(app, db):
+    from web.db import get_graph, refresh_graph
+
+    with app.app_context():
+        old = get_graph()
+        with Store(db).change("test", "edit") as change:
+            change.update_node("housing-register", {"refresh": "hourly"})
+        engine = app.extensions["lineage_engine"]
+        with engine.lock:  # a writer is rebuilding
+            assert get_graph() is old
+        new = refresh_graph()
+        assert new is not old and new.version == old.version + 1 and get_graph() is new
