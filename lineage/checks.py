@@ -3,8 +3,9 @@
 Errors break the model (an edge kind joining kinds it may not join, an edge to a node that does
 not exist); a store refuses to hold them, so they appear when checking files or a database
 edited behind the store's back. Warnings are gaps in governance a real estate has: ownerless
-assets, AI tools without human review or a transparency record, decisions with no data
-upstream, datasets with no quality assessment, and cycles (legal, but worth knowing).
+assets, owners named by OpenLineage who are not in the graph, AI tools without human review or a
+transparency record, decisions with no data upstream, datasets with no quality assessment, and
+cycles (legal, but worth knowing).
 """
 from __future__ import annotations
 
@@ -19,6 +20,8 @@ from .errors import Problem, ValidationError
 from .graph import LineageGraph
 
 OWNED_KINDS = ("dataset", "ai_tool", "decision")
+UNOWNED_KINDS = ("process",)
+"""Kinds OpenLineage makes that need no owner; an owner it names and nobody here matches is still reported."""
 MAX_LISTED = 50
 """Members of a cycle listed before "and N more"."""
 
@@ -56,16 +59,19 @@ def check_graph(g: LineageGraph) -> list[Finding]:
             findings.append(Finding("error", "disallowed-edge", g.ids[source],
                                     f"{g.ids[source]} -> {g.ids[target]}: {message}"))
 
-    people = set(g.ids[i] for i in g.of_kind("person").tolist())
+    # Owners are people; OpenLineage ownership may also name a team (lineage.io.openlineage.Owners).
+    agents = set(g.ids[i] for kind in ("person", "team") for i in g.of_kind(kind).tolist())
     for record in _records_of(g, OWNED_KINDS):
         owner = record.get("owner")
-        if not owner:
+        if record.get("owner_text"):
+            findings.append(_unmapped_owner(record))
+        elif not owner:
             findings.append(Finding("warning", "ownerless", record["id"],
                                     f"{record['kind']} '{record['id']}' ({record['name']}) has no owner"))
-        elif owner not in people:
+        if owner and owner not in agents:
             findings.append(Finding("warning", "unknown-owner", record["id"],
                                     f"{record['kind']} '{record['id']}' is owned by '{owner}', "
-                                    "who is not a person in the graph"))
+                                    "who is not a person or team in the graph"))
         if record["kind"] == "ai_tool":
             if record.get("human_review") is not True:
                 findings.append(Finding("warning", "no-human-review", record["id"],
@@ -77,6 +83,10 @@ def check_graph(g: LineageGraph) -> list[Finding]:
         if record["kind"] == "dataset" and not record.get("quality"):
             findings.append(Finding("warning", "no-quality-assessment", record["id"],
                                     f"dataset '{record['id']}' ({record['name']}) has no quality assessment"))
+
+    for record in _records_of(g, UNOWNED_KINDS):
+        if record.get("owner_text"):
+            findings.append(_unmapped_owner(record))
 
     fed = g.bfs(g.of_kind("dataset")).nodes
     for decision in np.setdiff1d(g.of_kind("decision"), fed).tolist():
@@ -91,6 +101,14 @@ def check_graph(g: LineageGraph) -> list[Finding]:
                                 f"cycle through {len(members)} nodes: {shown} (legal: outcomes flow back into data)"))
     order = {"error": 0, "warning": 1}
     return sorted(findings, key=lambda f: order[f.severity])
+
+
+def _unmapped_owner(record: dict[str, Any]) -> Finding:
+    """An owner named by an OpenLineage ``ownership`` facet that is no person or team here."""
+    return Finding("warning", "unmapped-owner", record["id"],
+                   f"{record['kind']} '{record['id']}' ({record['name']}) is owned, says OpenLineage, by "
+                   f"'{record['owner_text']}', who is not a person or team in the graph: add them, or map the "
+                   "name with 'lineage import-openlineage --owners FILE'")
 
 
 def cycles(g: LineageGraph) -> list[list[str]]:

@@ -15,10 +15,12 @@ from typing import Any
 
 import click
 
-from . import __version__, accounts, checks, describe, io, render, select
+from . import __version__, accounts, checks, describe, io, materialised, render, select
 from .errors import LineageError, ValidationError
+from .io import openlineage
 from .graph import DIRECTIONS, MAX_DEPTH, LineageGraph, impact, provenance, single_points_of_failure
 from .policy import ROLES
+from .loop import FLAG_STATUSES
 from .store import Store
 
 DEFAULT_DB = "instance/lineage.db"
@@ -113,6 +115,16 @@ def load(ctx: click.Context, files: tuple[str, ...]) -> None:
     summary = store.load(data, actor=ACTOR, summary=f"load {', '.join(Path(f).name for f in files)}")
     click.echo(f"Loaded {len(files)} file{'s' if len(files) != 1 else ''}: {summary} "
                f"({time.perf_counter() - started:.1f} s).")
+    refresh_leader_views(store)
+
+
+def refresh_leader_views(store: Store) -> None:
+    """Materialise the leader views (insights, decisions table) at the version just written;
+    call after any command that writes the graph."""
+    _progress("Refreshing the leader views ...")
+    summary = materialised.refresh(store, LineageGraph.from_store(store))
+    if summary is not None:
+        click.echo(str(summary)[:1].upper() + str(summary)[1:] + ".")
 
 
 @cli.command("import-csv")
@@ -134,23 +146,57 @@ def import_csv(ctx: click.Context, nodes_csv: str, edges_csv: str | None) -> Non
     summary = store.load(data, actor=ACTOR, summary=f"import {Path(nodes_csv).name}"
                                                     + (f", {Path(edges_csv).name}" if edges_csv else ""))
     click.echo(f"Imported: {summary}.")
+    refresh_leader_views(store)
+
+
+@cli.command("import-openlineage")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--owners", type=click.Path(exists=True, dir_okay=False),
+              help="Map owner names in ownership facets to people or teams: a CSV with the columns owner "
+                   "and node, or a JSON object {\"user:jdoe\": \"owner-jo\"}.")
+@click.pass_context
+def import_openlineage(ctx: click.Context, files: tuple[str, ...], owners: str | None) -> None:
+    """Import OpenLineage events (RunEvent, JobEvent, DatasetEvent), all files or nothing.
+
+    Each file holds a JSON array of events, one event, or one event per line (NDJSON). Jobs become
+    processes (AI tools when tagged ai_tool), datasets datasets; inputs feed the job, the job
+    derives its outputs. The same events twice change nothing; their order does not matter.
+
+    \b
+    Examples:
+        lineage import-openlineage events.ndjson
+        lineage import-openlineage --owners owners.csv airflow/*.json
+    """
+    _progress(f"Reading {len(files)} file{'s' if len(files) != 1 else ''} of OpenLineage events ...")
+    started = time.perf_counter()
+    store = _store(ctx, create=True)
+    result = openlineage.import_files(store, list(files), actor=ACTOR, owners_file=owners)
+    click.echo(f"Imported {result} ({time.perf_counter() - started:.1f} s).")
+    refresh_leader_views(store)
 
 
 @cli.command()
 @click.option("--format", "format_", type=click.Choice(io.EXPORT_FORMATS), default="json", show_default=True,
-              help="json: one native file; csv: a folder with nodes.csv and edges.csv.")
+              help="json: one native file; csv: a folder with nodes.csv and edges.csv; graphml: for Gephi, "
+                   "yEd, networkx; dot: for Graphviz; prov-json: W3C PROV.")
 @click.argument("path", type=click.Path())
 @click.pass_context
 def export(ctx: click.Context, format_: str, path: str) -> None:
-    """Export the whole graph.
+    """Export the whole graph to PATH (- for standard output, except csv).
 
     \b
     Examples:
         lineage export estate.json
         lineage export --format csv estate-csv/
+        lineage export --format graphml estate.graphml
+        lineage export --format dot - | dot -Tsvg -o estate.svg
+        lineage export --format prov-json estate.prov.json
     """
+    if path == "-" and format_ == "csv":
+        raise click.UsageError("csv writes a folder of two files; give a folder, not -")
     written = io.export(_store(ctx), format_, path)
-    click.echo("Wrote " + ", ".join(str(p) for p in written))
+    if written:
+        click.echo("Wrote " + ", ".join(str(p) for p in written))
 
 
 @cli.command()
@@ -487,6 +533,107 @@ def user_demo(ctx: click.Context) -> None:
     for account in accounts.ensure_demo_accounts(_accounts(ctx), actor=ACTOR):
         person = f" as {account['person']}" if account["person"] else ""
         click.echo(f"  {account['role']:<12} {account['name']:<6} password {account['password']}{person}")
+
+
+# -- closing the loop: outcome updates, flags, digests ----------------------------------------
+
+
+@cli.command("digest")
+@click.option("--since", required=True, help="What is new after this date (2026-10-01) or date and time.")
+@click.option("--send", is_flag=True, help="Email each digest (LINEAGE_SMTP_HOST), or write it to the outbox.")
+@click.option("--person", help="Only this person's digest (a person id or an account name).")
+@click.pass_context
+def digest_command(ctx: click.Context, since: str, send: bool, person: str | None) -> None:
+    """What is new for each contributor: outcome updates their records reach, answers to their flags
+    and, for owners, new flags on their data.
+
+    Without --send, print the digests. With --send, email each to the person's contact over the
+    SMTP server in LINEAGE_SMTP_HOST (see LINEAGE_SMTP_PORT, _USER, _PASSWORD, _FROM, _STARTTLS);
+    with no server configured, write .eml files to LINEAGE_OUTBOX (default: outbox beside the
+    database).
+
+    \b
+    Example:
+        lineage digest --since 2026-10-01
+        lineage digest --since 2026-10-01 --send
+    """
+    from . import digest as digests
+
+    store = _store(ctx)
+    g = LineageGraph.from_store(store)
+    if send:
+        click.echo(str(digests.send_digests(store, g, since, person=person)))
+        return
+    found = [digests.digest_for(g, store, person, since)] if person else digests.digests(g, store, since)
+    for number, one in enumerate(found):
+        subject, body = digests.render_text(one)
+        click.echo(("\n" + "=" * 72 + "\n" if number else "") +
+                   f"To: {one.address or '(no email address)'}\nSubject: {subject}\n\n{body}", nl=False)
+    if not found:
+        click.echo(f"Nothing new for anyone since {since}.")
+
+
+@cli.group("update")
+def update_group() -> None:
+    """Outcome updates: owners of decisions and AI tools tell contributors what came of their records.
+
+    \b
+    Example:
+        lineage update post prevention-grant-bid --as claire --text "The bid was approved" --gbp 1200000
+    """
+
+
+@update_group.command("post")
+@click.argument("subject")
+@click.option("--as", "account", required=True, help="The account posting: the owner of SUBJECT, or an admin.")
+@click.option("--text", required=True, help="What happened, in up to 2,000 characters.")
+@click.option("--people-helped", type=click.IntRange(0), help="People helped.")
+@click.option("--gbp", type=click.FloatRange(0), help="Pounds secured or saved.")
+@click.option("--days-saved", type=click.FloatRange(0), help="Days saved.")
+@click.option("--date", "when", help="When the outcome happened (default today).")
+@click.pass_context
+def update_post(ctx: click.Context, subject: str, account: str, text: str, people_helped: int | None,
+                gbp: float | None, days_saved: float | None, when: str | None) -> None:
+    """Post an outcome update on a decision or AI tool, for everyone whose records reach it.
+
+    \b
+    Example:
+        lineage update post prevention-grant-bid --as claire --date 2026-10-03 \\
+            --text "Approved: £1.2m for 2027, based on the assessments you recorded" \\
+            --gbp 1200000 --people-helped 2300
+    """
+    from . import loop
+
+    store = _store(ctx)
+    actor = accounts.actor_of(accounts.Accounts(store).get(account))
+    posted = loop.post_update(store, subject, actor=actor, text=text, date=when,
+                              figures={"people_helped": people_helped, "gbp_secured": gbp, "days_saved": days_saved})
+    click.echo(f"Posted update {posted['id']} on {subject} ({posted['date']}).")
+
+
+@cli.command("flags")
+@click.option("--owner", help="Only flags on the datasets this person owns (their inbox).")
+@click.option("--status", type=click.Choice(FLAG_STATUSES), help="Only this status.")
+@click.option("--json", "as_json", is_flag=True, help="Print the flags as JSON.")
+@click.pass_context
+def flags_command(ctx: click.Context, owner: str | None, status: str | None, as_json: bool) -> None:
+    """List data-problem flags, newest first: id, status, dataset, dimension, raised, by whom, what.
+
+    \b
+    Example:
+        lineage flags --owner owner-jo --status open
+    """
+    from . import loop
+
+    found = loop.list_flags(_store(ctx), owner=owner, status=status)
+    if as_json:
+        _print_json(found)
+        return
+    for flag in found:
+        text = " ".join(flag["text"].split())
+        click.echo(f"{flag['id']}\t{flag['status_label']}\t{flag['dataset']}\t{flag['dimension'] or '-'}\t"
+                   f"{flag['created'][:10]}\t{flag['flagger']}\t{text[:80] + ('…' if len(text) > 80 else '')}")
+    click.echo(f"{len(found)} flag{'s' if len(found) != 1 else ''}.", err=True)
 
 
 def main() -> None:  # pragma: no cover - the console script entry point

@@ -256,8 +256,9 @@ def view_twin(g: LineageGraph, v: View, *, max_sentences: int = 30, per_decision
         subject = team if team is not None and path[0] not in v.focus else None
         sentences.append(path_sentence(g, path, records, entered.get(first_hop), subject=subject))
     if not sentences:
-        sentences.append(f"Nothing flows to or from {', '.join(records[i]['name'] for i in v.focus)} within "
-                         f"{v.depth} step{'s' if v.depth != 1 else ''}.")
+        names, steps = ", ".join(records[i]["name"] for i in v.focus), f"{v.depth} step{'s' if v.depth != 1 else ''}"
+        sentences.append(f"No path from {names} reaches a decision within {steps}; the table lists every arrow "
+                         "around it." if v.edges else f"Nothing flows to or from {names} within {steps}.")
     notes = []
     if v.hidden:
         notes.append(f"The picture folds {number(v.hidden)} more nodes into groups.")

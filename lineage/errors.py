@@ -60,3 +60,21 @@ class SelectorError(LineageError):
 
 class StoreError(LineageError):
     """The database cannot be used (wrong schema version, not a lineage database)."""
+
+
+class ForbiddenError(LineageError):
+    """The policy (``lineage.policy.decide``) does not allow the actor to do this; the message says why.
+
+    ``sign_in`` is true when the refusal is only because nobody is signed in."""
+
+    def __init__(self, message: str, *, sign_in: bool = False):
+        super().__init__(message)
+        self.sign_in = sign_in
+
+
+class RateLimitError(LineageError):
+    """Too many actions of one kind from one account in a window; ``retry_after`` in seconds."""
+
+    def __init__(self, message: str, *, retry_after: int):
+        super().__init__(message)
+        self.retry_after = retry_after

@@ -696,6 +696,7 @@ class Provenance:
     confidence: WeakLink | None
     unassessed_datasets: int
     paths: list[dict[str, Any]]
+    reach: Reach | None = field(default=None, repr=False, compare=False)  # everything upstream, for callers
 
     @property
     def datasets(self) -> list[str]:
@@ -706,7 +707,7 @@ class Provenance:
         return self.nodes.get("ai_tool", [])
 
     def as_dict(self) -> dict[str, Any]:
-        result = dict(self.__dict__)
+        result = {k: v for k, v in self.__dict__.items() if k != "reach"}
         result["confidence"] = self.confidence.as_dict() if self.confidence else None
         result["datasets"] = self.datasets
         result["ai_tools"] = self.ai_tools
@@ -741,7 +742,7 @@ def provenance(g: LineageGraph, decision: str, *, limit: int = 200, path_limit: 
         decision=decision, upstream_count=reach.count, counts=reach.counts_by_kind(),
         nodes={k: v for k, v in nodes.items() if v}, people_count=int(people.size), teams=teams,
         confidence=_weakest(g, datasets), unassessed_datasets=int((g.quality_rag[datasets] < 0).sum()),
-        paths=path_rows)
+        paths=path_rows, reach=reach)
 
 
 def single_points_of_failure(g: LineageGraph, decision: str, *, reach: Reach | None = None) -> list[str]:

@@ -32,7 +32,8 @@ EDGE_RULES: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "enters": (frozenset({"person"}), frozenset({"system", "dataset"})),
     "member_of": (frozenset({"person"}), frozenset({"team"})),
     "supplies": (frozenset({"system"}), frozenset({"dataset"})),
-    "derives": (frozenset({"dataset", "process"}), frozenset({"dataset", "process"})),
+    # ai_tool -> dataset: an AI tool that writes its scores to a table (an OpenLineage job's outputs).
+    "derives": (frozenset({"dataset", "process", "ai_tool"}), frozenset({"dataset", "process"})),
     "feeds": (frozenset({"dataset"}), frozenset({"ai_tool", "process"})),
     "informs": (frozenset({"dataset", "ai_tool", "process"}), frozenset({"decision"})),
     "records_outcome": (frozenset({"decision"}), frozenset({"dataset"})),

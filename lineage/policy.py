@@ -48,6 +48,9 @@ ACTIONS = {
     "ingest": "send OpenLineage events",
     "manage_users": "manage accounts",
     "own_tokens": "manage one's own API tokens",
+    "post_update": "post or edit an outcome update on a decision or AI tool (its owner, admins)",
+    "flag": "flag a data problem on a dataset (anyone signed in)",
+    "answer_flag": "acknowledge, fix or answer the flags on a dataset (its owner, admins)",
 }
 """Every action :func:`decide` knows, with what it lets an actor do."""
 
@@ -124,6 +127,24 @@ def _edit_edge(actor: Actor, target: Any) -> Verdict:
     return Verdict(False, f"you can only change edges that touch something you own; you own neither {names}")
 
 
+def _owner_or_admin(actor: Actor, action: str, target: Any) -> Verdict:
+    """``post_update`` and ``answer_flag``: the owner of ``target`` (the decision, AI tool or
+    dataset record), whatever their role, and admins. None asks whether the actor could own any."""
+    if actor.role == "admin":
+        return _YES
+    doing = "posting an outcome update" if action == "post_update" else "answering a flag"
+    if not actor.signed_in:
+        return Verdict(False, f"{doing} needs an account: an admin creates one with 'lineage user add'")
+    if actor.person is None:
+        return Verdict(False, "your account is not linked to a person, so you own nothing yet; ask an admin")
+    if target is None or _owner_of(target) == actor.person:
+        return _YES
+    owner = _owner_of(target)
+    what = "post updates on decisions and AI tools" if action == "post_update" else "answer flags on datasets"
+    return Verdict(False, f"you can only {what} you own; '{target.get('id')}' is "
+                          f"{'owned by ' + owner if owner else 'not owned by anyone'}")
+
+
 def _as_role(actor: Actor) -> str:
     return {"open": "nobody signed in", None: "nobody signed in"}.get(actor.role, f"a {actor.role}")
 
@@ -140,7 +161,8 @@ def decide(actor: Actor, action: str, target: Any = None) -> Verdict:
         What the action is done to: a person id for ``read_person``; a node record for
         ``edit_node``; the two end records for ``edit_edge``; the records a change touched, as
         ``("node", record)`` or ``("edge", (source record, target record))`` pairs, for
-        ``undo`` and ``bulk_change``.
+        ``undo`` and ``bulk_change``; the decision or AI tool record for ``post_update``; the
+        dataset record for ``answer_flag``.
 
     Raises
     ------
@@ -172,6 +194,11 @@ def decide(actor: Actor, action: str, target: Any = None) -> Verdict:
         return _YES if role == "admin" else Verdict(False, "only admins manage accounts")
     if action == "own_tokens":
         return _YES if actor.signed_in else Verdict(False, "sign in to manage your API tokens", sign_in=True)
+    if action == "flag":
+        return _YES if actor.signed_in else Verdict(
+            False, "flagging a problem needs an account: an admin creates one with 'lineage user add'")
+    if action in ("post_update", "answer_flag"):
+        return _owner_or_admin(actor, action, target)
     if role == "open":
         return Verdict(False, "editing needs an account: an admin creates one with 'lineage user add'")
     if action == "edit_node":

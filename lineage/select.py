@@ -127,11 +127,18 @@ def _atom_nodes(g: LineageGraph, atom: Atom, text: str) -> np.ndarray:
         parts.append(g.bfs(base, reverse=True, depth=atom.upstream_depth).nodes)
     if atom.downstream and base.size:
         parts.append(g.bfs(base, depth=atom.downstream_depth).nodes)
-    return np.unique(np.concatenate(parts))
+    return _distinct(np.concatenate(parts))
 
 
-def evaluate(g: LineageGraph, selector: Selector | str) -> list[str]:
-    """The ids a selector selects, sorted."""
+def _distinct(values: np.ndarray) -> np.ndarray:
+    """Sorted distinct values, by sorting: ``np.unique`` hashes first in numpy 2.4, eight times
+    slower on the half a million nodes upstream of a hub."""
+    ordered = np.sort(values)
+    return ordered[np.r_[True, ordered[1:] != ordered[:-1]]] if ordered.size else ordered
+
+
+def positions(g: LineageGraph, selector: Selector | str) -> np.ndarray:
+    """The graph indexes of the nodes a selector selects, ascending (which is id order)."""
     text = selector if isinstance(selector, str) else ""
     parsed = parse(selector) if isinstance(selector, str) else selector
     selected = np.zeros(0, dtype=np.int64)
@@ -139,6 +146,11 @@ def evaluate(g: LineageGraph, selector: Selector | str) -> list[str]:
         found = None
         for atom in term.atoms:
             nodes = _atom_nodes(g, atom, text)
-            found = nodes if found is None else np.intersect1d(found, nodes)
-        selected = np.union1d(selected, found)
-    return sorted(g.ids[i] for i in selected.tolist())
+            found = nodes if found is None else np.intersect1d(found, nodes, assume_unique=True)
+        selected = _distinct(np.concatenate([selected, found]))
+    return selected
+
+
+def evaluate(g: LineageGraph, selector: Selector | str) -> list[str]:
+    """The ids a selector selects, sorted."""
+    return [g.ids[i] for i in positions(g, selector).tolist()]

@@ -539,6 +539,25 @@ class Store:
             raise ValueError(f"cannot look nodes up by {field}")
         return [row[0] for row in self.conn.execute(sql, (value,))]
 
+    def agents_matching(self, texts: Iterable[str]) -> dict[str, list[str]]:
+        """People and teams whose id, name or contact equals one of ``texts``, ignoring case: each
+        text (lower case) that matched, with the ids it matched, sorted. For owners named outside
+        (an OpenLineage ``ownership`` facet's ``jo.smith@council.gov.uk``)."""
+        wanted = sorted({text.lower() for text in texts})
+        if not wanted:
+            return {}
+        found: dict[str, set[str]] = {}
+        rows = self.conn.execute(
+            "WITH w(t) AS (SELECT value FROM json_each(?)) "
+            "SELECT id, lower(name), lower(json_extract(attrs, '$.contact')) FROM nodes "
+            "WHERE kind IN ('person', 'team') AND (lower(id) IN w OR lower(name) IN w "
+            "OR lower(json_extract(attrs, '$.contact')) IN w)", (json.dumps(wanted),))
+        chosen = set(wanted)
+        for node_id, name, contact in rows:
+            for text in {node_id.lower(), name, contact} & chosen:
+                found.setdefault(text, set()).add(node_id)
+        return {text: sorted(ids) for text, ids in found.items()}
+
     # -- history ----------------------------------------------------------------------------
 
     def history(self, ref: str | None = None, *, limit: int = 50) -> list[dict[str, Any]]:

@@ -25,8 +25,8 @@ def state(path):
 
 
 def test_every_command_is_known():
-    assert COMMANDS == ["backup", "check", "draw", "export", "impact", "import-csv", "import-openlineage", "init", "load",
-                        "provenance", "search", "serve", "show", "user"]
+    assert COMMANDS == ["backup", "check", "digest", "draw", "export", "flags", "impact", "import-csv",
+                        "import-openlineage", "init", "load", "provenance", "search", "serve", "show", "update", "user"]
 
 
 @pytest.mark.parametrize("command", [None] + COMMANDS)

@@ -190,6 +190,14 @@ URLS = {
     "api.delete_edge": "DELETE /api/edges/housing-register/allocations-training-set",
     "api.undo": "POST /api/changes/1/undo",
     "openlineage.lineage": "POST /api/v1/lineage", "openlineage.batch": "POST /api/v1/lineage/batch",
+    "leader.decisions": "/decisions", "leader.decisions_json": "/decisions.json",
+    "leader.decisions_csv": "/decisions.csv", "leader.decision": "/decisions/social-housing-allocations",
+    "leader.decision_json": "/decisions/social-housing-allocations.json", "leader.insights_page": "/insights",
+    "leader.insights_page_json": "/insights.json", "leader.explore": "/explore?select=housing-register",
+    "leader.explore_json": "/explore.json?select=housing-register",
+    "leader.explore_csv": "/explore.csv?select=housing-register",
+    "leader.explore_picture": "/explore/picture.dot?select=housing-register",
+    "leader.what_if_page": "/what-if", "leader.what_if_page_json": "/what-if.json",
 }
 # Who gets past the policy on each endpoint (by the roles in the issue, written out by hand).
 EVERYONE = {None, "ali", "jo", "rob", "admin"}
@@ -204,6 +212,8 @@ ALLOWED = {
     "contributor.person": {"ali", "rob", "admin"}, "contributor.person_json": {"ali", "rob", "admin"},
     "api.nodes": SIGNED_IN, "api.node": SIGNED_IN, "api.lineage": SIGNED_IN,
     "openlineage.lineage": EDITORS, "openlineage.batch": EDITORS,  # owners' and admins' tokens
+    **{endpoint: {"rob", "admin"} for endpoint in URLS if endpoint.startswith("leader.")},  # the estate pages
+    "leader.decision": SIGNED_IN, "leader.decision_json": SIGNED_IN,  # a decision's provenance: teams, no names
 }
 
 

@@ -21,6 +21,8 @@ ROB = Actor("rob", "leader", person="finance-director-rob")
 ADMIN = Actor("admin", "admin")
 JO_OWNS = {"id": "housing-register", "owner": "owner-jo"}
 SOMEONE_ELSES = {"id": "nhs-beds", "owner": "chief-nurse-olu"}
+JO_DECISION = {"id": "social-housing-allocations", "kind": "decision", "owner": "owner-jo"}
+ROB_DECISION = {"id": "housing-budget-setting", "kind": "decision", "owner": "finance-director-rob"}
 
 
 # -- the policy -------------------------------------------------------------------------------
@@ -44,6 +46,15 @@ MATRIX = [
     ("ingest", None, {"open", "jo", "admin"}),
     ("manage_users", None, {"admin"}),
     ("own_tokens", None, {"ali", "jo", "rob", "admin"}),
+    # Closing the loop: owners of a decision or AI tool post outcome updates (whatever their role:
+    # rob is a leader who owns a decision); anyone signed in flags; a dataset's owner answers.
+    ("post_update", JO_DECISION, {"jo", "admin"}),
+    ("post_update", ROB_DECISION, {"rob", "admin"}),
+    ("post_update", SOMEONE_ELSES, {"admin"}),
+    ("post_update", None, {"ali", "jo", "rob", "admin"}),
+    ("flag", None, {"ali", "jo", "rob", "admin"}),
+    ("answer_flag", JO_OWNS, {"jo", "admin"}),
+    ("answer_flag", SOMEONE_ELSES, {"admin"}),
 ]
 ACTORS = {"anonymous": ANONYMOUS, "open": OPEN, "ali": ALI, "jo": JO, "rob": ROB, "admin": ADMIN}
 

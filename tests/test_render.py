@@ -253,3 +253,17 @@ def test_arrows_off_the_paths_from_the_focus_are_left_out_first():
     assert sum(e.on_path for e in v.edges) == 20 and len(v.edges) == 210
     assert all(e.drawn for e in v.edges if e.on_path)
     assert sum(e.drawn for e in v.edges) == 50 and v.hidden_edges == 160
+
+
+def test_twin_of_a_picture_with_arrows_but_no_decision_says_so():
+    from lineage import describe, render
+    from lineage.graph import LineageGraph
+
+    g = LineageGraph.from_records(
+        [{"id": "d", "kind": "dataset", "name": "Raw"}, {"id": "p", "kind": "process", "name": "Clean"},
+         {"id": "alone", "kind": "dataset", "name": "Alone"}],
+        [{"source": "d", "target": "p", "kind": "feeds"}])
+    twin = describe.view_twin(g, render.view(g, "d"))
+    assert twin.sentences == ["No path from Raw reaches a decision within 2 steps; the table lists every arrow "
+                              "around it."] and len(twin.rows) == 1
+    assert describe.view_twin(g, render.view(g, "alone")).sentences == ["Nothing flows to or from Alone within 2 steps."]

@@ -7,9 +7,11 @@ from __future__ import annotations
 from flask import Flask, Response, jsonify, make_response, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from lineage.errors import ConflictError, LineageError, NotFoundError, Problem, StoreError, ValidationError
+from lineage.errors import (ConflictError, ForbiddenError, LineageError, NotFoundError, Problem, RateLimitError,
+                            StoreError, ValidationError)
 
-_STATUS = ((NotFoundError, 404), (ConflictError, 409), (StoreError, 503), (LineageError, 400))
+_STATUS = ((NotFoundError, 404), (ConflictError, 409), (ForbiddenError, 403), (RateLimitError, 429),
+           (StoreError, 503), (LineageError, 400))
 
 
 def wants_json() -> bool:

@@ -4,20 +4,20 @@ from __future__ import annotations
 
 import itertools
 
-from flask import Blueprint, Response, redirect, request
+from flask import Blueprint, redirect, request
 from werkzeug.exceptions import NotFound
 
 from lineage.graph import LineageGraph, Reach, traverse
 from lineage.model import NODE_KINDS
-from lineage.render import RenderError, picture
+from lineage.render import picture  # noqa: F401 (drawn through respond.picture_response; tests patch it here)
 from lineage.report import owner_of
 
 from . import params
 from .auth import allowed, authorize, requires
 from .db import get_graph, get_store
 from .errors import wants_json
-from .respond import (PAGE_ENDPOINTS, listed, node_url, picture_and_twin, picture_defaults, picture_options,
-                      respond, route)
+from .respond import (MEDIA_TYPES, PAGE_ENDPOINTS, listed, node_url, picture_and_twin, picture_defaults,
+                      picture_options, picture_response, respond, route)
 
 bp = Blueprint("nodes", __name__)
 
@@ -26,7 +26,6 @@ EDGES_LISTED = 100
 NEIGHBOURS_LISTED = 50
 """Upstream and downstream nodes listed on a page, nearest first; the rest are counted by kind."""
 PAGE_SIZE = 50
-MEDIA_TYPES = {"svg": "image/svg+xml", "png": "image/png", "dot": "text/vnd.graphviz; charset=utf-8"}
 
 
 def _known(g: LineageGraph, node_id: str) -> str:
@@ -73,16 +72,7 @@ def picture_file(node_id: str, format: str):
     kind = _known(g, node_id)
     if format not in MEDIA_TYPES:
         raise NotFound(f"pictures come as {', '.join(MEDIA_TYPES)}; not '{format[:20]}'")
-    options = picture_options(*picture_defaults(kind))
-    try:
-        data = picture(g, node_id, format, **options)
-    except RenderError as error:
-        return Response(f"{error}\n", status=503, mimetype="text/plain")
-    response = Response(data, mimetype=MEDIA_TYPES[format])
-    response.headers["Content-Disposition"] = f'inline; filename="{node_id}.{format}"'
-    # A picture opened on its own runs nothing, even if a browser treats it as a document.
-    response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
-    return response
+    return picture_response(g, node_id, format, picture_options(*picture_defaults(kind)), node_id)
 
 
 @route(bp, "/nodes", action="read")

@@ -64,3 +64,20 @@ def expand_arg() -> tuple[str, ...]:
         if not _GROUP_KEY.fullmatch(value):
             raise BadRequest(f"expand names a group of the picture, like 'more-dataset-down2'; got {value[:50]!r}")
     return tuple(sorted(set(values)))
+
+
+def choice_arg(name: str, allowed: tuple[str, ...] | list[str], default: str | None = None) -> str | None:
+    """One of ``allowed`` (or ``default`` when the argument is missing or empty)."""
+    value = request.args.get(name) or default
+    if value is not None and value not in allowed:
+        shown = ", ".join(allowed) if len(allowed) <= 30 else ", ".join(allowed[:30]) + ", ..."
+        raise BadRequest(f"{name} must be one of: {shown}; got {value[:50]!r}")
+    return value
+
+
+def text_arg(name: str, limit: int) -> str | None:
+    """Free text of at most ``limit`` characters, stripped (None when missing or blank)."""
+    value = (request.args.get(name) or "").strip()
+    if len(value) > limit:
+        raise BadRequest(f"{name} is at most {limit} characters; this one has {len(value)}")
+    return value or None

@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, jsonify, render_template, url_for
+from flask import Blueprint, Response, jsonify, render_template, url_for
 from markupsafe import Markup
 
 from lineage import describe
@@ -67,6 +67,24 @@ def picture_and_twin(g: LineageGraph, focus: str, options: dict[str, Any]) -> di
         svg, problem = None, str(error)
     return {"svg": svg, "problem": problem, "twin": twin, "options": options, "hidden": prepared.hidden,
             "shown": len(prepared.nodes)}
+
+
+MEDIA_TYPES = {"svg": "image/svg+xml", "png": "image/png", "dot": "text/vnd.graphviz; charset=utf-8"}
+"""Pictures to download, by format."""
+
+
+def picture_response(g: LineageGraph, focus: str | list[str], format: str, options: dict[str, Any],
+                     filename: str) -> Response:
+    """A picture on its own, to view or download (503 with the reason when Graphviz fails)."""
+    try:
+        data = picture(g, focus, format, **options)
+    except RenderError as error:
+        return Response(f"{error}\n", status=503, mimetype="text/plain")
+    response = Response(data, mimetype=MEDIA_TYPES[format])
+    response.headers["Content-Disposition"] = f'inline; filename="{filename}.{format}"'
+    # A picture opened on its own runs nothing, even if a browser treats it as a document.
+    response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
+    return response
 
 
 def listed(g: LineageGraph, reach: Reach, limit: int) -> list[dict]:

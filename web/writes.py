@@ -13,6 +13,7 @@ from lineage.store import Change
 
 from .auth import RateLimiter, current_actor, limit
 from .db import get_store, refresh_graph
+from .leader import refresh_soon
 
 T = TypeVar("T")
 WRITES_PER_MINUTE = 120
@@ -51,8 +52,10 @@ def apply_undo(change: int) -> int:
 
 
 def after_write() -> None:
-    """What every write is followed by: the engine at the new version."""
+    """What every write is followed by: the engine at the new version now, and the leader views
+    (materialised insights and decisions) refreshed in the background."""
     refresh_graph()
+    refresh_soon()
 
 
 def stored_node(args: dict[str, Any]) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""Reading and writing lineage files: native JSON and CSV.
+"""Reading and writing lineage files: native JSON and CSV in and out, OpenLineage events in
+(:mod:`lineage.io.openlineage`), GraphML, DOT and W3C PROV-JSON out.
 
 Readers return batches of records that can name each record's location;
 :func:`lineage.validate.validate_records` checks them as one graph, so several files load
@@ -6,18 +7,45 @@ all-or-nothing.
 """
 from __future__ import annotations
 
+import sys
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import IO, Any
 
 from ..bulk import gc_paused
 from ..store import GraphData, Store
 from ..validate import Batch, validate_records
 from .csv import located_csv, read_csv, write_csv
+from .dot import write_dot
+from .graphml import write_graphml
 from .native import located_native, parse_native, read_native, write_native
+from .prov import write_prov_json
 
-__all__ = ["located_csv", "located_native", "parse_native", "read_csv", "read_native", "write_csv",
-           "write_native", "read_files", "export"]
+__all__ = [
+    "EXPORT_FORMATS",
+    "export",
+    "located_csv",
+    "located_native",
+    "parse_native",
+    "read_csv",
+    "read_files",
+    "read_native",
+    "write_csv",
+    "write_dot",
+    "write_graphml",
+    "write_native",
+    "write_prov_json",
+]
 
-EXPORT_FORMATS = ("json", "csv")
+Writer = Callable[[Iterable[dict[str, Any]], Iterable[dict[str, Any]], IO[str]], None]
+WRITERS: dict[str, Writer] = {
+    "json": write_native,
+    "graphml": write_graphml,
+    "dot": write_dot,
+    "prov-json": write_prov_json,
+}
+"""Formats written as one file: the native JSON, GraphML (Gephi, yEd), DOT (Graphviz), PROV-JSON."""
+EXPORT_FORMATS = ("json", "csv", "graphml", "dot", "prov-json")
 
 
 def read_files(paths: list[str | Path], store: Store | None = None) -> GraphData:
@@ -33,11 +61,16 @@ def read_files(paths: list[str | Path], store: Store | None = None) -> GraphData
 
 
 def export(store: Store, format: str, path: str | Path) -> list[Path]:
-    """Write the whole store to ``path`` as ``json`` (a file) or ``csv`` (a folder of two files)."""
-    if format == "json":
-        with Path(path).open("w", encoding="utf-8") as out:
-            write_native(store.nodes(), store.edges(), out)
-        return [Path(path)]
+    """Write the whole store to ``path``: ``csv`` makes a folder of two files (nodes.csv,
+    edges.csv); every other format of :data:`EXPORT_FORMATS` one file (``-`` for standard output).
+    Returns the paths written."""
     if format == "csv":
         return write_csv(store.nodes(), store.edges(), path)
-    raise ValueError(f"unknown export format '{format}'; expected one of: {', '.join(EXPORT_FORMATS)}")
+    if format not in WRITERS:
+        raise ValueError(f"unknown export format '{format}'; expected one of: {', '.join(EXPORT_FORMATS)}")
+    if str(path) == "-":
+        WRITERS[format](store.nodes(), store.edges(), sys.stdout)
+        return []
+    with Path(path).open("w", encoding="utf-8", newline="\n") as out:
+        WRITERS[format](store.nodes(), store.edges(), out)
+    return [Path(path)]
