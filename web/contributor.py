@@ -8,6 +8,7 @@ from lineage.report import contributor_report
 
 from .db import get_graph, get_store
 from .errors import wants_json
+from .loop import impact_updates
 from .respond import node_url, picture_and_twin, picture_defaults, picture_options, respond, route
 
 bp = Blueprint("contributor", __name__)
@@ -22,8 +23,9 @@ def _impact_page(subject: str, kind: str):
     report = contributor_report(g, subject)
     changes = get_store().recent_changes(report.reached)
     picture = picture_and_twin(g, subject, picture_options(*picture_defaults(kind)))
-    data = {**report.as_dict(), "recent_changes": changes, "picture": picture["twin"].as_dict()}
-    return respond("impact.html", data, report=report, changes=changes, picture=picture, g=g)
+    updates = impact_updates(subject, kind)
+    data = {**report.as_dict(), "recent_changes": changes, "picture": picture["twin"].as_dict(), "updates": updates}
+    return respond("impact.html", data, report=report, changes=changes, picture=picture, g=g, updates=updates)
 
 
 @route(bp, "/people/<node_id>", action="read_person", target=lambda args: args["node_id"])

@@ -33,7 +33,12 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(LineageError)
     def library_error(error: LineageError):
         status = next(code for kind, code in _STATUS if isinstance(error, kind))
-        return error_response(status, str(error), error.problems if isinstance(error, ValidationError) else None)
+        response, status = error_response(status, str(error),
+                                          error.problems if isinstance(error, ValidationError) else None)
+        if isinstance(error, RateLimitError):
+            response = make_response(response, status)
+            response.headers["Retry-After"] = str(error.retry_after)
+        return response, status
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):

@@ -23,7 +23,7 @@ from flask import Blueprint, Flask, Response, current_app, render_template, requ
 from markupsafe import Markup
 from werkzeug.exceptions import BadRequest, NotFound
 
-from lineage import materialised, model, select
+from lineage import loop, materialised, model, select
 from lineage.errors import SelectorError
 from lineage.graph import LineageGraph
 from lineage.insights import RANKINGS, Insights, charts, decision_provenance, write_csv
@@ -295,9 +295,22 @@ def insights_page():
     found = estate if organisation is None else _current(organisation_key(organisation))[0]
     result = Insights.from_dict(found.body)
     drawn = charts(result)
-    data = {"status": status, "insights": found.body, "charts": [chart.as_dict() for chart in drawn]}
+    stale = _stale_flags(organisation)
+    data = {"status": status, "insights": found.body, "charts": [chart.as_dict() for chart in drawn],
+            "stale_flags": {"days": loop.stale_days(), "flags": stale}}
     return respond("leader/insights.html", data, result=result, status=status, by=by, rankings=RANKINGS,
-                   charts=[(chart, Markup(chart.svg())) for chart in drawn])
+                   charts=[(chart, Markup(chart.svg())) for chart in drawn], stale_flags=stale,
+                   stale_days=loop.stale_days())
+
+
+def _stale_flags(organisation: str | None) -> list[dict[str, Any]]:
+    """Flags open longer than ``LINEAGE_FLAG_STALE_DAYS`` (on the organisation's datasets, if one is chosen)."""
+    flags = loop.stale_flags(get_store(), loop.stale_days())
+    if organisation is None:
+        return flags
+    g = get_graph()
+    records = g.records([f["dataset"] for f in flags if f["dataset"] in g])
+    return [f for f in flags if records.get(f["dataset"], {}).get("organisation") == organisation]
 
 
 # ---------------------------------------------------------------------------------------------

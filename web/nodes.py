@@ -16,6 +16,7 @@ from . import params
 from .auth import allowed, authorize, requires
 from .db import get_graph, get_store
 from .errors import wants_json
+from .loop import node_updates
 from .respond import (MEDIA_TYPES, PAGE_ENDPOINTS, listed, node_url, picture_and_twin, picture_defaults,
                       picture_options, picture_response, respond, route)
 
@@ -53,9 +54,10 @@ def node(node_id: str):
     editable = allowed("edit_node", record)
     edges = list(itertools.islice(store.edges(touching=node_id), EDGES_LISTED + 1)) if editable else []
     shown = picture_and_twin(g, node_id, picture_options(*picture_defaults(kind)))
+    updates = node_updates(record)
     data = {"node": record, "upstream": upstream, "downstream": downstream, "history": history,
-            "picture": shown["twin"].as_dict()}
-    return respond("node.html", data, record=record, owner=owner_of(g, record), upstream=upstream,
+            "picture": shown["twin"].as_dict(), "updates": updates}
+    return respond("node.html", data, record=record, owner=owner_of(g, record), upstream=upstream, updates=updates,
                    downstream=downstream, history=history, picture=shown, editable=editable,
                    edges=edges[:EDGES_LISTED], more_edges=len(edges) > EDGES_LISTED, names=_names(g, edges))
 
