@@ -31,7 +31,7 @@ from typing import Any
 from . import io
 from .describe import attribute_changes
 from .errors import ConflictError, NotFoundError, Problem, ValidationError
-from .store import GraphData, Store, edge_ref
+from .store import GraphData, Store, edge_ref, native_record
 from .validate import validate_records
 
 MAX_LISTED = 500
@@ -151,10 +151,6 @@ def _check_removals(store: Store, data: GraphData, nodes: list[str], edges: list
         raise ValidationError(problems)
 
 
-def _stored(record: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in record.items() if k not in ("created", "updated", "version")}
-
-
 def preview(store: Store, changes: Changeset) -> Preview:
     """What :func:`apply_changeset` would do now, without doing it."""
     result = Preview(version=store.version)
@@ -164,14 +160,14 @@ def preview(store: Store, changes: Changeset) -> Preview:
         summary = {"id": record["id"], "kind": record["kind"], "name": record.get("name")}
         if before is None:
             result.nodes_added.append(summary)
-        elif _stored(before) != record:
-            result.nodes_changed.append({**summary, "differences": attribute_changes(_stored(before), record)})
+        elif native_record(before) != record:
+            result.nodes_changed.append({**summary, "differences": attribute_changes(native_record(before), record)})
         else:
             result.unchanged += 1
     for record in changes.data.edges:
         ref = edge_ref(record["source"], record["target"])
         try:
-            before = _stored(store.edge(record["source"], record["target"]))
+            before = native_record(store.edge(record["source"], record["target"]))
         except NotFoundError:
             result.edges_added.append({"ref": ref, "kind": record["kind"]})
             continue

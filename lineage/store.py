@@ -220,15 +220,16 @@ def _edge_row(record: dict[str, Any]) -> tuple[str, str, Any, Any]:
     attrs = record.copy()  # a C copy and three deletions: twice as fast as filtering in Python
     del attrs["source"], attrs["target"], attrs["kind"]
     if "version" in attrs or "created" in attrs or "updated" in attrs:
-        attrs = _native(attrs)
+        attrs = native_record(attrs)
     attrs = _dumps(attrs)
     if kind != "enters":
         return kind, attrs, None, None
     return kind, attrs, record.get("records"), record.get("records_with_issues")
 
 
-def _native(record: Mapping[str, Any]) -> dict[str, Any]:
-    """A record without the fields the store manages, as it appears in files."""
+def native_record(record: Mapping[str, Any]) -> dict[str, Any]:
+    """A record without the fields the store manages (created, updated, version), as it appears
+    in files. Not copied when there is nothing to drop: do not change the result in place."""
     if "created" not in record and "updated" not in record and "version" not in record:
         return record  # type: ignore[return-value]  # the common case, not copied
     return {k: v for k, v in record.items() if k not in _MANAGED_FIELDS}
@@ -641,7 +642,7 @@ class Store:
             current = self.node(ref) if entity == "node" else self.edge(*ref.split(" -> "))
         except NotFoundError:
             return None
-        return _native(current)
+        return native_record(current)
 
     def changes(self, *, before: int | None = None, limit: int = 20, listed: int = 10) -> list[dict[str, Any]]:
         """The whole graph's history by change, newest first, ``limit`` at a time.
@@ -709,7 +710,7 @@ class Store:
 
     def _current(self, entity: str, ref: str) -> dict[str, Any] | None:
         try:
-            return _native(self.node(ref) if entity == "node" else self.edge(*ref.split(" -> ")))
+            return native_record(self.node(ref) if entity == "node" else self.edge(*ref.split(" -> ")))
         except NotFoundError:
             return None
 
@@ -855,7 +856,7 @@ class Change:
             raise ValidationError(problems)
         if self.conn.execute("SELECT 1 FROM nodes WHERE id = ?", (record["id"],)).fetchone():
             raise ValidationError(Problem(f"node '{record['id']}'", "a node with this id already exists", "id"))
-        self._insert_nodes([_native(record)])
+        self._insert_nodes([native_record(record)])
 
     def _insert_nodes(self, records: list[dict[str, Any]]) -> int:
         """Insert new nodes, keyed in order from the key returned."""
@@ -886,11 +887,11 @@ class Change:
         for fixed in ("id", "kind"):
             if fixed in changes and changes[fixed] != before[fixed]:
                 raise ValidationError(Problem(f"node '{node_id}'", f"the {fixed} of a node cannot change", fixed))
-        after = {k: v for k, v in {**_native(before), **changes}.items() if v is not None}
+        after = {k: v for k, v in {**native_record(before), **changes}.items() if v is not None}
         problems = model.validate_node(after, f"node '{node_id}'")
         if problems:
             raise ValidationError(problems)
-        self._replace_node(_native(before), after, before["version"])
+        self._replace_node(native_record(before), after, before["version"])
         return self.store.node(node_id)
 
     def _replace_node(self, before: dict[str, Any], after: dict[str, Any], version: int) -> None:
@@ -911,7 +912,7 @@ class Change:
         self.conn.execute("INSERT INTO audit (change, entity, ref, action) SELECT created_change, 'node', id, 'create' "
                           "FROM nodes WHERE id = ? AND created_change IS NOT NULL", (node_id,))
         self.conn.execute("DELETE FROM nodes WHERE id = ?", (node_id,))
-        self._audit("node", node_id, "delete", _native(before), None)
+        self._audit("node", node_id, "delete", native_record(before), None)
 
     # edges
 
@@ -929,7 +930,7 @@ class Change:
                                      (source_key, target_key)).fetchone()
         if existing:
             raise ValidationError(Problem(where, f"an edge between these nodes already exists ({existing[0]})"))
-        self._insert_edges([(source_key, target_key, _native(record))])
+        self._insert_edges([(source_key, target_key, native_record(record))])
 
     def _insert_edges(self, rows: list[tuple[int, int, dict[str, Any]]]) -> None:
         """Insert (source key, target key, record) rows, fastest in key order."""
@@ -948,11 +949,11 @@ class Change:
             if fixed in changes and changes[fixed] != before[fixed]:
                 raise ValidationError(Problem(where, f"the {fixed} of an edge cannot change; "
                                                      "delete it and add another", fixed))
-        after = {k: v for k, v in {**_native(before), **changes}.items() if v is not None}
+        after = {k: v for k, v in {**native_record(before), **changes}.items() if v is not None}
         problems = model.validate_edge(after, where)
         if problems:
             raise ValidationError(problems)
-        self._replace_edge(_native(before), after, before["version"])
+        self._replace_edge(native_record(before), after, before["version"])
         return self.store.edge(source, target)
 
     def _replace_edge(self, before: dict[str, Any], after: dict[str, Any], version: int) -> None:
@@ -971,7 +972,7 @@ class Change:
                           "FROM edges WHERE source = ? AND target = ? AND created_change IS NOT NULL",
                           (edge_ref(source, target), source_key, target_key))
         self.conn.execute("DELETE FROM edges WHERE source = ? AND target = ?", (source_key, target_key))
-        self._audit("edge", edge_ref(source, target), "delete", _native(before), None)
+        self._audit("edge", edge_ref(source, target), "delete", native_record(before), None)
 
     # bulk
 
@@ -990,17 +991,17 @@ class Change:
         if existing:
             new_nodes = []
             for record in data.nodes:
-                record = _native(record)
+                record = native_record(record)
                 before = existing.get(record["id"])
                 if before is None:
                     new_nodes.append(record)
-                elif _native(before) != record:
-                    self._replace_node(_native(before), record, before["version"])
+                elif native_record(before) != record:
+                    self._replace_node(native_record(before), record, before["version"])
                     summary.nodes_changed += 1
                 else:
                     summary.unchanged += 1
         else:
-            new_nodes = [_native(record) for record in data.nodes]
+            new_nodes = [native_record(record) for record in data.nodes]
         first_key = self._insert_nodes(new_nodes)
         summary.nodes_added = len(new_nodes)
 
@@ -1021,17 +1022,17 @@ class Change:
         if existing_edges:
             new_edges = []
             for source_key, target_key, number in zip(sources, targets, order):
-                record = _native(edges[number])
+                record = native_record(edges[number])
                 before = existing_edges.get((source_key, target_key))
                 if before is None:
                     new_edges.append((source_key, target_key, record))
-                elif _native(before) != record:
-                    self._replace_edge(_native(before), record, before["version"])
+                elif native_record(before) != record:
+                    self._replace_edge(native_record(before), record, before["version"])
                     summary.edges_changed += 1
                 else:
                     summary.unchanged += 1
         else:
-            new_edges = list(zip(sources, targets, (_native(edges[number]) for number in order)))
+            new_edges = list(zip(sources, targets, (native_record(edges[number]) for number in order)))
         self._insert_edges(new_edges)
         summary.edges_added = len(new_edges)
         if rebuild_indexes:

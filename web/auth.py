@@ -21,10 +21,10 @@ from urllib.parse import urlsplit
 
 from flask import Flask, abort, current_app, g, redirect, request, session, url_for
 from flask_wtf.csrf import CSRFProtect
-from werkzeug.exceptions import Forbidden, TooManyRequests, Unauthorized
+from werkzeug.exceptions import Forbidden, Unauthorized
 
 from lineage.accounts import Accounts, actor_of
-from lineage.errors import NotFoundError, StoreError
+from lineage.errors import NotFoundError, RateLimitError, StoreError
 from lineage.policy import ANONYMOUS, OPEN, Actor, Verdict, decide
 
 from .db import get_store
@@ -141,12 +141,11 @@ class RateLimiter:
 
 
 def limit(limiter: RateLimiter, key: str, what: str) -> None:
-    """A 429 when ``key`` has done ``what`` too often."""
+    """A 429 (the library's :class:`~lineage.errors.RateLimitError`) when ``key`` has done ``what``
+    too often."""
     wait = limiter.hit(key)
     if wait:
-        error = TooManyRequests(f"too many {what}; try again in {int(wait) + 1} seconds")
-        error.retry_after = int(wait) + 1
-        raise error
+        raise RateLimitError(f"too many {what}; try again in {int(wait) + 1} seconds", retry_after=int(wait) + 1)
 
 
 def _exempt_from_csrf() -> bool:

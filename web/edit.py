@@ -11,6 +11,7 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovRadioInput, GovSelect, GovSubmitInput, GovTextInput
+from wtforms import RadioField, SelectField, StringField, SubmitField
 from markupsafe import Markup
 from werkzeug.exceptions import BadRequest
 
@@ -36,11 +37,11 @@ ENTRIES_LISTED = 200
 """Entries of a change shown with their differences; a bulk load is counted beyond this."""
 
 
-def _version(form: FlaskForm) -> int:
-    try:
-        return int(form.version.data)
-    except (TypeError, ValueError):
-        raise BadRequest("the form has no valid version: reload the page and try again") from None
+def _version(raw: str | None) -> int:
+    """The version a form was filled from (its hidden field)."""
+    if not (raw or "").isdigit():
+        raise BadRequest("the form has no valid version: reload the page and try again")
+    return int(raw)
 
 
 def _undo_link(change: int) -> Markup:
@@ -63,9 +64,9 @@ class KindForm(FlaskForm):
     class Meta:
         csrf = False  # a GET form: it only chooses what the next form asks
 
-    kind = forms.RadioField("What do you want to add?", widget=GovRadioInput(),
+    kind = RadioField("What do you want to add?", widget=GovRadioInput(),
                             choices=[(k, k.replace("_", " ").capitalize()) for k in model.NODE_KINDS])
-    submit = forms.SubmitField("Continue", widget=GovSubmitInput())
+    submit = SubmitField("Continue", widget=GovSubmitInput())
 
 
 @bp.route("/nodes/new", methods=["GET", "POST"])
@@ -114,7 +115,7 @@ def edit_node(node_id: str):
         if not problems:
             try:
                 change, _ = apply(f"edit {kind} '{node_id}'", lambda c: c.update_node(
-                    node_id, changes, expected_version=_version(form)))
+                    node_id, changes, expected_version=_version(form.version.data)))
             except ValidationError as error:
                 problems = error.problems
             except ConflictError:
@@ -141,11 +142,9 @@ def delete_node(node_id: str):
     store = get_store()
     record = store.node(node_id)
     if request.method == "POST":
-        version = request.form.get("version", "")
-        if not version.isdigit():
-            raise BadRequest("the form has no valid version: reload the page and try again")
+        version = _version(request.form.get("version"))
         change, _ = apply(f"delete {record['kind']} '{node_id}'",
-                          lambda c: c.delete_node(node_id, expected_version=int(version)))
+                          lambda c: c.delete_node(node_id, expected_version=version))
         flash(_undo_link(change))
         return redirect(url_for("nodes.node_list", kind=record["kind"]))
     consequence = removal_consequence(get_graph(), node=node_id)
@@ -197,9 +196,9 @@ def new_edge():
         choices = [("", "Choose one")] + [(n["id"], f"{n['name']} ({n['kind'].replace('_', ' ')})")
                                           for n in sorted(candidates, key=lambda n: n["name"].lower())
                                           if n["id"] != fixed_id]
-        other_field = forms.SelectField(other_side.capitalize(), choices=choices, widget=GovSelect())
+        other_field = SelectField(other_side.capitalize(), choices=choices, widget=GovSelect())
     else:
-        other_field = forms.StringField(other_side.capitalize(), widget=GovTextInput())
+        other_field = StringField(other_side.capitalize(), widget=GovTextInput())
     form = type("EdgeForm", (form_class,), {"other": other_field})()
     if form.validate_on_submit():
         changes, problems = forms.record_from_form(form, edge_kind, None)
@@ -246,7 +245,7 @@ def edit_edge(source: str, target: str):
         if not problems:
             try:
                 change, _ = apply(f"edit edge {edge_ref(source, target)}", lambda c: c.update_edge(
-                    source, target, changes, expected_version=_version(form)))
+                    source, target, changes, expected_version=_version(form.version.data)))
             except ValidationError as error:
                 problems = error.problems
             except ConflictError:
@@ -268,11 +267,9 @@ def delete_edge(source: str, target: str):
     record = store.edge(source, target)
     source_kind = store.node(source)["kind"]
     if request.method == "POST":
-        version = request.form.get("version", "")
-        if not version.isdigit():
-            raise BadRequest("the form has no valid version: reload the page and try again")
+        version = _version(request.form.get("version"))
         change, _ = apply(f"delete edge {edge_ref(source, target)}",
-                          lambda c: c.delete_edge(source, target, expected_version=int(version)))
+                          lambda c: c.delete_edge(source, target, expected_version=version))
         flash(_undo_link(change))
         return redirect(node_url(source, source_kind))
     consequence = removal_consequence(get_graph(), edge=(source, target))

@@ -42,13 +42,7 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
-        response, status = error_response(error.code or 500, error.description or error.name)
-        retry_after = getattr(error, "retry_after", None)
-        if retry_after:
-            response = make_response(response, status)
-            response.headers["Retry-After"] = str(retry_after)
-            return response
-        return response, status
+        return error_response(error.code or 500, error.description or error.name)
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception):

@@ -9,7 +9,6 @@ from werkzeug.exceptions import NotFound
 
 from lineage.graph import LineageGraph, Reach, traverse
 from lineage.model import NODE_KINDS
-from lineage.render import picture  # noqa: F401 (drawn through respond.picture_response; tests patch it here)
 from lineage.report import owner_of
 
 from . import params

@@ -80,7 +80,7 @@ import orjson
 from .. import model
 from ..bulk import gc_paused
 from ..errors import NotFoundError, Problem, ValidationError
-from ..store import LoadSummary, Store
+from ..store import LoadSummary, Store, native_record
 from ..validate import Batch, validate_records
 
 EVENT_TYPES = ("START", "RUNNING", "COMPLETE", "ABORT", "FAIL", "OTHER")
@@ -615,15 +615,22 @@ class Folded:
                 for slot in slots[name]:
                     self._write(key, slot, time, _DELETED)
 
-    def _job(self, key: Key, facets: dict[str, Any], time: str) -> None:
-        if not facets:
-            return
-        self._deletions(key, facets, time, JOB_FACETS)
+    def _common(self, key: Key, facets: dict[str, Any], time: str,
+                slots: dict[str, tuple[str, ...]]) -> dict[str, Any]:
+        """What jobs and datasets share: ``_deleted`` facets, documentation and ownership; the
+        facets that are not deleted."""
+        self._deletions(key, facets, time, slots)
         live = {name: facet for name, facet in facets.items() if not facet.get("_deleted")}
         if "documentation" in live:
             self._write(key, "description", time, live["documentation"]["description"][:TEXT_LENGTH])
         if "ownership" in live:
             self._write(key, "owners", time, _owners(live["ownership"]))
+        return live
+
+    def _job(self, key: Key, facets: dict[str, Any], time: str) -> None:
+        if not facets:
+            return
+        live = self._common(key, facets, time, JOB_FACETS)
         kind = job_kind(live)
         if kind is None and any(facets[name].get("_deleted") for name in ("tags", "lineage") if name in facets):
             kind = "process"  # what said it was an AI tool is gone
@@ -633,12 +640,7 @@ class Folded:
     def _dataset(self, key: Key, facets: dict[str, Any], time: str) -> None:
         if not facets:
             return
-        self._deletions(key, facets, time, DATASET_FACETS)
-        live = {name: facet for name, facet in facets.items() if not facet.get("_deleted")}
-        if "documentation" in live:
-            self._write(key, "description", time, live["documentation"]["description"][:TEXT_LENGTH])
-        if "ownership" in live:
-            self._write(key, "owners", time, _owners(live["ownership"]))
+        live = self._common(key, facets, time, DATASET_FACETS)
         if "schema" in live:
             self._write(key, "schema", time, _fields(live["schema"].get("fields")))
         metrics = live.get("dataQualityMetrics")
@@ -916,10 +918,6 @@ def merge_record(key: Key, registers: Mapping[str, tuple[str, str, Any]], before
     return record, moved
 
 
-def _native(record: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in record.items() if k not in ("created", "updated", "version")}
-
-
 class Registers:
     """When each register was last set, beside the graph: table ``openlineage_registers``.
 
@@ -985,7 +983,7 @@ def apply(store: Store, folded: Folded, *, actor: str, summary: str, owners: Own
     result = ImportSummary(events=folded.events)
     moved: dict[str, Held] = {}
     with store.change(actor, summary) as change:
-        stored = {record["id"]: _native(record) for record in store.nodes(ids=ids.values())}
+        stored = {record["id"]: native_record(record) for record in store.nodes(ids=ids.values())}
         registers.forget(set(ids.values()) - set(stored))
         held = registers.read(stored)
         owners.prefetch(name for value in folded.registers.values() if "owners" in value
@@ -1008,7 +1006,7 @@ def apply(store: Store, folded: Folded, *, actor: str, summary: str, owners: Own
         edges: dict[tuple[str, str], dict[str, Any]] = {}
         for record in flips:
             for edge in store.edges(touching=record["id"]):
-                edge = _native(edge)
+                edge = native_record(edge)
                 kinds = {end: kind_now.get(edge[end]) or store.node(edge[end])["kind"] for end in ("source", "target")}
                 problem = model.edge_rule_problem(kinds["source"], kinds["target"], edge["kind"])
                 if problem:
