@@ -4,14 +4,18 @@
 ('£3.2m', '£450k', '£1.2bn', '£950')
 >>> number(14230)
 '14,230'
+>>> about(179_470), about(3_400), about(76_200_000, as_money=True)
+('about 180,000', 'about 3,400', 'about £76m')
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .confidence import LINKS
 from .graph import Impact, LineageGraph, Provenance
 from .model import EDGE_KINDS
 
@@ -40,6 +44,24 @@ def number(value: float | int) -> str:
     return f"{value:,.0f}"
 
 
+def two_figures(value: float) -> float:
+    """``value`` rounded to two significant figures (figures people read are no more precise).
+
+    >>> two_figures(179_470), two_figures(3_449), two_figures(7)
+    (180000.0, 3400.0, 7.0)
+    """
+    if value == 0 or math.isnan(value):
+        return value
+    return float(round(value, 1 - int(math.floor(math.log10(abs(value))))))
+
+
+def about(value: float | int, *, as_money: bool = False) -> str:
+    """A figure people read: two significant figures, with "about" ("about 170,000", "about £76m"):
+    people affected and money at stake are estimates. Exact figures belong in tables, CSV and JSON."""
+    rounded = two_figures(float(value))
+    return f"about {money(rounded) if as_money else number(rounded)}"
+
+
 def plural(count: int, kind: str) -> str:
     singular, many = KIND_LABELS.get(kind, (kind, kind + "s"))
     return f"{number(count)} {singular if count == 1 else many}"
@@ -55,10 +77,48 @@ def path_text(g: LineageGraph, path: list[str], records: dict[str, dict[str, Any
     return " → ".join(_step(records[node]) for node in path)
 
 
+def impact_headline(result: Impact, names: dict[str, str], *, whose: str = "Your") -> str:
+    """The decisions someone's records feed, in one or two sentences: how many, the AI tools on the
+    way, and the largest figures of any one decision (never a sum: populations overlap).
+
+    ``names`` maps the decisions' ids to their names.
+
+    >>> from lineage.graph import Impact
+    >>> print(impact_headline(Impact("ali", 1, 10, 0, ["reg"], 6, 171_000, "budget", 76.2e6, "budget", 2, 20),
+    ...                       {"budget": "Council budget"}))
+    Your records feed 6 decisions, through 2 AI tools. The largest, Council budget, affects about 170,000 people and is worth about £76m.
+    >>> print(impact_headline(Impact("ali", 1, 10, 0, ["reg"], 1, 3400, "alloc", None, None, 0, 5),
+    ...                       {"alloc": "Allocations"}))
+    Your records feed 1 decision, Allocations, which affects about 3,400 people.
+    """
+    count = result.decision_count
+    tools = f", through {plural(result.ai_tool_count, 'ai_tool')}" if result.ai_tool_count else ""
+    people, value = result.largest_people_affected, result.largest_value_gbp
+    people_part = f"affects {about(people)} people" if people else None
+    value_part = f"is worth {about(value, as_money=True)}" if value else None
+    if count == 1:
+        decision = result.largest_people_decision or result.largest_value_decision or \
+            (result.decisions[0].id if result.decisions else None)
+        facts = " and ".join(p for p in (people_part, value_part) if p)
+        named = f", {names[decision]}" if decision in names else ""
+        return f"{whose} records feed 1 decision{named}{tools}" + (f", which {facts}" if facts else "") + "."
+    text = f"{whose} records feed {plural(count, 'decision')}{tools}."
+    same = result.largest_people_decision == result.largest_value_decision
+    if people_part:
+        facts = people_part + (f" and {value_part}" if value_part and same else "")
+        text += f" The largest, {names.get(result.largest_people_decision, 'one of them')}, {facts}."
+    if value_part and not (people_part and same):
+        text += (f" The one with most money at stake, {names.get(result.largest_value_decision, 'one of them')}, "
+                 f"{value_part}.")
+    return text
+
+
 def impact_text(g: LineageGraph, result: Impact) -> str:
     """What a person's (or a team's) records go on to do, in plain words."""
     subject = g.record(result.subject)
-    records = g.records(result.entered_into + [s for d in result.decisions for p in d.paths for s in p])
+    largest = [d for d in (result.largest_people_decision, result.largest_value_decision) if d]
+    tools = [t for d in result.decisions for t in d.ai_tools + d.ai_tools_earlier]
+    records = g.records(result.entered_into + [s for d in result.decisions for p in d.paths for s in p] + largest + tools)
     who = subject["name"] if result.people == 1 else f"The {result.people} people in {subject['name']}"
     lines = []
     if not result.entered_into:
@@ -70,23 +130,25 @@ def impact_text(g: LineageGraph, result: Impact) -> str:
     if not result.decision_count:
         lines.append("Those records do not reach any decision yet.")
         return "\n".join(lines)
-    tools = f", through {plural(result.ai_tool_count, 'ai_tool')}" if result.ai_tool_count else ""
-    lines.append(f"Those records feed {plural(result.decision_count, 'decision')} affecting about "
-                 f"{number(result.people_affected)} people and {money(result.value_gbp)}{tools}.")
+    lines.append(impact_headline(result, {i: records[i]["name"] for i in largest}, whose="Those"))
     for position, decision in enumerate(result.decisions, 1):
         facts = [f"{decision.decision_type} decision" if decision.decision_type else "decision"]
         if decision.frequency:
             facts.append(decision.frequency)
         if decision.people_affected is not None:
-            facts.append(f"affects about {number(decision.people_affected)} people")
+            facts.append(f"affects {about(decision.people_affected)} people")
         if decision.value_gbp is not None:
-            facts.append(money(decision.value_gbp))
+            facts.append(about(decision.value_gbp, as_money=True))
         lines.append("")
         lines.append(f"{position}. {decision.name}: {', '.join(facts)}")
         for path in decision.paths:
             lines.append(f"   {path_text(g, path, records)}")
-        if decision.ai_tools:
-            lines.append("   AI tools on the way: " + ", ".join(records[t]["name"] for t in decision.ai_tools))
+        for label, listed, count in (("AI tools your records pass through", decision.ai_tools, decision.ai_tool_count),
+                                     ("AI tools behind earlier decisions whose outcomes feed it",
+                                      decision.ai_tools_earlier, decision.ai_tool_earlier_count)):
+            if listed:
+                more = f" and {number(count - len(listed))} more" if count > len(listed) else ""
+                lines.append(f"   {label}: " + ", ".join(records[t]["name"] for t in listed) + more)
     if result.decision_count > len(result.decisions):
         lines.append("")
         lines.append(f"... and {number(result.decision_count - len(result.decisions))} more decisions.")
@@ -99,7 +161,8 @@ def provenance_text(g: LineageGraph, result: Provenance, failures: list[str] = (
     decision = g.record(result.decision)
     listed = [i for ids in result.nodes.values() for i in ids] + [t["team"] for t in result.teams if t["team"]]
     listed += [s for row in result.paths for s in row["path"]]
-    listed += [result.confidence.dataset] if result.confidence else []
+    confidence = result.confidence.as_dict()
+    listed += [link["dataset"] for link in map(confidence.get, LINKS) if link]
     listed += failures
     records = g.records(listed)
     kind = f"{decision['decision_type']} decision" if decision.get("decision_type") else "decision"
@@ -119,13 +182,7 @@ def provenance_text(g: LineageGraph, result: Provenance, failures: list[str] = (
                           for t in result.teams)
         lines.append(f"  People: {plural(result.people_count, 'person')} in {plural(len(result.teams), 'team')}: "
                      f"{teams}")
-    weak = result.confidence
-    if weak is None:
-        lines.append("Data confidence: unknown (no upstream dataset has a quality assessment).")
-    else:
-        score = f" ({weak.score:.2f})" if weak.score is not None else ""
-        lines.append(f"Data confidence: {weak.rag.upper()}; the weakest link is the {weak.dimension} of "
-                     f"{records[weak.dataset]['name']}{score}.")
+    lines.append("Data confidence: " + result.confidence.described(lambda i: records[i]["name"])["text"])
     if result.unassessed_datasets:
         lines.append(f"  {plural(result.unassessed_datasets, 'dataset')} upstream "
                      f"{'has' if result.unassessed_datasets == 1 else 'have'} no quality assessment.")

@@ -19,7 +19,7 @@ Examples
 ...      {"source": "register", "target": "allocations", "kind": "informs"}])
 >>> downstream(g, "ali").ids()
 ['register', 'allocations']
->>> impact(g, "ali").people_affected
+>>> impact(g, "ali").largest_people_affected
 3400
 """
 from __future__ import annotations
@@ -36,6 +36,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from . import model
+from .condensation import row_maxima
+from .confidence import Confidence, WeakLink, local_confidence, weakest_among
 from .errors import LineageError, NotFoundError
 
 if TYPE_CHECKING:  # networkx is imported where it is used: it adds a seventh to the engine's start-up
@@ -142,7 +144,8 @@ class LineageGraph:
 
     def __init__(self, ids: Sequence[str], kind_codes: np.ndarray, sources: np.ndarray, targets: np.ndarray,
                  edge_kinds: np.ndarray, *, record_source: Callable[[list[str]], dict[str, dict]],
-                 edge_records: np.ndarray, edge_issues: np.ndarray, people_affected: np.ndarray,
+                 edge_records: np.ndarray, edge_issues: np.ndarray, edge_supporting: np.ndarray | None = None,
+                 people_affected: np.ndarray,
                  value_gbp: np.ndarray, quality_dimension: np.ndarray, quality_score: np.ndarray,
                  quality_rag: np.ndarray, version: int = 0,
                  finder: Callable[[str, str], list[str]] | None = None):
@@ -172,6 +175,10 @@ class LineageGraph:
         self.into = _CSR(self.edge_targets, self.edge_sources, self.edge_kinds, n)
         self.edge_records = np.asarray(edge_records, dtype=np.int64)[flow]
         self.edge_issues = np.asarray(edge_issues, dtype=np.int64)[flow]
+        # Per data-flow edge: an informs edge whose influence is supporting (a decision's other
+        # inputs are primary). Aligned with edge_sources, like the CSR rows' ``edge`` numbers.
+        self.edge_supporting = (np.zeros(sources.size, dtype=bool) if edge_supporting is None
+                                else np.asarray(edge_supporting, dtype=bool))[flow]
         self.people_affected = np.asarray(people_affected, dtype=np.float64)
         self.value_gbp = np.asarray(value_gbp, dtype=np.float64)
         self.quality_dimension = np.asarray(quality_dimension, dtype=np.int8)
@@ -202,6 +209,7 @@ class LineageGraph:
 
         return cls(topology.ids, topology.kind_codes, topology.sources, topology.targets, topology.edge_kinds,
                    record_source=records, edge_records=topology.edge_records, edge_issues=topology.edge_issues,
+                   edge_supporting=topology.edge_supporting,
                    people_affected=topology.people_affected, value_gbp=topology.value_gbp,
                    quality_dimension=topology.quality_dimension, quality_score=topology.quality_score,
                    quality_rag=topology.quality_rag, version=topology.version, finder=finder)
@@ -236,6 +244,8 @@ class LineageGraph:
                    record_source=lambda wanted: {i: nodes[i] for i in wanted if i in nodes},
                    edge_records=np.array([e.get("records", 0) for e in edges], dtype=np.int64),
                    edge_issues=np.array([e.get("records_with_issues", 0) for e in edges], dtype=np.int64),
+                   edge_supporting=np.array([e["kind"] == "informs" and e.get("influence") == "supporting"
+                                             for e in edges], dtype=bool),
                    people_affected=column("people_affected"), value_gbp=column("value_gbp"),
                    quality_dimension=np.array([_DIMENSION_CODE[w[0]] if w else -1 for w in weakest], dtype=np.int8),
                    quality_score=np.array([w[1] if w and w[1] is not None else np.nan for w in weakest]),
@@ -544,7 +554,13 @@ def paths(g: LineageGraph, source: str | Sequence[str], targets: Iterable[str] |
 
 @dataclass
 class DecisionReached:
-    """A decision a contributor's records reach."""
+    """A decision a contributor's records reach.
+
+    ``ai_tools`` are the AI tools on the way that inform it directly (the records pass through
+    them on a path that goes through no other decision); ``ai_tools_earlier`` those that reach it
+    only through an earlier decision's recorded outcomes. Each list keeps the first
+    :data:`AI_TOOLS_LISTED` by id; the counts count them all.
+    """
 
     id: str
     name: str
@@ -554,15 +570,27 @@ class DecisionReached:
     value_gbp: float | None
     distance: int
     ai_tools: list[str]
+    ai_tool_count: int
+    ai_tools_earlier: list[str]
+    ai_tool_earlier_count: int
     paths: list[list[str]]
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
 
 
+AI_TOOLS_LISTED = 20
+"""AI tools named per decision reached; the rest are counted."""
+
+
 @dataclass
 class Impact:
-    """What a person's (or a team's) records go on to do."""
+    """What a person's (or a team's) records go on to do.
+
+    Populations and budgets of different decisions overlap (the same households are counted by
+    allocations and by the council budget), so they are never added up: ``largest_people_affected``
+    and ``largest_value_gbp`` are the largest of any one decision reached, with that decision.
+    """
 
     subject: str
     people: int
@@ -570,8 +598,10 @@ class Impact:
     records_with_issues: int
     entered_into: list[str]
     decision_count: int
-    people_affected: int
-    value_gbp: float
+    largest_people_affected: int | None
+    largest_people_decision: str | None
+    largest_value_gbp: float | None
+    largest_value_decision: str | None
     ai_tool_count: int
     reached_count: int
     decisions: list[DecisionReached] = field(default_factory=list)
@@ -583,17 +613,59 @@ class Impact:
         return result
 
 
-def _sum(values: np.ndarray) -> float:
-    total = np.nansum(values)
-    return float(total)
+def largest(g: LineageGraph, decisions: np.ndarray, values: np.ndarray) -> tuple[float | None, str | None]:
+    """The largest of ``values`` (one per decision, NaN where unknown) and its decision's id (the
+    first id on a tie); (None, None) when no decision has a value."""
+    known = ~np.isnan(values)
+    if not known.any():
+        return None, None
+    top = values[known].max()
+    winner = min(g.ids[d] for d in decisions[known & (values == top)].tolist())
+    return float(top), winner
+
+
+def _reaching_masks(g: LineageGraph, reach: np.ndarray, chosen: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For the nodes of ``reach`` (sorted positions), which of the ``chosen`` decisions each one
+    leads to, as bit masks (a row per node, a bit per chosen decision): along any path, and along
+    paths that pass through no other decision. Bits spread against the flow, only over the edges
+    among ``reach``, until nothing changes (it must: masks only grow)."""
+    words = max(1, -(-chosen.size // 64))
+    positions, counts = g.into.gather(reach)
+    node = np.repeat(np.arange(reach.size), counts)
+    before = g.into.indices[positions]
+    at = np.minimum(np.searchsorted(reach, before), reach.size - 1)
+    inside = reach[at] == before
+    node, before = node[inside], at[inside]
+    seed = np.zeros((reach.size, words), dtype=np.uint64)
+    bit = np.arange(chosen.size)
+    np.bitwise_or.at(seed, (np.searchsorted(reach, chosen), bit // 64), np.left_shift(np.uint64(1), (bit % 64).astype(np.uint64)))
+    is_decision = g.kind_codes[reach] == _DECISION
+
+    def spread(through_decisions: bool) -> np.ndarray:
+        masks = seed.copy()
+        changed = masks.any(axis=1)
+        while changed.any():
+            moving = changed[node]
+            carriers, receivers = node[moving], before[moving]
+            values = masks[carriers] if through_decisions else \
+                np.where(is_decision[carriers, None], seed[carriers], masks[carriers])
+            grown = masks.copy()
+            for word in range(words):
+                np.bitwise_or.at(grown[:, word], receivers, values[:, word])
+            changed = (grown != masks).any(axis=1)
+            masks = grown
+        return masks
+
+    return spread(True), spread(False), words
 
 
 def impact(g: LineageGraph, subject: str, *, limit: int = 100, path_limit: int = 3) -> Impact:
     """The decisions a person's records feed, or a team's (its members' records together).
 
-    Totals (decisions, people affected, £ value, AI tools) count every decision reached; the
+    Counts (decisions, AI tools) count every decision and tool reached; ``largest_*`` are the
+    largest figures of any one decision reached (never sums: populations overlap). The
     ``decisions`` list details the ``limit`` decisions affecting most people, each with up to
-    ``path_limit`` paths and the AI tools on those paths.
+    ``path_limit`` paths and every AI tool on the way to it (on any path, not only those listed).
 
     >>> g = LineageGraph.from_records(
     ...     [{"id": "ali", "kind": "person", "name": "Ali"},
@@ -604,8 +676,8 @@ def impact(g: LineageGraph, subject: str, *, limit: int = 100, path_limit: int =
     ...      {"source": "reg", "target": "model", "kind": "feeds"},
     ...      {"source": "model", "target": "alloc", "kind": "informs"}])
     >>> result = impact(g, "ali")
-    >>> result.decision_count, result.records, result.decisions[0].ai_tools
-    (1, 1240, ['model'])
+    >>> result.decision_count, result.records, result.decisions[0].ai_tools, result.largest_people_affected
+    (1, 1240, ['model'], 3400)
     """
     position = g.position(subject)
     code = g.kind_codes[position]
@@ -621,66 +693,47 @@ def impact(g: LineageGraph, subject: str, *, limit: int = 100, path_limit: int =
     reach = g.bfs(people)
     decisions = reach.of_kind("decision")
     tools = reach.of_kind("ai_tool")
+    most_people, most_people_decision = largest(g, decisions.nodes, g.people_affected[decisions.nodes])
+    most_value, most_value_decision = largest(g, decisions.nodes, g.value_gbp[decisions.nodes])
     result = Impact(
         subject=subject, people=int(people.size),
         records=int(g.edge_records[original].sum()), records_with_issues=int(g.edge_issues[original].sum()),
         entered_into=sorted({g.ids[i] for i in g.out.indices[edges].tolist()}),
-        decision_count=decisions.count, people_affected=int(_sum(g.people_affected[decisions.nodes])),
-        value_gbp=_sum(g.value_gbp[decisions.nodes]), ai_tool_count=tools.count, reached_count=reach.count,
+        decision_count=decisions.count,
+        largest_people_affected=None if most_people is None else int(most_people),
+        largest_people_decision=most_people_decision, largest_value_gbp=most_value,
+        largest_value_decision=most_value_decision, ai_tool_count=tools.count, reached_count=reach.count,
         reach=reach)
 
     affected = np.nan_to_num(g.people_affected[decisions.nodes], nan=-1)
     chosen = decisions.nodes[np.lexsort((decisions.distance, -affected))][:limit]
+    if chosen.size == 0:
+        return result
     chosen_ids = [g.ids[i] for i in chosen.tolist()]
     records = g.records(chosen_ids)
     distance = dict(zip(decisions.nodes.tolist(), decisions.distance.tolist()))
     found: dict[str, list[list[str]]] = {}
-    if chosen_ids:
-        for path in paths(g, [g.ids[p] for p in people.tolist()], chosen_ids, per_target=path_limit,
-                          max_paths=len(chosen_ids) * path_limit, reach=reach):
-            found.setdefault(path[-1], []).append(path)
-    for node, node_id in zip(chosen.tolist(), chosen_ids):
+    for path in paths(g, [g.ids[p] for p in people.tolist()], chosen_ids, per_target=path_limit,
+                      max_paths=len(chosen_ids) * path_limit, reach=reach):
+        found.setdefault(path[-1], []).append(path)
+    reached = np.sort(reach.nodes)
+    through_any, direct, _ = _reaching_masks(g, reached, chosen)
+    tool_rows = np.flatnonzero(g.kind_codes[reached] == _AI_TOOL)  # in id order, as positions are
+    for j, (node, node_id) in enumerate(zip(chosen.tolist(), chosen_ids)):
+        word, bit = j // 64, np.uint64(1) << np.uint64(j % 64)
+        on_any = tool_rows[(through_any[tool_rows, word] & bit) != 0]
+        on_direct = tool_rows[(direct[tool_rows, word] & bit) != 0]
+        earlier_only = np.setdiff1d(on_any, on_direct, assume_unique=True)
         record = records.get(node_id, {})
-        on_way = sorted({step for path in found.get(node_id, []) for step in path
-                         if g.kind_codes[g.position(step)] == _AI_TOOL})
         result.decisions.append(DecisionReached(
             id=node_id, name=record.get("name", node_id), decision_type=record.get("decision_type"),
             frequency=record.get("frequency"), people_affected=record.get("people_affected"),
-            value_gbp=record.get("value_gbp"), distance=distance[node], ai_tools=on_way,
-            paths=found.get(node_id, [])))
+            value_gbp=record.get("value_gbp"), distance=distance[node],
+            ai_tools=[g.ids[i] for i in reached[on_direct[:AI_TOOLS_LISTED]].tolist()],
+            ai_tool_count=int(on_direct.size),
+            ai_tools_earlier=[g.ids[i] for i in reached[earlier_only[:AI_TOOLS_LISTED]].tolist()],
+            ai_tool_earlier_count=int(earlier_only.size), paths=found.get(node_id, [])))
     return result
-
-
-@dataclass
-class WeakLink:
-    """The weakest assessed quality dimension of a dataset."""
-
-    dataset: str
-    dimension: str
-    score: float | None
-    rag: str
-
-    def as_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
-
-
-def _weak_link(g: LineageGraph, node: int) -> WeakLink | None:
-    if g.quality_rag[node] < 0:
-        return None
-    score = g.quality_score[node]
-    return WeakLink(g.ids[node], model.QUALITY_DIMENSIONS[g.quality_dimension[node]],
-                    None if math.isnan(score) else float(score), model.RAGS[g.quality_rag[node]])
-
-
-def _weakest(g: LineageGraph, nodes: np.ndarray) -> WeakLink | None:
-    """The weakest link among ``nodes``: lowest rating, then lowest score, then id."""
-    assessed = nodes[g.quality_rag[nodes] >= 0]
-    if assessed.size == 0:
-        return None
-    rag = g.quality_rag[assessed]
-    score = np.nan_to_num(g.quality_score[assessed], nan=2.0)
-    worst = assessed[(rag == rag.min()) & (score == score[rag == rag.min()].min())]
-    return _weak_link(g, min(worst.tolist(), key=g.ids.__getitem__))
 
 
 @dataclass
@@ -693,7 +746,7 @@ class Provenance:
     nodes: dict[str, list[str]]
     people_count: int
     teams: list[dict[str, Any]]
-    confidence: WeakLink | None
+    confidence: Confidence
     unassessed_datasets: int
     paths: list[dict[str, Any]]
     reach: Reach | None = field(default=None, repr=False, compare=False)  # everything upstream, for callers
@@ -708,7 +761,7 @@ class Provenance:
 
     def as_dict(self) -> dict[str, Any]:
         result = {k: v for k, v in self.__dict__.items() if k != "reach"}
-        result["confidence"] = self.confidence.as_dict() if self.confidence else None
+        result["confidence"] = self.confidence.as_dict()
         result["datasets"] = self.datasets
         result["ai_tools"] = self.ai_tools
         return result
@@ -717,8 +770,8 @@ class Provenance:
 def provenance(g: LineageGraph, decision: str, *, limit: int = 200, path_limit: int = 20) -> Provenance:
     """What a decision rests on: upstream nodes by kind, teams, and data confidence.
 
-    Data confidence is the weakest link: the lowest-rated quality dimension of any dataset
-    upstream (a decision is only as trustworthy as the worst data it draws on). People are
+    Data confidence is :mod:`lineage.confidence`'s (primary inputs decide; a supporting input
+    lowers it by one band at most; earlier decisions' data is reported, not decisive). People are
     counted per team, never listed. Lists hold at most ``limit`` ids per kind (nearest first);
     ``counts`` has the full numbers. ``paths`` holds up to ``path_limit`` upstream paths, each
     with its own weakest link.
@@ -736,12 +789,12 @@ def provenance(g: LineageGraph, decision: str, *, limit: int = 200, path_limit: 
     for path in paths(g, decision, reverse=True, max_paths=path_limit, per_target=1, skip_kinds=("person",),
                       reach=reach):
         flowing = list(reversed(path))
-        weak = _weakest(g, np.array([g.position(i) for i in flowing], dtype=np.int64))
+        weak = weakest_among(g, np.array([g.position(i) for i in flowing], dtype=np.int64))
         path_rows.append({"path": flowing, "weakest": weak.as_dict() if weak else None})
     return Provenance(
         decision=decision, upstream_count=reach.count, counts=reach.counts_by_kind(),
         nodes={k: v for k, v in nodes.items() if v}, people_count=int(people.size), teams=teams,
-        confidence=_weakest(g, datasets), unassessed_datasets=int((g.quality_rag[datasets] < 0).sum()),
+        confidence=local_confidence(g, position, reach), unassessed_datasets=int((g.quality_rag[datasets] < 0).sum()),
         paths=path_rows, reach=reach)
 
 
@@ -820,19 +873,22 @@ def _one_path_to_an_origin(g: LineageGraph, start: int, upstream: np.ndarray, or
 
 @dataclass
 class ReachTotals:
-    """Per source node: decisions reached, people affected, £ value and AI tools reached (arrays)."""
+    """Per source node: the decisions and AI tools it reaches (counts), and the largest number of
+    people affected and of £ of any one of those decisions (arrays). Populations and budgets of
+    different decisions overlap, so they are never added up."""
 
     nodes: np.ndarray
     decisions: np.ndarray
-    people_affected: np.ndarray
-    value_gbp: np.ndarray
+    largest_people_affected: np.ndarray
+    largest_value_gbp: np.ndarray
     ai_tools: np.ndarray
 
     def rows(self, g: LineageGraph) -> list[dict[str, Any]]:
-        return [{"id": g.ids[n], "decisions": int(d), "people_affected": int(p), "value_gbp": float(v),
+        return [{"id": g.ids[n], "decisions": int(d), "largest_people_affected": int(p), "largest_value_gbp": float(v),
                  "ai_tools": int(a)}
-                for n, d, p, v, a in zip(self.nodes.tolist(), self.decisions.tolist(), self.people_affected.tolist(),
-                                         self.value_gbp.tolist(), self.ai_tools.tolist())]
+                for n, d, p, v, a in zip(self.nodes.tolist(), self.decisions.tolist(),
+                                         self.largest_people_affected.tolist(), self.largest_value_gbp.tolist(),
+                                         self.ai_tools.tolist())]
 
 
 def _target_reach(g: LineageGraph, sources: np.ndarray, targets: np.ndarray, block: int = 4096) -> sp.csr_matrix:
@@ -866,14 +922,16 @@ def _target_reach(g: LineageGraph, sources: np.ndarray, targets: np.ndarray, blo
 
 
 def _totals(g: LineageGraph, nodes: np.ndarray, reach: sp.csr_matrix, targets: np.ndarray) -> ReachTotals:
-    reach = reach.astype(np.float64)
+    reach = reach.tocsr()
+    reach.sum_duplicates()
+    counts = reach.astype(np.float64)
     is_decision = (g.kind_codes[targets] == _DECISION).astype(np.float64)
     return ReachTotals(
         nodes=nodes,
-        decisions=(reach @ is_decision).astype(np.int64),
-        people_affected=(reach @ np.nan_to_num(g.people_affected[targets])).astype(np.int64),
-        value_gbp=reach @ np.nan_to_num(g.value_gbp[targets]),
-        ai_tools=(reach @ (g.kind_codes[targets] == _AI_TOOL).astype(np.float64)).astype(np.int64))
+        decisions=(counts @ is_decision).astype(np.int64),
+        largest_people_affected=row_maxima(reach, np.nan_to_num(g.people_affected[targets])).astype(np.int64),
+        largest_value_gbp=row_maxima(reach, np.nan_to_num(g.value_gbp[targets])),
+        ai_tools=(counts @ (g.kind_codes[targets] == _AI_TOOL).astype(np.float64)).astype(np.int64))
 
 
 def _impact_targets(g: LineageGraph) -> np.ndarray:

@@ -1,15 +1,13 @@
 """What leaders ask of the estate: which decisions rest on what, where the risk is, what is ready for AI.
 
-Pure functions of a :class:`~lineage.graph.LineageGraph`. The estate-wide figures come from two
-passes over the graph's condensation (each group of nodes joined in a cycle merged into one, so the
-feedback loops through ``records_outcome`` cost nothing extra), each linear in the edges:
+Pure functions of a :class:`~lineage.graph.LineageGraph`. The estate-wide figures come from passes
+over the graph's condensation (:mod:`lineage.condensation`), each linear in the edges:
 
-* forward, in topological order: the weakest dataset at or upstream of every node (a decision's
-  *data confidence*, the weakest link of :func:`lineage.graph.provenance`) and whether an AI tool is
-  upstream (:func:`weakest_upstream`);
-* backward: the decisions, people, £ and AI tools each system, dataset and AI tool underpins, the
-  numbers of :func:`lineage.graph.reach_totals`, as unions of sparse rows in reverse topological
-  order (:func:`underpinning`: 3 s rather than 26 s for a million nodes).
+* forward: every decision's data confidence and whether an AI tool informs it
+  (:func:`lineage.confidence.confidence_pass`, the one definition of both);
+* backward: the decisions and AI tools each system, dataset and AI tool underpins, and the largest
+  number of people and sum of money among those decisions (:func:`underpinning`: populations and
+  budgets of different decisions overlap, so they are never added up).
 
 :func:`estate_facts` gathers both with the few attributes of each record the pages need;
 :func:`insights` turns them into what the Insights page shows, for the whole estate or one
@@ -28,14 +26,10 @@ Examples
 ...      {"id": "alloc", "kind": "decision", "name": "Allocations", "people_affected": 3400}],
 ...     [{"source": "ali", "target": "cms", "kind": "enters"}, {"source": "cms", "target": "reg", "kind": "supplies"},
 ...      {"source": "reg", "target": "model", "kind": "feeds"}, {"source": "model", "target": "alloc", "kind": "informs"}])
->>> confidence(g, "alloc")
-WeakLink(dataset='reg', dimension='timeliness', score=0.71, rag='amber')
->>> confidence_sentence(confidence(g, "alloc"), "Housing register")
-"Data confidence is amber because Housing register's timeliness is 0.71."
 >>> result = insights(g)
 >>> result.readiness["headline"]
 '0 of 1 critical systems are AI-ready.'
->>> [(row["id"], row["confidence"]["rag"]) for row in result.risky_decisions["rows"]]
+>>> [(row["id"], row["confidence"]["band"]) for row in result.risky_decisions["rows"]]
 [('alloc', 'amber')]
 >>> result.ai_oversight["headline"]
 '0 of 1 AI tools have no human review, and 1 has no transparency record.'
@@ -56,16 +50,17 @@ from scipy.sparse import csgraph
 
 from . import model
 from .bulk import gc_paused
-from .describe import money, number, path_text, plural
+from .condensation import condense, descendant_union, row_maxima
+from .confidence import (BANDS, LINKS, ConfidencePass, band_sort_key, confidence_at, confidence_pass, score_words,
+                         weak_link_at)
+from .describe import about, money, number, path_text, plural
 from .errors import LineageError, NotFoundError
-from .graph import LineageGraph, ReachTotals, WeakLink, _weak_link, provenance, single_points_of_failure
+from .graph import LineageGraph, ReachTotals, provenance, single_points_of_failure
 
 _KIND = {kind: code for code, kind in enumerate(model.NODE_KINDS)}
 _PERSON, _SYSTEM, _DATASET, _AI_TOOL, _DECISION = (
     _KIND[k] for k in ("person", "system", "dataset", "ai_tool", "decision"))
 RAGS = model.RAGS  # worst first: red, amber, green
-NONE = np.iinfo(np.int64).max
-"""Rank of "no assessed dataset": after every real rank."""
 
 LISTED = 20
 """Rows each list of the Insights page keeps (the rest are counted)."""
@@ -78,192 +73,11 @@ ASSET_KINDS = ("system", "dataset")
 """Data assets: what the criticality ranking ranks."""
 OWNED_KINDS = ("system", "dataset", "ai_tool", "decision")
 """Kinds that should have an owner: the Insights page counts those that have none."""
-RANKINGS = ("decisions", "people_affected", "value_gbp")
-"""What data assets can be ranked by: the decisions, people and money they underpin."""
+RANKINGS = ("decisions", "largest_people_affected", "largest_value_gbp")
+"""What data assets can be ranked by: the decisions they underpin, and the largest number of people
+and sum of money of any one of those decisions."""
 READ_BATCH = 5000
 """Records read at a time while gathering facts (a web app's engine serves pages in between)."""
-
-
-def _unique(values: np.ndarray) -> np.ndarray:
-    """Sorted distinct values. ``np.unique`` builds a hash table first in numpy 2.4, which is ten
-    times slower on millions of integers than sorting."""
-    if values.size == 0:
-        return values
-    ordered = np.sort(values)
-    return ordered[np.r_[True, ordered[1:] != ordered[:-1]]]
-
-
-# ---------------------------------------------------------------------------------------------
-# Passes over the condensation
-
-
-@dataclass(frozen=True)
-class _Condensed:
-    """A graph's strongly connected groups merged: ``label`` maps each node to its group, and the
-    group edges are distinct and never loops, so they form a DAG."""
-
-    label: np.ndarray
-    count: int
-    sources: np.ndarray
-    targets: np.ndarray
-
-
-def _condense(size: int, sources: np.ndarray, targets: np.ndarray) -> _Condensed:
-    matrix = sp.csr_matrix((np.ones(sources.size, dtype=np.int8), (sources, targets)), shape=(size, size))
-    count, label = csgraph.connected_components(matrix, directed=True, connection="strong")
-    label = label.astype(np.int64)
-    group_sources, group_targets = label[sources], label[targets]
-    between = group_sources != group_targets
-    pairs = _unique(group_sources[between] * count + group_targets[between])
-    return _Condensed(label, int(count), pairs // count, pairs % count)
-
-
-def _waves(count: int, sources: np.ndarray, targets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """A DAG's nodes in topological order, in waves: each wave holds the nodes whose predecessors
-    are all in earlier waves. Returns the order and where each wave starts in it (and ends)."""
-    by_source = np.argsort(sources, kind="stable")
-    children = targets[by_source]
-    indptr = np.zeros(count + 1, dtype=np.int64)
-    np.cumsum(np.bincount(sources, minlength=count), out=indptr[1:])
-    waiting = np.bincount(targets, minlength=count)
-    frontier = np.flatnonzero(waiting == 0)
-    order, bounds = [], [0]
-    while frontier.size:
-        order.append(frontier)
-        bounds.append(bounds[-1] + frontier.size)
-        begin = indptr[frontier]
-        counts = indptr[frontier + 1] - begin
-        total = int(counts.sum())
-        if total == 0:
-            break
-        reached = children[np.arange(total) + np.repeat(begin - (np.cumsum(counts) - counts), counts)]
-        waiting -= np.bincount(reached, minlength=count)
-        candidates = _unique(reached)
-        frontier = candidates[waiting[candidates] == 0]
-    return (np.concatenate(order) if order else np.zeros(0, dtype=np.int64)), np.array(bounds, dtype=np.int64)
-
-
-def _ancestor_minimum(condensed: _Condensed, values: np.ndarray) -> np.ndarray:
-    """Per group: the minimum of ``values`` (one row per group) over the group and every group
-    upstream of it. One pass in topological order, a wave at a time."""
-    result = values.copy()
-    order, bounds = _waves(condensed.count, condensed.sources, condensed.targets)
-    wave = np.empty(condensed.count, dtype=np.int64)
-    wave[order] = np.repeat(np.arange(bounds.size - 1), np.diff(bounds))
-    by_wave = np.argsort(wave[condensed.sources], kind="stable")
-    sources, targets = condensed.sources[by_wave], condensed.targets[by_wave]
-    edge_bounds = np.searchsorted(wave[sources], np.arange(bounds.size))
-    for start, end in zip(edge_bounds[:-1].tolist(), edge_bounds[1:].tolist()):
-        if start < end:
-            np.minimum.at(result, targets[start:end], result[sources[start:end]])
-    return result
-
-
-def _descendant_sums(condensed: _Condensed, own: sp.csr_matrix, weights: np.ndarray) -> np.ndarray:
-    """Per group: ``weights`` (one row per column of ``own``) summed over the union of the 0/1 rows
-    of ``own`` (one row per group) for the group and every group downstream of it.
-
-    The unions are built in reverse topological order, a wave at a time: a wave's rows are the
-    product of its children (all in earlier waves) with the rows made so far, plus its own. Rows
-    are appended to growing buffers, so no wave copies the ones before it.
-    """
-    order, bounds = _waves(condensed.count, condensed.targets, condensed.sources)  # sinks first
-    row = np.empty(condensed.count, dtype=np.int64)
-    row[order] = np.arange(condensed.count)
-    children = sp.csr_matrix((np.ones(condensed.sources.size, dtype=np.int32),
-                              (row[condensed.sources], row[condensed.targets])), shape=(condensed.count,) * 2)
-    own = own[order]
-    columns = own.shape[1]
-    indptr = np.zeros(condensed.count + 1, dtype=np.int64)
-    indices = np.empty(max(4 * own.nnz, 1024), dtype=np.int32)
-    ones = np.ones(indices.size, dtype=np.int8)
-    first = own[bounds[0]:bounds[1]]
-    used = first.nnz
-    indices[:used] = first.indices
-    indptr[1:bounds[1] + 1] = first.indptr[1:]
-    for start, end in zip(bounds[1:-1].tolist(), bounds[2:].tolist()):
-        done = sp.csr_matrix((ones[:used], indices[:used], indptr[:start + 1]), shape=(start, columns))
-        wave = children[start:end]
-        wave = sp.csr_matrix((wave.data, wave.indices, wave.indptr), shape=(end - start, start))  # children come first
-        block = wave @ done + own[start:end]
-        if used + block.nnz > indices.size:
-            grown = max(2 * indices.size, used + block.nnz)
-            indices = np.concatenate([indices[:used], np.empty(grown - used, dtype=np.int32)])
-            ones = np.ones(grown, dtype=np.int8)
-        indices[used:used + block.nnz] = block.indices
-        indptr[start + 1:end + 1] = used + block.indptr[1:]
-        used += block.nnz
-    union = sp.csr_matrix((ones[:used], indices[:used], indptr), shape=(condensed.count, columns))
-    return (union @ weights)[row]
-
-
-@dataclass(frozen=True)
-class Upstream:
-    """Per node: the weakest dataset at or upstream of it, and whether an AI tool is.
-
-    ``rank`` indexes ``ordered`` (assessed datasets, weakest first: lowest rating, then lowest
-    score, then id), :data:`NONE` where no assessed dataset is upstream. For a decision, that
-    dataset's weakest dimension is its data confidence.
-    """
-
-    rank: np.ndarray
-    ai: np.ndarray
-    ordered: np.ndarray
-
-    def link(self, g: LineageGraph, node: int) -> WeakLink | None:
-        rank = int(self.rank[node])
-        return None if rank == NONE else _weak_link(g, int(self.ordered[rank]))
-
-
-_UPSTREAM: weakref.WeakKeyDictionary[LineageGraph, Upstream] = weakref.WeakKeyDictionary()
-_UPSTREAM_LOCK = threading.Lock()
-
-
-def dataset_order(g: LineageGraph) -> np.ndarray:
-    """Positions of the assessed datasets, weakest first: lowest rating, then lowest score, then id."""
-    assessed = np.flatnonzero((g.quality_rag >= 0) & (g.kind_codes == _DATASET))
-    score = np.nan_to_num(g.quality_score[assessed], nan=2.0)
-    return assessed[np.lexsort((assessed, score, g.quality_rag[assessed]))]
-
-
-def weakest_upstream(g: LineageGraph) -> Upstream:
-    """The weakest dataset at or upstream of every node, and whether an AI tool is (kept per graph).
-
-    >>> g = LineageGraph.from_records(
-    ...     [{"id": "a", "kind": "dataset", "name": "A", "quality": {"validity": 0.5}},
-    ...      {"id": "b", "kind": "dataset", "name": "B", "quality": {"timeliness": 0.8}},
-    ...      {"id": "x", "kind": "decision", "name": "X"}, {"id": "y", "kind": "decision", "name": "Y"}],
-    ...     [{"source": "a", "target": "x", "kind": "informs"}, {"source": "b", "target": "x", "kind": "informs"},
-    ...      {"source": "b", "target": "y", "kind": "informs"}])
-    >>> up = weakest_upstream(g)
-    >>> up.link(g, g.position("x")).dataset, up.link(g, g.position("y")).dataset
-    ('a', 'b')
-    """
-    with _UPSTREAM_LOCK:
-        found = _UPSTREAM.get(g)
-    if found is not None:
-        return found
-    ordered = dataset_order(g)
-    rank = np.full(len(g), NONE, dtype=np.int64)
-    rank[ordered] = np.arange(ordered.size)
-    values = np.stack([rank, np.where(g.kind_codes == _AI_TOOL, 0, 1)], axis=1)
-    condensed = _condense(len(g), g.edge_sources, g.edge_targets)
-    per_group = np.full((condensed.count, 2), NONE, dtype=np.int64)
-    np.minimum.at(per_group, condensed.label, values)
-    result = _ancestor_minimum(condensed, per_group)[condensed.label]
-    found = Upstream(rank=result[:, 0].copy(), ai=result[:, 1] == 0, ordered=ordered)
-    with _UPSTREAM_LOCK:
-        _UPSTREAM[g] = found
-    return found
-
-
-def confidence(g: LineageGraph, decision: str) -> WeakLink | None:
-    """A decision's data confidence: the weakest assessed dimension of any dataset upstream (the
-    same as ``provenance(g, decision).confidence``, from one pass for every decision at once)."""
-    position = g.position(decision)
-    if g.kind_codes[position] != _DECISION:
-        raise LineageError(f"'{decision}' is a {g.kind(decision)}; data confidence is for a decision")
-    return weakest_upstream(g).link(g, position)
 
 
 def underpinning(g: LineageGraph, kinds: Sequence[str] = ("system", "dataset", "ai_tool")) -> ReachTotals:
@@ -281,7 +95,7 @@ def underpinning(g: LineageGraph, kinds: Sequence[str] = ("system", "dataset", "
     ...     [{"source": "s", "target": "a", "kind": "supplies"}, {"source": "s", "target": "b", "kind": "supplies"},
     ...      {"source": "a", "target": "x", "kind": "informs"}, {"source": "b", "target": "x", "kind": "informs"}])
     >>> underpinning(g).rows(g)[-1]
-    {'id': 's', 'decisions': 1, 'people_affected': 10, 'value_gbp': 5.0, 'ai_tools': 0}
+    {'id': 's', 'decisions': 1, 'largest_people_affected': 10, 'largest_value_gbp': 5.0, 'ai_tools': 0}
     """
     for kind in kinds:
         if kind not in _KIND:
@@ -291,53 +105,31 @@ def underpinning(g: LineageGraph, kinds: Sequence[str] = ("system", "dataset", "
     if "person" not in kinds:
         flow = g.kind_codes[sources] != _PERSON
         sources, targets = sources[flow], targets[flow]
-    condensed = _condense(len(g), sources, targets)
+    condensed = condense(len(g), sources, targets)
     wanted = np.flatnonzero((g.kind_codes == _DECISION) | (g.kind_codes == _AI_TOOL))
     own = sp.csr_matrix((np.ones(wanted.size, dtype=np.int8), (condensed.label[wanted], np.arange(wanted.size))),
                         shape=(condensed.count, wanted.size))
+    union, row = descendant_union(condensed, own)
+    rows = row[condensed.label[nodes]]
     is_decision = (g.kind_codes[wanted] == _DECISION).astype(np.float64)
-    weights = np.stack([is_decision, np.nan_to_num(g.people_affected[wanted]), np.nan_to_num(g.value_gbp[wanted]),
-                        1.0 - is_decision], axis=1)
-    sums = _descendant_sums(condensed, own, weights)[condensed.label[nodes]]
-    return ReachTotals(nodes=nodes, decisions=np.rint(sums[:, 0]).astype(np.int64),
-                       people_affected=np.rint(sums[:, 1]).astype(np.int64), value_gbp=sums[:, 2],
-                       ai_tools=np.rint(sums[:, 3]).astype(np.int64))
+    counts = (union @ np.stack([is_decision, 1.0 - is_decision], axis=1))[rows]
+    reached = union[rows]
+    return ReachTotals(nodes=nodes, decisions=np.rint(counts[:, 0]).astype(np.int64),
+                       largest_people_affected=np.rint(row_maxima(reached, np.nan_to_num(
+                           g.people_affected[wanted]))).astype(np.int64),
+                       largest_value_gbp=row_maxima(reached, np.nan_to_num(g.value_gbp[wanted])),
+                       ai_tools=np.rint(counts[:, 1]).astype(np.int64))
 
 
 # ---------------------------------------------------------------------------------------------
 # Words
 
 
-def possessive(name: str) -> str:
-    """ "Housing register" -> "Housing register's"; "Claims" -> "Claims'"."""
-    return name + ("'" if name.endswith("s") else "'s")
-
-
-def confidence_sentence(weak: WeakLink | dict | None, dataset_name: str | None = None) -> str:
-    """Why a decision's data confidence is what it is, in one sentence.
-
-    >>> confidence_sentence(None)
-    'Data confidence is unknown: no dataset upstream has a quality assessment.'
-    >>> confidence_sentence({"dataset": "d", "dimension": "accuracy", "score": None, "rag": "red"}, "Claims")
-    "Data confidence is red because Claims' accuracy is rated red."
-    """
-    if weak is None:
-        return "Data confidence is unknown: no dataset upstream has a quality assessment."
-    link = weak.as_dict() if isinstance(weak, WeakLink) else weak
-    return f"Data confidence is {link['rag']} because {_weakness(link, dataset_name)}."
-
-
-def _weakness(link: dict, dataset_name: str | None) -> str:
-    name = dataset_name or link["dataset"]
-    value = f"is {link['score']:.2f}" if link.get("score") is not None else f"is rated {link['rag']}"
-    return f"{possessive(name)} {link['dimension']} {value}"
-
-
 def weak_link_sentence(weak: dict | None, dataset_name: str | None = None) -> str:
     """The weakest link of one path, in one sentence."""
     if weak is None:
         return "No dataset on this path has a quality assessment."
-    return f"The weakest link on this path is {_weakness(weak, dataset_name)} ({weak['rag']})."
+    return f"The weakest link on this path is {score_words(weak, dataset_name)} ({weak['rag']})."
 
 
 # ---------------------------------------------------------------------------------------------
@@ -394,7 +186,7 @@ class EstateFacts:
     """Everything :func:`insights` and :func:`decision_rows` are made from, gathered once."""
 
     graph_version: int
-    upstream: Upstream
+    confidence: ConfidencePass
     totals: ReachTotals
     columns: dict[str, Columns]
     quality_scores: np.ndarray      # datasets x dimensions (columns["dataset"] order), NaN unassessed
@@ -405,9 +197,9 @@ class EstateFacts:
     owner_kinds: dict[str, str] = field(default_factory=dict)
 
     def totals_of(self, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """(decisions, people, £, AI tools) underpinned by each of ``positions`` (systems, datasets, tools)."""
+        """(decisions, largest people, largest £, AI tools) underpinned by each of ``positions``."""
         at = np.searchsorted(self.totals.nodes, positions)
-        return (self.totals.decisions[at], self.totals.people_affected[at], self.totals.value_gbp[at],
+        return (self.totals.decisions[at], self.totals.largest_people_affected[at], self.totals.largest_value_gbp[at],
                 self.totals.ai_tools[at])
 
     def inside(self, organisation: str | None) -> np.ndarray:
@@ -482,7 +274,7 @@ def estate_facts(g: LineageGraph, *, records_of_kind: KindReader | None = None) 
     engine's connection while a web app serves pages.
     """
     read = records_of_kind or _records_by_kind(g)
-    upstream = weakest_upstream(g)
+    confidence = confidence_pass(g)
     totals = underpinning(g)
     columns: dict[str, Columns] = {}
     organisation = np.full(len(g), -1, dtype=np.int64)
@@ -526,7 +318,7 @@ def estate_facts(g: LineageGraph, *, records_of_kind: KindReader | None = None) 
     recode[order] = np.arange(len(names))
     organisation = recode[organisation]  # -1 stays -1 (the last slot)
     return EstateFacts(
-        graph_version=g.version, upstream=upstream, totals=totals, columns=columns,
+        graph_version=g.version, confidence=confidence, totals=totals, columns=columns,
         quality_scores=scores, quality_rags=rags,
         organisation=organisation, organisations=sorted(names), owner_names=owner_names, owner_kinds=owner_kinds)
 
@@ -568,13 +360,13 @@ class Insights:
 def _order(decisions: np.ndarray, people: np.ndarray, value: np.ndarray, positions: np.ndarray,
            by: str = "decisions") -> np.ndarray:
     """Indexes ranking rows by ``by`` first, then the other two figures (most first), then id."""
-    keys = {"decisions": -decisions, "people_affected": -people, "value_gbp": -value}
+    keys = {"decisions": -decisions, "largest_people_affected": -people, "largest_value_gbp": -value}
     rest = [keys[k] for k in RANKINGS if k != by]
     return np.lexsort((positions, rest[1], rest[0], keys[by]))
 
 
 def _weakest_of(g: LineageGraph, position: int) -> dict[str, Any] | None:
-    link = _weak_link(g, position) if g.kind_codes[position] == _DATASET else None
+    link = weak_link_at(g, position) if g.kind_codes[position] == _DATASET else None
     return None if link is None else {"dimension": link.dimension, "score": link.score, "rag": link.rag}
 
 
@@ -591,7 +383,7 @@ def _asset_rows(g: LineageGraph, facts: EstateFacts, positions: np.ndarray) -> l
                      "owner": facts.owner(column.values["owner"][at]),
                      "organisation": column.values["organisation"][at],
                      "critical": extra.get("critical"), "ai_ready": extra.get("ai_ready"), "shared": extra.get("shared"),
-                     "decisions": d, "people_affected": p, "value_gbp": v, "ai_tools": t,
+                     "decisions": d, "largest_people_affected": p, "largest_value_gbp": v, "ai_tools": t,
                      "weakest": _weakest_of(g, position)})
     return rows
 
@@ -609,40 +401,45 @@ def _select(column: Columns, inside: np.ndarray, flag: str | None = None) -> np.
     return column.nodes[keep]
 
 
+def decision_confidence_row(g: LineageGraph, facts: EstateFacts, position: int) -> dict[str, Any]:
+    """A decision's data confidence as rows carry it (:meth:`lineage.confidence.Confidence.described`)."""
+    datasets = facts.columns["dataset"]
+    return confidence_at(g, facts.confidence, position).described(
+        lambda dataset: datasets.get("name", g.position(dataset)))
+
+
 def _decision_risk(g: LineageGraph, facts: EstateFacts, decisions: np.ndarray, limit: int) -> dict[str, Any]:
-    upstream = facts.upstream
-    rank = upstream.rank[decisions]
-    known = rank != NONE
-    rag = np.full(decisions.size, len(RAGS), dtype=np.int64)  # len(RAGS): unknown
-    rag[known] = g.quality_rag[upstream.ordered[rank[known]]]
+    band = facts.confidence.band[decisions].astype(np.int64)
     people = np.nan_to_num(g.people_affected[decisions])
     value = np.nan_to_num(g.value_gbp[decisions])
-    labels = [*RAGS, "unknown"]
-    counts = {label: int(np.count_nonzero(rag == code)) for code, label in enumerate(labels)}
-    risky = np.flatnonzero(rag < RAGS.index("green"))
-    order = risky[np.lexsort((decisions[risky], -value[risky], -people[risky], rag[risky]))][:limit]
+    counts = {label: int(np.count_nonzero(band == code)) for code, label in enumerate(BANDS)}
+    risky = np.flatnonzero(band < RAGS.index("green"))
+    order = risky[np.lexsort((decisions[risky], -value[risky], -people[risky], band[risky]))][:limit]
     column = facts.columns["decision"]
-    datasets = facts.columns["dataset"]
     rows = []
     for index in order.tolist():
         position = int(decisions[index])
         at = int(np.searchsorted(column.nodes, position))
-        link = upstream.link(g, position)
-        dataset_name = datasets.get("name", g.position(link.dataset))
+        confidence = decision_confidence_row(g, facts, position)
         rows.append({"id": g.ids[position], "name": column.values["name"][at],
                      "decision_type": column.values["decision_type"][at],
                      "organisation": column.values["organisation"][at],
                      "people_affected": column.values["people_affected"][at], "value_gbp": column.values["value_gbp"][at],
                      "owner": facts.owner(column.values["owner"][at]),
-                     "confidence": {**link.as_dict(), "dataset_name": dataset_name},
-                     "explanation": confidence_sentence(link, dataset_name)})
+                     "confidence": confidence, "explanation": confidence["text"]})
     at_risk = counts["red"] + counts["amber"]
-    headline = (f"{number(at_risk)} of {plural(decisions.size, 'decision')} rest on red or amber data, affecting "
-                f"about {number(people[risky].sum())} people and {money(float(value[risky].sum()))}."
-                if decisions.size else "There are no decisions.")
+    if not decisions.size:
+        headline = "There are no decisions."
+    else:
+        headline = f"{number(at_risk)} of {plural(decisions.size, 'decision')} rest on red or amber data"
+        if risky.size and people[risky].max() > 0:
+            headline += f"; the largest of them affects {about(people[risky].max())} people"
+        headline += "."
     return {"decisions": int(decisions.size), "counts": counts, "headline": headline,
-            "people_affected": {label: int(people[rag == code].sum()) for code, label in enumerate(labels)},
-            "value_gbp": {label: float(value[rag == code].sum()) for code, label in enumerate(labels)},
+            "largest_people_affected": {label: int(people[band == code].max(initial=0))
+                                        for code, label in enumerate(BANDS)},
+            "largest_value_gbp": {label: float(value[band == code].max(initial=0))
+                                  for code, label in enumerate(BANDS)},
             "rows": rows}
 
 
@@ -660,7 +457,8 @@ def _quality(g: LineageGraph, facts: EstateFacts, datasets: np.ndarray, limit: i
         chosen = weak[np.lexsort((datasets[weak], score, -decisions[weak], rag[weak]))][:limit]
         hot_spots = [{"id": g.ids[datasets[i]], "name": column.values["name"][at[i]],
                       "score": None if math.isnan(scores[i, d]) else float(scores[i, d]), "rag": RAGS[rag[i]],
-                      "decisions": int(decisions[i]), "people_affected": int(people[i]), "value_gbp": float(value[i]),
+                      "decisions": int(decisions[i]), "largest_people_affected": int(people[i]),
+                      "largest_value_gbp": float(value[i]),
                       "owner": facts.owner(column.values["owner"][at[i]])} for i in chosen.tolist()]
         dimensions.append({"dimension": dimension, "assessed": int(np.count_nonzero(rag >= 0)),
                            **{r: int(np.count_nonzero(rag == code)) for code, r in enumerate(RAGS)},
@@ -711,8 +509,8 @@ def insights(g: LineageGraph, organisation: str | None = None, *, facts: EstateF
         kind = model.NODE_KINDS[g.kind_codes[position]]
         ownerless_rows.append({"id": g.ids[position], "kind": kind, "name": columns[kind].get("name", position),
                                "organisation": columns[kind].get("organisation", position),
-                               "decisions": int(d[index]), "people_affected": int(p[index]),
-                               "value_gbp": float(v[index])})
+                               "decisions": int(d[index]), "largest_people_affected": int(p[index]),
+                               "largest_value_gbp": float(v[index])})
     ownerless_count = sum(a.size for a in ownerless.values())
 
     ai_ready = _select(columns["system"], inside, "ai_ready")
@@ -734,7 +532,7 @@ def insights(g: LineageGraph, organisation: str | None = None, *, facts: EstateF
         column = columns["ai_tool"]
         at = int(np.searchsorted(column.nodes, position))
         tool_rows.append({**{k: row[k] for k in ("id", "kind", "name", "owner", "organisation", "decisions",
-                                                 "people_affected", "value_gbp")},
+                                                 "largest_people_affected", "largest_value_gbp")},
                           **{k: column.values[k][at] for k in ("phase", "human_review", "appeals", "atrs_url")}})
     oversight_headline = (f"{number(no_review.size)} of {number(tools.size)} AI tools "
                           f"{'has' if no_review.size == 1 else 'have'} no human review, and "
@@ -745,9 +543,12 @@ def insights(g: LineageGraph, organisation: str | None = None, *, facts: EstateF
     value = np.nan_to_num(g.value_gbp[decisions])
     return Insights(
         organisation=organisation, graph_version=g.version, organisations=facts.organisations,
-        totals={"decisions": int(decisions.size), "people_affected": int(people.sum()), "value_gbp": float(value.sum()),
+        totals={"decisions": int(decisions.size), "largest_people_affected": int(people.max(initial=0)),
+                "largest_value_gbp": float(value.max(initial=0)),
                 "systems": int(systems.size), "datasets": int(datasets.size), "ai_tools": int(tools.size),
-                "ai_decisions": int(np.count_nonzero(facts.upstream.ai[decisions]))},
+                "ai_decisions": int(np.count_nonzero(facts.confidence.ai_direct[decisions])),
+                "ai_earlier_only_decisions": int(np.count_nonzero(facts.confidence.ai_anywhere[decisions]
+                                                                  & ~facts.confidence.ai_direct[decisions]))},
         assets={"count": int(assets.size),
                 "by": {by: _asset_rows(g, facts, _ranked(facts, assets, by, limit)) for by in RANKINGS}},
         shared={"count": int(shared.size), "rows": _asset_rows(g, facts, _ranked(facts, shared, limit=limit))},
@@ -782,11 +583,11 @@ class DecisionRow:
     people_affected: int | None
     value_gbp: float | None
     human_in_loop: bool | None
-    ai_involved: bool
-    confidence: str | None          # red, amber, green; None when nothing upstream is assessed
-    confidence_key: float           # sorts weakest first: 10 x the rating (red 0) + the score (2 if only
-                                    # rated); UNKNOWN_KEY, after every rating, when nothing is assessed
-    weakest_dataset: str | None
+    ai_involved: bool               # an AI tool informs it directly (lineage.confidence)
+    ai_earlier_only: bool           # AI only in earlier decisions' data, through their recorded outcomes
+    confidence: str | None          # red, amber, green; None when its main data is unassessed
+    confidence_key: float           # sorts weakest first (lineage.confidence.band_sort_key)
+    weakest_dataset: str | None     # the dataset and dimension that set the band
     weakest_dataset_name: str | None
     weakest_dimension: str | None
     weakest_score: float | None
@@ -802,46 +603,43 @@ class DecisionRow:
         return tuple(self.__dict__.values())
 
 
-UNKNOWN_KEY = 30.0
-"""The confidence sort key of a decision with no assessed data upstream: after green."""
 DecisionRow.FIELDS = tuple(f for f in DecisionRow.__dataclass_fields__ if f != "FIELDS")
 
 
 def decision_rows(g: LineageGraph, *, facts: EstateFacts | None = None) -> list[DecisionRow]:
-    """Every decision with its facts, its data confidence and whether an AI tool is upstream, in id order."""
+    """Every decision with its facts, its data confidence and whether an AI tool informs it, in id order."""
     facts = facts or estate_facts(g)
     column = facts.columns["decision"]
     values = column.values
     positions = column.nodes
-    rank = facts.upstream.rank[positions]
-    known = rank != NONE
-    weakest = np.full(positions.size, -1, dtype=np.int64)
-    weakest[known] = facts.upstream.ordered[rank[known]]
-    at = np.where(known, facts.columns["dataset"].at(np.maximum(weakest, 0)), -1)
+    result = facts.confidence
+    deciding = result.deciding[positions]
+    found = deciding != np.iinfo(np.int64).max
+    weakest = np.where(found, result.ordered[np.where(found, deciding, 0)] if result.ordered.size else -1, -1)
+    at = np.where(found, facts.columns["dataset"].at(np.maximum(weakest, 0)), -1)
     dataset_names = facts.columns["dataset"].values["name"]
     ids = g.ids
-    found = weakest >= 0
     safe = np.maximum(weakest, 0)
-    rag_of = [RAGS[c] if ok else None for c, ok in zip(g.quality_rag[safe].tolist(), found.tolist())]
+    band_of = [BANDS[b] for b in result.band[positions].tolist()]
     dimension_of = [model.QUALITY_DIMENSIONS[c] if ok else None
                     for c, ok in zip(g.quality_dimension[safe].tolist(), found.tolist())]
     score_of = [None if not ok or math.isnan(s) else s for s, ok in zip(g.quality_score[safe].tolist(),
                                                                           found.tolist())]
-    key_of = [10.0 * RAGS.index(rag) + (2.0 if score is None else score) if rag else UNKNOWN_KEY
-              for rag, score in zip(rag_of, score_of)]
     owner_names = facts.owner_names
     rows = []
     with gc_paused():
-        for i, (position, w, a, ai, owner, people, value, in_loop) in enumerate(zip(
-                positions.tolist(), weakest.tolist(), at.tolist(),
-                facts.upstream.ai[positions].tolist(), values["owner"], values["people_affected"],
+        for i, (position, w, a, ai, ai_any, owner, people, value, in_loop) in enumerate(zip(
+                positions.tolist(), weakest.tolist(), at.tolist(), result.ai_direct[positions].tolist(),
+                result.ai_anywhere[positions].tolist(), values["owner"], values["people_affected"],
                 values["value_gbp"], values["human_in_loop"])):
             ok = w >= 0
+            band = band_of[i]
             rows.append(DecisionRow(
                 ids[position], values["name"][i], values["decision_type"][i], values["organisation"][i],
                 values["frequency"][i], int(people) if type(people) in (int, float) else None,
                 float(value) if type(value) in (int, float) else None, in_loop if type(in_loop) is bool else None,
-                ai, rag_of[i], key_of[i], ids[w] if ok else None, dataset_names[a] if ok else None,
+                ai, ai_any and not ai, None if band == "unknown" else band, band_sort_key(band, score_of[i]),
+                ids[w] if ok else None, dataset_names[a] if ok else None,
                 dimension_of[i], score_of[i], owner if owner and owner in owner_names else None,
                 owner_names.get(owner, owner) if owner else None))
     return rows
@@ -933,7 +731,7 @@ def decision_provenance(g: LineageGraph, decision: str, *, limit: int = UPSTREAM
     ...      {"source": "reg", "target": "x", "kind": "informs"}])
     >>> page = decision_provenance(g, "x")
     >>> page.teams, page.confidence_text
-    ([{'id': 't', 'name': 'Housing options', 'people': 1}], "Data confidence is amber because Register's timeliness is 0.71.")
+    ([{'id': 't', 'name': 'Housing options', 'people': 1}], "Amber: the data behind this decision can be trusted only in part, because Register's timeliness is 0.71.")
     >>> [row["id"] for row in page.single_points_of_failure]
     ['reg', 'p']
     """
@@ -951,10 +749,13 @@ def decision_provenance(g: LineageGraph, decision: str, *, limit: int = UPSTREAM
     tools = reach.of_kind("ai_tool")
     listed_tools = tools.ids(limit)
     team_ids = [t["team"] for t in result.teams[:team_limit] if t["team"]]
+    confidence = result.confidence.as_dict()
     path_ids = [step for row in result.paths for step in row["path"]]
     wanted = ({decision} | {g.ids[i] for i in listed_datasets.tolist()} | set(listed_tools) | set(team_ids)
-              | set(path_ids) | set(failures) | ({result.confidence.dataset} if result.confidence else set()))
+              | set(path_ids) | set(failures)
+              | {link["dataset"] for link in map(confidence.get, LINKS) if link})
     records = g.records(wanted)
+    described = result.confidence.described(lambda dataset: records[dataset]["name"])
     record = records[decision]
     owners = {r.get("owner") for r in [record] + [records[g.ids[i]] for i in listed_datasets.tolist()]
               + [records[t] for t in listed_tools]} - {None, ""}
@@ -983,8 +784,6 @@ def decision_provenance(g: LineageGraph, decision: str, *, limit: int = UPSTREAM
                           "text": path_text(g, row["path"], records),
                           "weakest": {**weak, "dataset_name": name} if weak else None,
                           "explanation": weak_link_sentence(weak, name)})
-    weak = result.confidence
-    weak_name = records[weak.dataset]["name"] if weak else None
     failure_rows = [_summary(records[f]) for f in failures]
     if not name_people:
         for row in failure_rows:
@@ -1009,8 +808,7 @@ def decision_provenance(g: LineageGraph, decision: str, *, limit: int = UPSTREAM
         team_count=len(result.teams),
         teams=[{"id": t["team"], "name": records[t["team"]]["name"] if t["team"] else "People with no team",
                 "people": t["people"]} for t in result.teams[:team_limit]],
-        confidence={**weak.as_dict(), "dataset_name": weak_name} if weak else None,
-        confidence_text=confidence_sentence(weak, weak_name), unassessed_datasets=result.unassessed_datasets,
+        confidence=described, confidence_text=described["text"], unassessed_datasets=result.unassessed_datasets,
         dataset_count=int(datasets.size), datasets=dataset_rows, ai_tool_count=tools.count, ai_tools=tool_rows,
         paths=path_rows, single_points_of_failure=failure_rows, failures_text=failures_text)
 

@@ -186,6 +186,7 @@ class Topology:
     edge_kinds: np.ndarray    # per edge, index into model.EDGE_KINDS
     edge_records: np.ndarray  # records on enters edges (0 elsewhere), per edge
     edge_issues: np.ndarray   # records_with_issues on enters edges, per edge
+    edge_supporting: np.ndarray  # per edge, True for an informs edge whose influence is supporting
     people_affected: np.ndarray  # per node, NaN where not given
     value_gbp: np.ndarray        # per node, NaN where not given
     quality_dimension: np.ndarray  # index into model.QUALITY_DIMENSIONS of the weakest, -1 if unassessed
@@ -257,8 +258,11 @@ _EDGE_READS = (
     f"SELECT group_concat(source * 8 + CASE kind {_CASES['edge']} END), group_concat(target) FROM edges",
     "SELECT group_concat(source), group_concat(target), group_concat(coalesce(records, 0)), "
     "group_concat(coalesce(records_with_issues, 0)) FROM edges WHERE kind = 'enters'",
+    # LIKE first: json_extract only on the few rows that can match.
+    "SELECT group_concat(source), group_concat(target) FROM edges WHERE kind = 'informs' "
+    "AND attrs LIKE '%supporting%' AND json_extract(attrs, '$.influence') = 'supporting'",
 )
-_EDGE_TYPES = ((np.int64, np.int64), (np.int64, np.int64, np.int64, np.int64))
+_EDGE_TYPES = ((np.int64, np.int64), (np.int64, np.int64, np.int64, np.int64), (np.int64, np.int64))
 
 
 def _read(conn: sqlite3.Connection, reads: tuple[str, ...]) -> tuple[int, list[tuple]]:
@@ -486,8 +490,9 @@ class Store:
             raise StoreError(f"{self.path} changed during every attempt to read it; try again")
         (ids_text, id_keys), (key_kinds,), (decision_keys, people, value), (dataset_keys, dimension, score, rag) = (
             _parsed(row, dtypes) for row, dtypes in zip(node_rows, _NODE_TYPES))
-        (source_kinds, targets), (entered_sources, entered_targets, records, issues) = (
-            _parsed(row, dtypes) for row, dtypes in zip(edge_rows, _EDGE_TYPES))
+        (source_kinds, targets), (entered_sources, entered_targets, records, issues), \
+            (supporting_sources, supporting_targets) = (
+                _parsed(row, dtypes) for row, dtypes in zip(edge_rows, _EDGE_TYPES))
         # Nodes take their place in id order, the order of the index on id that SQLite read them
         # through, so that the engine finds an id by bisection and lists ids sorted for free.
         ids = ids_text.split("\x1f") if ids_text else []
@@ -510,19 +515,25 @@ class Store:
             return column
 
         sources, edge_kinds = source_kinds >> 3, (source_kinds & 7).astype(np.int8)
-        # Match the enters rows to their edges by (source, target), whatever order each read took.
+        # Match the enters and supporting rows to their edges by (source, target), whatever order
+        # each read took.
         pairs = (sources << 32) | targets
-        wanted = (entered_sources << 32) | entered_targets
-        if pairs.size < 2 or np.all(pairs[1:] > pairs[:-1]):  # read in primary-key order, as SQLite does
-            at = np.searchsorted(pairs, wanted)
-        else:
-            by_pair = np.argsort(pairs, kind="stable")
-            at = by_pair[np.searchsorted(pairs, wanted, sorter=by_pair)]
+        in_key_order = pairs.size < 2 or bool(np.all(pairs[1:] > pairs[:-1]))  # as SQLite reads them
+        by_pair = None if in_key_order else np.argsort(pairs, kind="stable")
+
+        def edge_numbers(edge_sources: np.ndarray, edge_targets: np.ndarray) -> np.ndarray:
+            wanted = (edge_sources << 32) | edge_targets
+            if by_pair is None:
+                return np.searchsorted(pairs, wanted)
+            return by_pair[np.searchsorted(pairs, wanted, sorter=by_pair)]
+
         entered = np.zeros((2, sources.size), dtype=np.int64)
-        entered[:, at] = records, issues
+        entered[:, edge_numbers(entered_sources, entered_targets)] = records, issues
+        supporting = np.zeros(sources.size, dtype=bool)
+        supporting[edge_numbers(supporting_sources, supporting_targets)] = True
         return Topology(
             ids=ids, kind_codes=kinds, sources=positions(sources), targets=positions(targets), edge_kinds=edge_kinds,
-            edge_records=entered[0], edge_issues=entered[1],
+            edge_records=entered[0], edge_issues=entered[1], edge_supporting=supporting,
             people_affected=per_node(decision_keys, np.where(people >= 0, people, np.nan), np.nan, np.float64),
             value_gbp=per_node(decision_keys, np.where(value >= 0, value, np.nan), np.nan, np.float64),
             quality_dimension=per_node(dataset_keys, dimension, -1, np.int8),
