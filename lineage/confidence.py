@@ -195,8 +195,8 @@ def decision_ranks(g: LineageGraph, decisive: np.ndarray, decisions: np.ndarray
     positions, row = positions[informs], row[informs]
     supporting = g.edge_supporting[g.into.edge[positions]]
     ranks = decisive[g.into.indices[positions]]
-    primary_rank = np.full(decisions.size, NONE, dtype=np.int64)
-    supporting_rank = np.full(decisions.size, NONE, dtype=np.int64)
+    primary_rank = np.full(decisions.size, NONE, dtype=decisive.dtype)  # floats in a what-if: a rank between two
+    supporting_rank = np.full(decisions.size, NONE, dtype=decisive.dtype)
     np.minimum.at(primary_rank, row[~supporting], ranks[~supporting])
     np.minimum.at(supporting_rank, row[supporting], ranks[supporting])
     has_primary = np.zeros(decisions.size, dtype=bool)
@@ -331,10 +331,9 @@ def _key(g: LineageGraph, position: int) -> tuple[int, float, str]:
     return int(g.quality_rag[position]), 2.0 if math.isnan(score) else float(score), g.ids[position]
 
 
-def local_confidence(g: LineageGraph, position: int, upstream: Reach | None = None) -> Confidence:
-    """The data confidence of the decision at ``position`` from searches of its own upstream: what
-    :func:`confidence_pass` finds for every decision at once. ``upstream`` is the decision's whole
-    upstream when the caller has it."""
+def decisive_data(g: LineageGraph, position: int) -> tuple[np.ndarray, np.ndarray]:
+    """The nodes behind the decision at ``position``'s primary inputs and behind its supporting ones
+    (each input included), along paths that pass through no other decision."""
     entries, _ = g.into.gather(np.array([position], dtype=np.int64))
     entries = entries[g.into.kinds[entries] == _INFORMS]
     inputs = g.into.indices[entries]
@@ -349,7 +348,14 @@ def local_confidence(g: LineageGraph, position: int, upstream: Reach | None = No
             return starts
         return np.concatenate([starts, g.bfs(starts, reverse=True, within=outside_decisions).nodes])
 
-    primary_nodes, supporting_nodes = behind(primary_inputs), behind(supporting_inputs)
+    return behind(primary_inputs), behind(supporting_inputs)
+
+
+def local_confidence(g: LineageGraph, position: int, upstream: Reach | None = None) -> Confidence:
+    """The data confidence of the decision at ``position`` from searches of its own upstream: what
+    :func:`confidence_pass` finds for every decision at once. ``upstream`` is the decision's whole
+    upstream when the caller has it."""
+    primary_nodes, supporting_nodes = decisive_data(g, position)
     primary, supporting = _weakest_position(g, primary_nodes), _weakest_position(g, supporting_nodes)
     primary_band = int(g.quality_rag[primary]) if primary >= 0 else UNKNOWN
     supporting_band = int(g.quality_rag[supporting]) if supporting >= 0 else UNKNOWN
@@ -436,3 +442,193 @@ def confidence_sentence(confidence: dict[str, Any] | None, dataset_name: str | N
 def band_sort_key(band: str, score: float | None) -> float:
     """Sorts weakest first: 10 x the band (red 0) + the score (2 if only rated); unknown after green."""
     return 10.0 * BANDS.index(band) + (2.0 if score is None or math.isnan(score) else score)
+
+
+# ---------------------------------------------------------------------------------------------
+# Path to green
+
+FIXES_LISTED = 50
+"""Datasets whose fixes a path to green details; the rest are counted."""
+HELPED_LISTED = 10
+"""Other decisions named per fix; the rest are counted."""
+
+
+@dataclass
+class Fix:
+    """Raise one dataset's dimension to a score. ``helps`` are the other decisions below the band
+    the fix aims at whose decisive data includes the dataset (each gets that step closer)."""
+
+    dataset: str
+    dataset_name: str
+    dimension: str
+    score: float | None
+    rag: str
+    target: float
+    role: str                       # "primary" or "supporting": the kind of input it lies behind
+    owner: dict[str, Any] | None
+    open_flags: list[dict[str, Any]]
+    helps: list[dict[str, Any]]
+    helps_count: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class Step:
+    """Everything that must be true for the decision to reach ``band``: every fix, counted whole."""
+
+    band: str
+    fixes: list[Fix]
+    fix_count: int
+    text: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**self.__dict__, "fixes": [f.as_dict() for f in self.fixes]}
+
+
+@dataclass
+class PathToGreen:
+    """The smallest set of quality fixes that moves a decision up a band, and the set that takes it
+    to green (:func:`path_to_green`)."""
+
+    decision: dict[str, Any]
+    band: str
+    steps: list[Step]
+    unassessed: list[dict[str, Any]]
+    unassessed_count: int
+    text: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**self.__dict__, "steps": [s.as_dict() for s in self.steps]}
+
+
+def path_to_green(g: LineageGraph, decision: str, *,
+                  open_flags: Callable[[list[str]], dict[str, list[dict[str, Any]]]] | None = None) -> PathToGreen:
+    """What it takes to move a red or amber decision up a band, and to green.
+
+    Under the weakest-link rule the smallest set of fixes is also the only one: every dimension of
+    every dataset behind a primary input that is below the band aimed at must reach the band's
+    floor (0.7 for amber, 0.9 for green), and every dimension behind a supporting input must reach
+    the band below it (a supporting input lowers a rating by one band at most). Each fix names the
+    dataset's owner, its open flags (``open_flags(ids)`` maps dataset ids to their flags; none
+    when not given) and the other decisions it helps, and fixes are sorted by how many decisions
+    they help, then by the people those decisions affect.
+
+    >>> from lineage.graph import LineageGraph
+    >>> g = LineageGraph.from_records(
+    ...     [{"id": "reg", "kind": "dataset", "name": "Register", "owner": "jo",
+    ...       "quality": {"timeliness": 0.55, "validity": 0.8}},
+    ...      {"id": "jo", "kind": "person", "name": "Jo Fletcher"},
+    ...      {"id": "alloc", "kind": "decision", "name": "Allocations", "people_affected": 3400}],
+    ...     [{"source": "reg", "target": "alloc", "kind": "informs"}])
+    >>> plan = path_to_green(g, "alloc")
+    >>> [(s.band, [(f.dimension, f.target) for f in s.fixes]) for s in plan.steps]
+    [('amber', [('timeliness', 0.7)]), ('green', [('timeliness', 0.9), ('validity', 0.9)])]
+    >>> plan.steps[0].fixes[0].owner["name"]
+    'Jo Fletcher'
+    """
+    position = g.position(decision)
+    if g.kind_codes[position] != _DECISION:
+        raise LineageError(f"'{decision}' is a {g.kind(decision)}; a path to green is for a decision")
+    confidence = decision_confidence(g, decision)
+    primary_nodes, supporting_nodes = decisive_data(g, position)
+    datasets = {"primary": primary_nodes[g.kind_codes[primary_nodes] == _DATASET],
+                "supporting": supporting_nodes[g.kind_codes[supporting_nodes] == _DATASET]}
+    unassessed = np.unique(np.concatenate([d[g.quality_rag[d] < 0] for d in datasets.values()]))
+    current = BANDS.index(confidence.band)
+    green = RAGS.index("green")
+    # Candidates: datasets whose weakest dimension is below what the last step asks of them.
+    wanted = {role: nodes[(g.quality_rag[nodes] >= 0) & (g.quality_rag[nodes] < green - (role == "supporting"))]
+              for role, nodes in datasets.items()}
+    candidates = np.unique(np.concatenate(list(wanted.values())))
+    listed = candidates[np.argsort(g.quality_score[candidates], kind="stable")][:FIXES_LISTED]
+    ids = [g.ids[i] for i in listed.tolist()] + [g.ids[i] for i in unassessed[:FIXES_LISTED].tolist()]
+    records = g.records(ids + [decision])
+    owners = g.records([o for o in {records[i].get("owner") for i in ids} if o and o in g])
+    flags = open_flags([g.ids[i] for i in listed.tolist()]) if open_flags is not None and listed.size else {}
+    bands = confidence_pass(g).band
+    helped = {node: _helped(g, node, position, bands) for node in listed.tolist()}
+    steps = []
+    for target in range(current + 1, green + 1) if current < green else ():
+        chosen: dict[tuple[str, str], Fix] = {}
+        needing = set()
+        for role, nodes in wanted.items():
+            floor_band = target - 1 if role == "supporting" else target
+            needing.update(nodes[g.quality_rag[nodes] < floor_band].tolist())
+            for node in nodes.tolist():
+                if node in helped:
+                    _add_fixes(chosen, g.ids[node], records, owners, flags.get(g.ids[node], []),
+                               helped[node], role, floor_band, target)
+        fixes = sorted(chosen.values(), key=lambda f: (
+            -f.helps_count, -max((d["people_affected"] or 0 for d in f.helps), default=0), f.dataset, f.dimension))
+        unlisted = len(needing - set(helped))
+        more = f", and fixes to {unlisted:,} more datasets" if unlisted else ""
+        steps.append(Step(band=RAGS[target], fixes=fixes, fix_count=len(fixes),
+                          text=f"To reach {RAGS[target]}: {_fixes_text(fixes)}{more}."))
+    if confidence.band == "unknown":
+        text = ("Its confidence is unknown: none of the data it mainly rests on has a quality assessment. "
+                "Assess it first.")
+    elif confidence.band == "green":
+        text = "It is already green: the data behind it can be trusted well."
+    else:
+        text = " ".join(step.text for step in steps)
+    return PathToGreen(
+        decision={"id": decision, "name": records[decision]["name"]}, band=confidence.band, steps=steps,
+        unassessed=[{"id": g.ids[i], "name": records[g.ids[i]]["name"]} for i in unassessed[:FIXES_LISTED].tolist()],
+        unassessed_count=int(unassessed.size), text=text)
+
+
+def _add_fixes(chosen: dict[tuple[str, str], Fix], dataset: str, records: dict[str, dict[str, Any]],
+               owners: dict[str, dict[str, Any]], flags: list[dict[str, Any]], helped: list[dict[str, Any]],
+               role: str, floor_band: int, target: int) -> None:
+    """Add a fix for every dimension of ``dataset`` below ``floor_band`` (keeping the higher goal
+    when a dataset lies behind both kinds of input)."""
+    if floor_band < 0:
+        return
+    record = records[dataset]
+    owner = record.get("owner")
+    owner_summary = None if not owner else (
+        {"id": owner, "name": owners[owner]["name"], "kind": owners[owner]["kind"]} if owner in owners
+        else {"id": None, "name": owner, "kind": None})
+    others = [{k: v for k, v in d.items() if k != "band_code"} for d in helped if d["band_code"] < target]
+    goal = BAND_FLOORS[RAGS[floor_band]]
+    for dimension, assessment in (record.get("quality") or {}).items():
+        rag = model.quality_rag(assessment)
+        if rag is None or RAGS.index(rag) >= floor_band:
+            continue
+        if (dataset, dimension) in chosen and chosen[dataset, dimension].target >= goal:
+            continue
+        chosen[dataset, dimension] = Fix(
+            dataset=dataset, dataset_name=record["name"], dimension=dimension, score=model.quality_score(assessment),
+            rag=rag, target=goal, role=role, owner=owner_summary, open_flags=flags, helps=others[:HELPED_LISTED],
+            helps_count=len(others))
+
+
+def _helped(g: LineageGraph, dataset: int, decision: int, bands: np.ndarray) -> list[dict[str, Any]]:
+    """The decisions other than ``decision`` whose decisive data includes ``dataset``, worst band
+    first, then most people affected."""
+    after = g.bfs(np.array([dataset]), within=g.kind_codes != _DECISION).nodes
+    positions, _ = g.out.gather(np.concatenate([[dataset], after]).astype(np.int64))
+    positions = positions[g.out.kinds[positions] == _INFORMS]
+    reached = np.unique(g.out.indices[positions])
+    reached = reached[reached != decision]
+    people = np.nan_to_num(g.people_affected[reached], nan=-1.0)
+    reached = reached[np.lexsort((reached, -people, bands[reached]))]
+    named = reached[:HELPED_LISTED * len(RAGS)]  # enough to list HELPED_LISTED below any band
+    names = {i: record["name"] for i, record in g.records([g.ids[i] for i in named.tolist()]).items()}
+    return [{"id": g.ids[i], "name": names.get(g.ids[i]),
+             "band": BANDS[bands[i]], "band_code": int(bands[i]),
+             "people_affected": None if math.isnan(g.people_affected[i]) else int(g.people_affected[i]),
+             "value_gbp": None if math.isnan(g.value_gbp[i]) else float(g.value_gbp[i])}
+            for i in reached.tolist()]
+
+
+def _fixes_text(fixes: list[Fix]) -> str:
+    """ "raise the Housing register's timeliness from 0.55 to 0.70 and ..." """
+    if not fixes:
+        return "no dataset needs to change"
+    parts = [f"raise {possessive(f.dataset_name)} {f.dimension} from "
+             f"{f'{f.score:.2f}' if f.score is not None else f'a {f.rag} rating'} to {f.target:.2f}" for f in fixes[:3]]
+    more = f", and {len(fixes) - 3} more" if len(fixes) > 3 else ""
+    return (", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else parts[0]) + more

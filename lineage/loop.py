@@ -600,6 +600,29 @@ def list_flags(store: Store, *, owner: str | None = None, flagger: str | None = 
     return [_flag_row(row) for row in store.conn.execute(sql, [*args, limit])]
 
 
+OPEN_STATUSES = ("open", "acknowledged")
+"""Statuses of a flag still waiting for a fix."""
+
+
+def open_flags_on(store: Store, datasets: Iterable[str]) -> dict[str, list[dict[str, Any]]]:
+    """The open flags on each of ``datasets``, newest first, without who raised them (for pages
+    that anyone may read): id, dimension, text, records, status, status_label, created."""
+    _ensure(store)
+    found: dict[str, list[dict[str, Any]]] = {}
+    wanted = list(dict.fromkeys(datasets))
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start:start + 500]
+        rows = store.conn.execute(
+            f"SELECT id, dataset, dimension, text, records, status, created FROM flags WHERE dataset IN "
+            f"({','.join('?' * len(chunk))}) AND status IN ({','.join('?' * len(OPEN_STATUSES))}) "
+            "ORDER BY created DESC, id DESC", [*chunk, *OPEN_STATUSES])
+        for flag_id, dataset, dimension, text, records, status, created in rows:
+            found.setdefault(dataset, []).append({
+                "id": flag_id, "dimension": dimension, "text": text, "records": records, "status": status,
+                "status_label": FLAG_STATUS_LABELS[status], "created": created})
+    return found
+
+
 def flags_for_owner(store: Store, person_id: str, status: str | Iterable[str] | None = None, *,
                     limit: int = 200) -> list[dict[str, Any]]:
     """The owner's inbox: flags on the datasets ``person_id`` owns, newest first."""

@@ -15,7 +15,7 @@ those issues reach. Other people appear only as counts per team, never by name.
 ...      {"source": "reg", "target": "alloc", "kind": "informs"}])
 >>> report = contributor_report(g, "ali")
 >>> report.headline
-'Your records feed 1 decision that affects about 3,400 people.'
+'Your records feed 1 decision, Allocations, which affects about 3,400 people.'
 >>> report.teams
 [{'id': 'opts', 'name': 'Housing options', 'colleagues': 1}]
 >>> report.datasets[0]["weakest"]
@@ -31,7 +31,8 @@ from typing import Any
 import numpy as np
 
 from . import model
-from .describe import money, number, plural
+from .confidence import decision_confidence
+from .describe import impact_headline
 from .graph import Impact, LineageGraph, downstream, impact
 from .store import RECENT_LOOKUP
 
@@ -61,24 +62,16 @@ class ContributorReport:
                 "dataset_count": self.dataset_count, "record_issues": self.record_issues}
 
 
-def headline(result: Impact, *, team: bool = False) -> str:
-    """ "Your records feed 6 decisions that affect about 14,000 people and £3.2m a year."
-
-    >>> from lineage.graph import Impact
-    >>> headline(Impact("x", 1, 10, 0, ["d"], 6, 14000, 3.2e6, 1, 9))
-    'Your records feed 6 decisions that affect about 14,000 people and £3.2m a year.'
-    >>> headline(Impact("x", 1, 0, 0, [], 0, 0, 0.0, 0, 0))
-    'No records of yours are linked to a system or dataset yet.'
-    """
-    whose = "Your team's" if team else "Your"
+def headline(g: LineageGraph, result: Impact, *, team: bool = False) -> str:
+    """What someone's records feed, in one or two sentences (:func:`lineage.describe.impact_headline`),
+    or why they feed nothing yet."""
     if not result.entered_into:
         return f"No records of {'your team' if team else 'yours'} are linked to a system or dataset yet."
+    whose = "Your team's" if team else "Your"
     if not result.decision_count:
         return f"{whose} records do not reach a decision yet."
-    verb = "affects" if result.decision_count == 1 else "affect"
-    money_part = f" and {money(result.value_gbp)} a year" if result.value_gbp else ""
-    return (f"{whose} records feed {plural(result.decision_count, 'decision')} that {verb} about "
-            f"{number(result.people_affected)} people{money_part}.")
+    largest = [d for d in (result.largest_people_decision, result.largest_value_decision) if d]
+    return impact_headline(result, {i: r["name"] for i, r in g.records(largest).items()}, whose=whose)
 
 
 def _summary(record: dict[str, Any]) -> dict[str, Any]:
@@ -96,10 +89,16 @@ def owner_of(g: LineageGraph, record: dict[str, Any]) -> dict[str, Any] | None:
 
 
 def decision_cards(g: LineageGraph, result: Impact, *, team: str | None = None) -> list[dict[str, Any]]:
-    """A card per decision reached: what it is, who owns it, human review, the AI tools on the way,
-    and the paths (starting at the team, for a team)."""
-    ids = {t for d in result.decisions for t in d.ai_tools} | {d.id for d in result.decisions}
+    """A card per decision reached: what it is, who owns it, human review, the AI tools the records
+    pass through (those that inform it directly, and those only behind earlier decisions whose
+    outcomes feed it), its data confidence and the paths (starting at the team, for a team)."""
+    ids = {t for d in result.decisions for t in d.ai_tools + d.ai_tools_earlier} | {d.id for d in result.decisions}
     records = g.records(ids)
+
+    def tool(tool_id: str) -> dict[str, Any]:
+        return {**_summary(records[tool_id]), "human_review": records[tool_id].get("human_review"),
+                "phase": records[tool_id].get("phase")}
+
     cards = []
     for decision in result.decisions:
         record = records[decision.id]
@@ -108,8 +107,9 @@ def decision_cards(g: LineageGraph, result: Impact, *, team: str | None = None) 
             **decision.as_dict(), "paths": list(map(list, dict.fromkeys(map(tuple, paths)))),
             "owner": owner_of(g, record), "human_in_loop": record.get("human_in_loop"),
             "outcome": record.get("outcome"), "description": record.get("description"),
-            "ai_tools": [{**_summary(records[t]), "human_review": records[t].get("human_review"),
-                          "phase": records[t].get("phase")} for t in decision.ai_tools]})
+            "ai_tools": [tool(t) for t in decision.ai_tools],
+            "ai_tools_earlier": [tool(t) for t in decision.ai_tools_earlier],
+            "confidence": decision_confidence(g, decision.id).described(lambda i: g.record(i)["name"])})
     return cards
 
 
@@ -173,7 +173,7 @@ def contributor_report(g: LineageGraph, subject: str, *, decision_limit: int = 5
     reached, distance = reach.nodes[order], reach.distance[order]
     subject_fields = {k: v for k, v in record.items() if k != "contact"}  # pages are public to the organisation
     return ContributorReport(
-        subject=subject_fields, headline=headline(result, team=is_team), impact=result,
+        subject=subject_fields, headline=headline(g, result, team=is_team), impact=result,
         decisions=decision_cards(g, result, team=subject if is_team else None),
         teams=[] if is_team else _teams_of(g, subject),
         datasets=_datasets(g, reached, distance),

@@ -1,10 +1,14 @@
-"""What if a dataset's quality changed? Which decisions' data confidence would change, and by how much.
+"""What if a dataset's quality changed? Which decisions would change band, and why.
 
 Nothing is saved: :func:`what_if` answers on the graph as it is, with one dataset's quality
-replaced. A decision's data confidence is the weakest link upstream of it
-(:func:`lineage.insights.weakest_upstream`); a change to one dataset can only move the decisions
-downstream of it, so only that part of the graph is recomputed: one pass over it in topological
-order, starting from the weakest link each of its inputs from the rest of the graph already has.
+replaced. A decision's data confidence is :mod:`lineage.confidence`'s: the weakest link behind its
+primary inputs, lowered by at most one band by its supporting ones, along paths that pass through
+no other decision. A change to one dataset can only move what lies after it on such paths, so
+only that part is recomputed: one pass over it in topological order, starting from the weakest
+link each of its inputs from the rest of the graph already has.
+
+The answer speaks in bands: which decisions would move between red, amber and green, worst
+first; a change that moves no band says so.
 
 >>> from lineage.graph import LineageGraph
 >>> g = LineageGraph.from_records(
@@ -15,10 +19,12 @@ order, starting from the weakest link each of its inputs from the rest of the gr
 ...     [{"source": "reg", "target": "alloc", "kind": "informs"}, {"source": "voids", "target": "alloc", "kind": "informs"},
 ...      {"source": "voids", "target": "bid", "kind": "informs"}])
 >>> result = what_if(g, "voids", {"completeness": 0.4})
->>> [(c.decision, c.before["rag"], c.after["rag"], c.change) for c in result.changed]
-[('bid', 'amber', 'red', -0.4), ('alloc', 'amber', 'red', -0.31)]
+>>> [(c.decision, c.band_change) for c in result.changed]
+[('alloc', 'amber to red'), ('bid', 'amber to red')]
 >>> print(result.summary)
-Setting Voids' completeness to 0.40 would change the data confidence of 2 of the 2 decisions downstream: 2 would get worse, 2 of them from amber to red.
+Setting Voids' completeness to 0.40 would move 2 of the 2 decisions downstream down a band: 2 from amber to red.
+>>> print(what_if(g, "voids", {"completeness": 0.75}).summary)
+Setting Voids' completeness to 0.75 would move no decision to another band: the 2 decisions downstream stay amber.
 """
 from __future__ import annotations
 
@@ -30,31 +36,33 @@ from typing import Any
 import numpy as np
 
 from . import model
+from .condensation import ancestor_minimum, condense
+from .confidence import (BANDS, NONE, UNKNOWN, WeakLink, combine, confidence_at, confidence_pass, confidence_sentence,
+                         decision_ranks, possessive, weak_link_at)
 from .describe import number, plural
 from .errors import LineageError
-from .graph import LineageGraph, WeakLink, _weak_link
-from .insights import NONE, RAGS, _ancestor_minimum, _condense, confidence_sentence, possessive, weakest_upstream
+from .graph import LineageGraph
 
 _DATASET = model.NODE_KINDS.index("dataset")
 _DECISION = model.NODE_KINDS.index("decision")
+_INFORMS = model.EDGE_KINDS.index("informs")
 LISTED = 200
-"""Changed decisions listed (the worst first); the rest are counted."""
+"""Decisions that change band listed (the worst first); the rest are counted."""
 
 
 @dataclass
-class ConfidenceChange:
-    """One decision whose data confidence would change: before and after (weak links, or None
-    for "unknown"), the change in the weakest score, and the sentence after."""
+class BandChange:
+    """One decision that would change band: its confidence before and after
+    (:meth:`lineage.confidence.Confidence.described` shapes), and the move in words."""
 
     decision: str
     name: str
     people_affected: int | None
     value_gbp: float | None
-    before: dict[str, Any] | None
-    after: dict[str, Any] | None
-    change: float | None
-    rag_change: str
-    explanation: str
+    before: dict[str, Any]
+    after: dict[str, Any]
+    band_change: str
+    worse: bool
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -62,7 +70,12 @@ class ConfidenceChange:
 
 @dataclass
 class WhatIf:
-    """The answer to "what if this dataset's quality changed?" (see :func:`what_if`)."""
+    """The answer to "what if this dataset's quality changed?" (see :func:`what_if`).
+
+    ``bands_before`` counts the decisions downstream by band now; ``band_changes`` counts the
+    moves ("red to amber": 2); ``link_changes`` the decisions whose reason would change while
+    their band stays.
+    """
 
     dataset: dict[str, Any]
     changes: dict[str, float]
@@ -71,12 +84,14 @@ class WhatIf:
     weakest_before: dict[str, Any] | None
     weakest_after: dict[str, Any] | None
     decisions_downstream: int
+    bands_before: dict[str, int]
     changed_count: int
     worse: int
     better: int
-    rag_changes: dict[str, int]
+    band_changes: dict[str, int]
+    link_changes: int
     summary: str
-    changed: list[ConfidenceChange] = field(default_factory=list)
+    changed: list[BandChange] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         result = dict(self.__dict__)
@@ -109,7 +124,7 @@ def _rank_of(g: LineageGraph, ordered: np.ndarray, node: int, rag: str, score: f
     rating, then score, then id), between two whole ranks."""
     rags = g.quality_rag[ordered]
     scores = np.nan_to_num(g.quality_score[ordered], nan=2.0)
-    code = RAGS.index(rag)
+    code = model.RAGS.index(rag)
     key = 2.0 if score is None else score
     low, high = np.searchsorted(rags, code, "left"), np.searchsorted(rags, code, "right")
     low, high = low + np.searchsorted(scores[low:high], key, "left"), low + np.searchsorted(scores[low:high], key, "right")
@@ -117,11 +132,11 @@ def _rank_of(g: LineageGraph, ordered: np.ndarray, node: int, rag: str, score: f
 
 
 def what_if(g: LineageGraph, dataset: str, changes: Mapping[str, float], *, limit: int = LISTED) -> WhatIf:
-    """Which decisions' data confidence would change, and by how much, if ``dataset``'s quality
-    dimensions were set to ``changes`` (dimension -> score from 0 to 1). Nothing is saved.
+    """Which decisions would change band if ``dataset``'s quality dimensions were set to ``changes``
+    (dimension -> score from 0 to 1). Nothing is saved.
 
-    Decisions are listed worst change first (a rating lost, then the biggest fall in score, then
-    most people affected); every decision downstream is counted.
+    Decisions are listed worst first (a band lost before a band gained, the biggest move first,
+    then most people affected); every decision downstream is counted.
     """
     position = g.position(dataset)
     if g.kind_codes[position] != _DATASET:
@@ -132,123 +147,131 @@ def what_if(g: LineageGraph, dataset: str, changes: Mapping[str, float], *, limi
     after_quality = {**quality, **changes}
     before_weak, after_weak = model.weakest_dimension(quality), model.weakest_dimension(after_quality)
 
-    upstream = weakest_upstream(g)
-    ordered = upstream.ordered
+    result = confidence_pass(g)
+    ordered = result.ordered
+    own_before = _own_ranks(g, ordered, np.array([position]))[0]
     if after_weak == before_weak:  # its weakest link is the same: so is its place among the others
-        own_rank = float(upstream.rank[position]) if upstream.rank[position] != NONE else float(NONE)
+        own_rank = own_before
     else:
-        own_rank = NONE if after_weak is None else _rank_of(g, ordered, position, after_weak[2], after_weak[1])
+        own_rank = float(NONE) if after_weak is None else _rank_of(g, ordered, position, after_weak[2], after_weak[1])
+    new_link = None if after_weak is None else WeakLink(dataset, after_weak[0], after_weak[1], after_weak[2])
 
-    reach = g.bfs(np.array([position]))
-    nodes = np.union1d(reach.nodes, [position])  # the part that can change: the dataset and downstream
+    # The part that can change: the dataset and what lies after it on paths through no decision.
+    outside_decisions = g.kind_codes != _DECISION
+    nodes = np.union1d(g.bfs(np.array([position]), within=outside_decisions).nodes, [position])
     local = np.full(len(g), -1, dtype=np.int64)
     local[nodes] = np.arange(nodes.size)
     edges, counts = g.into.gather(nodes)
     targets = np.repeat(nodes, counts)
     sources = g.into.indices[edges]
     inside = local[sources] >= 0
-    # Each node starts from its own rank and the weakest links its inputs from outside already carry.
-    own = np.where(g.kind_codes[nodes] == _DATASET, _own_ranks(g, upstream, nodes), float(NONE))
+    # Each node starts from its own rank and the weakest links its inputs from outside already carry
+    # (never through a recorded outcome: those edges leave a decision).
+    own = _own_ranks(g, ordered, nodes)
     own[local[position]] = own_rank
-    outside = ~inside
-    np.minimum.at(own, local[targets[outside]], upstream.rank[sources[outside]].astype(np.float64))
-    condensed = _condense(nodes.size, local[sources[inside]], local[targets[inside]])
+    carried = ~inside & outside_decisions[sources]
+    np.minimum.at(own, local[targets[carried]], result.decisive[sources[carried]].astype(np.float64))
+    condensed = condense(nodes.size, local[sources[inside]], local[targets[inside]])
     per_group = np.full(condensed.count, float(NONE))
     np.minimum.at(per_group, condensed.label, own)
-    after = _ancestor_minimum(condensed, per_group)[condensed.label]
+    decisive = result.decisive.astype(np.float64)
+    decisive[nodes] = ancestor_minimum(condensed, per_group)[condensed.label]
 
-    decisions = np.flatnonzero(g.kind_codes[nodes] == _DECISION)
-    before_rank = upstream.rank[nodes[decisions]].astype(np.float64)
-    after_rank = after[decisions]
-    moved = np.flatnonzero(before_rank != after_rank)
-    moved_nodes = nodes[decisions[moved]]
-    new_link = None if after_weak is None else WeakLink(dataset, after_weak[0], after_weak[1], after_weak[2])
-    rag_before, score_before = _ratings(g, ordered, before_rank[moved], new_link)
-    rag_after, score_after = _ratings(g, ordered, after_rank[moved], new_link)
-    unknown = len(RAGS)
-    step = np.minimum(rag_after, unknown - 1) - np.minimum(rag_before, unknown - 1)  # unknown counts as green
-    fell = (step < 0) | ((step == 0) & (np.nan_to_num(score_after, nan=2.0) < np.nan_to_num(score_before, nan=2.0)))
-    delta = score_after - score_before  # NaN where either has no score
-    people = np.nan_to_num(g.people_affected[moved_nodes], nan=-1.0)
-    order = np.lexsort((moved_nodes, -people, np.nan_to_num(delta, nan=0.0), step))
-    labels = [*RAGS, "unknown"]
-    rag_changes: dict[str, int] = {}
-    for before_code, after_code in zip(rag_before.tolist(), rag_after.tolist()):
-        if before_code != after_code:
-            key = f"{labels[before_code]} to {labels[after_code]}"
-            rag_changes[key] = rag_changes.get(key, 0) + 1
-    worse, better = int(np.count_nonzero(fell)), int(moved.size - np.count_nonzero(fell))
+    following, _ = g.out.gather(nodes)
+    following = following[g.out.kinds[following] == _INFORMS]
+    decisions = np.unique(g.out.indices[following])
+    primary, supporting = decision_ranks(g, decisive, decisions)
+    band_before = result.band[decisions].astype(np.int64)
+
+    def band(ranks: np.ndarray) -> np.ndarray:
+        bands = np.full(ranks.size, UNKNOWN, dtype=np.int64)
+        whole = (ranks != NONE) & (ranks == np.floor(ranks))
+        bands[whole] = g.quality_rag[ordered[ranks[whole].astype(np.int64)]]
+        if new_link is not None:
+            bands[(ranks != NONE) & ~whole] = model.RAGS.index(new_link.rag)
+        return bands
+
+    primary_band, supporting_band = band(primary), band(supporting)
+    band_after = combine(primary_band, supporting_band).astype(np.int64)
+    deciding = np.where(band_after < primary_band, supporting, np.where(primary_band == UNKNOWN, float(NONE), primary))
+    moved = np.flatnonzero(band_after != band_before)
+    relinked = np.count_nonzero((band_after == band_before) & (deciding != result.deciding[decisions]))
+    # Unknown counts as better than any band here: "unknown to red" is a fall.
+    step = np.where(band_after == UNKNOWN, len(model.RAGS), band_after) - \
+        np.where(band_before == UNKNOWN, len(model.RAGS), band_before)
+    people = np.nan_to_num(g.people_affected[decisions], nan=-1.0)
+    order = moved[np.lexsort((decisions[moved], -people[moved], -np.abs(step[moved]), step[moved] > 0))]
+    band_changes: dict[str, int] = {}
+    for i in order.tolist():
+        key = f"{BANDS[band_before[i]]} to {BANDS[band_after[i]]}"
+        band_changes[key] = band_changes.get(key, 0) + 1
+    worse = int(np.count_nonzero(step[moved] < 0))
 
     def link_of(rank: float) -> WeakLink | None:
         if rank == NONE:
             return None
-        if rank != int(rank):
-            return new_link
-        return _weak_link(g, int(ordered[int(rank)]))
+        return new_link if rank != int(rank) else weak_link_at(g, int(ordered[int(rank)]))
 
-    listed = [(int(moved_nodes[i]), link_of(before_rank[moved[i]]), link_of(after_rank[moved[i]]), i)
-              for i in order[:limit].tolist()]
-    names = g.records([g.ids[n] for n, _, _, _ in listed] + [link.dataset for _, b, a, _ in listed for link in (b, a)
-                                                             if link])
+    listed = order[:limit].tolist()
+    mentioned = {g.ids[decisions[i]] for i in listed}
+    befores = {i: confidence_at(g, result, int(decisions[i])) for i in listed}
+    afters = {i: (link_of(deciding[i]), link_of(primary[i]), link_of(supporting[i])) for i in listed}
+    mentioned |= {link.dataset for c in befores.values() for link in (c.link, c.primary, c.supporting, c.earlier) if link}
+    mentioned |= {link.dataset for links in afters.values() for link in links if link}
+    records = g.records(mentioned)
+
+    def name_of(dataset_id: str) -> str:
+        return records[dataset_id]["name"]
+
     changed = []
-    for node, before, after_link, i in listed:
-        record = names[g.ids[node]]
-        change = None if math.isnan(delta[i]) else round(float(delta[i]), 6)
-        changed.append(ConfidenceChange(
-            decision=g.ids[node], name=record["name"], people_affected=record.get("people_affected"),
-            value_gbp=record.get("value_gbp"),
-            before={**before.as_dict(), "dataset_name": names[before.dataset]["name"]} if before else None,
-            after={**after_link.as_dict(), "dataset_name": names[after_link.dataset]["name"]} if after_link else None,
-            change=change, rag_change=(f"{labels[rag_before[i]]} to {labels[rag_after[i]]}"
-                                       if rag_before[i] != rag_after[i] else "none"),
-            explanation=confidence_sentence(after_link, names[after_link.dataset]["name"] if after_link else None)))
+    for i in listed:
+        node_id = g.ids[decisions[i]]
+        link, primary_link, supporting_link = afters[i]
+        after = {"band": BANDS[band_after[i]], "link": link.as_dict() if link else None,
+                 "primary": primary_link.as_dict() if primary_link else None,
+                 "supporting": supporting_link.as_dict() if supporting_link else None, "earlier": None,
+                 "lowered_by_supporting": bool(band_after[i] < primary_band[i])}
+        for key in ("link", "primary", "supporting"):
+            if after[key]:
+                after[key]["dataset_name"] = name_of(after[key]["dataset"])
+        after["text"] = confidence_sentence(after, (after["link"] or {}).get("dataset_name"))
+        changed.append(BandChange(
+            decision=node_id, name=records[node_id]["name"], people_affected=records[node_id].get("people_affected"),
+            value_gbp=records[node_id].get("value_gbp"), before=befores[i].described(name_of), after=after,
+            band_change=f"{BANDS[band_before[i]]} to {BANDS[band_after[i]]}", worse=bool(step[i] < 0)))
+    bands_before = {label: int(np.count_nonzero(band_before == code)) for code, label in enumerate(BANDS)}
     what = "; ".join(f"{possessive(subject['name'])} {d} to {s:.2f}" for d, s in changes.items())
-    summary = (f"Setting {what} would change the data confidence of {number(moved.size)} of the "
-               f"{plural(decisions.size, 'decision')} downstream")
-    if moved.size:
-        parts = []
-        if worse:
-            parts.append(f"{number(worse)} would get worse")
-        if better:
-            parts.append(f"{number(better)} would get better")
-        moves = ", ".join(f"{number(n)} {'of them ' if n else ''}from {k}" for k, n in sorted(rag_changes.items()))
-        summary += ": " + " and ".join(parts) + (f", {moves}" if moves else "") + "."
-    else:
-        summary += "." if decisions.size else " (there are none)."
+    summary = _summary(what, decisions.size, moved.size, worse, band_changes, bands_before)
     weak = {"dimension": before_weak[0], "score": before_weak[1], "rag": before_weak[2]} if before_weak else None
     weak_after = {"dimension": after_weak[0], "score": after_weak[1], "rag": after_weak[2]} if after_weak else None
     return WhatIf(
         dataset={"id": dataset, "kind": "dataset", "name": subject["name"], "owner": subject.get("owner")},
         changes=changes, quality_before=_quality_table(quality), quality_after=_quality_table(after_quality),
         weakest_before=weak, weakest_after=weak_after, decisions_downstream=int(decisions.size),
-        changed_count=int(moved.size), worse=worse, better=better, rag_changes=rag_changes, summary=summary,
-        changed=changed)
+        bands_before=bands_before, changed_count=int(moved.size), worse=worse, better=int(moved.size) - worse,
+        band_changes=band_changes, link_changes=int(relinked), summary=summary, changed=changed)
 
 
-def _own_ranks(g: LineageGraph, upstream: Any, nodes: np.ndarray) -> np.ndarray:
-    """Each dataset's own rank among the assessed (NONE when unassessed), as floats."""
-    ranks = np.full(nodes.size, float(NONE))
+def _summary(what: str, downstream: int, moved: int, worse: int, band_changes: dict[str, int],
+             bands_before: dict[str, int]) -> str:
+    """The what-if in one sentence, in bands."""
+    if not downstream:
+        return f"Setting {what} would change no decision: none rests on it."
+    if not moved:
+        now = [f"{number(n)} {band}" for band, n in bands_before.items() if n]
+        stay = now[0].split(" ", 1)[1] if len(now) == 1 else "as they are (" + ", ".join(now) + ")"
+        return (f"Setting {what} would move no decision to another band: the "
+                f"{plural(downstream, 'decision')} downstream stay{'s' if downstream == 1 else ''} {stay}.")
+    better = moved - worse
+    direction = "down a band" if not better else "up a band" if not worse else "to another band"
+    moves = ", ".join(f"{number(n)} from {k}" for k, n in band_changes.items())
+    return (f"Setting {what} would move {number(moved)} of the {plural(downstream, 'decision')} downstream "
+            f"{direction}: {moves}.")
+
+
+def _own_ranks(g: LineageGraph, ordered: np.ndarray, nodes: np.ndarray) -> np.ndarray:
+    """Each node's own rank among the assessed datasets (NONE for the rest), as floats."""
     position_of = np.full(len(g), -1, dtype=np.int64)
-    position_of[upstream.ordered] = np.arange(upstream.ordered.size)
+    position_of[ordered] = np.arange(ordered.size)
     found = position_of[nodes]
-    ranks[found >= 0] = found[found >= 0]
-    return ranks
-
-
-def _ratings(g: LineageGraph, ordered: np.ndarray, ranks: np.ndarray, new_link: WeakLink | None
-             ) -> tuple[np.ndarray, np.ndarray]:
-    """For weakest-link ranks (whole: a dataset in ``ordered``; between two: the changed dataset's
-    new link; NONE: unknown), the rating (index into RAGS, len(RAGS) for unknown) and the score
-    (NaN when none)."""
-    rag = np.full(ranks.size, len(RAGS), dtype=np.int64)
-    score = np.full(ranks.size, np.nan)
-    known = ranks != NONE
-    whole = known & (ranks == np.floor(ranks))
-    datasets = ordered[ranks[whole].astype(np.int64)]
-    rag[whole] = g.quality_rag[datasets]
-    score[whole] = g.quality_score[datasets]
-    new = known & ~whole
-    if new.any() and new_link is not None:
-        rag[new] = RAGS.index(new_link.rag)
-        score[new] = np.nan if new_link.score is None else new_link.score
-    return rag, score
+    return np.where(found >= 0, found, NONE).astype(np.float64)

@@ -7,7 +7,7 @@ from typing import Any
 from flask import Flask
 
 from lineage import model
-from lineage.describe import KIND_LABELS, money, number
+from lineage.describe import KIND_LABELS, about, money, number
 
 from . import params
 from .respond import node_url
@@ -44,5 +44,6 @@ def quality_rows(quality: dict[str, Any]) -> list[tuple[str, float | None, str |
 
 def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(number=lambda value: number(value or 0), money=money, when=when,
-                                 kind_label=kind_label, kind_plural=kind_plural, capitalize_first=capitalize_first)
+                                 kind_label=kind_label, kind_plural=kind_plural, capitalize_first=capitalize_first,
+                                 about=about, about_money=lambda value: about(value, as_money=True))
     app.jinja_env.globals.update(node_url=node_url, quality_rows=quality_rows, max_depth=params.MAX_DEPTH)

@@ -29,6 +29,7 @@ from lineage.graph import LineageGraph
 from lineage.insights import RANKINGS, Insights, charts, decision_provenance, write_csv
 from lineage.materialised import DECISIONS, ESTATE, SORTS, DecisionQuery, organisation_key
 from lineage.store import Store
+from lineage.confidence import path_to_green
 from lineage.whatif import what_if
 
 from . import params
@@ -272,12 +273,13 @@ def decision(node_id: str):
     g = get_graph()
     _decision_or_404(g, node_id)
     result = decision_provenance(g, node_id, name_people=allowed("read_person"))
+    plan = path_to_green(g, node_id, open_flags=lambda ids: loop.open_flags_on(get_store(), ids))
     options = picture_options(DECISION_DEPTH, "upstream")
     shown = picture_and_twin(g, node_id, options)
-    data = {**result.as_dict(), "picture": shown["twin"].as_dict()}
+    data = {**result.as_dict(), "path_to_green": plan.as_dict(), "picture": shown["twin"].as_dict()}
     downloads = ("nodes.picture_file", {**request.args, "node_id": node_id, "depth": options["depth"],
                                         "direction": options["direction"]})
-    return respond("leader/decision.html", data, result=result, picture=shown, downloads=downloads)
+    return respond("leader/decision.html", data, result=result, plan=plan, picture=shown, downloads=downloads)
 
 
 # ---------------------------------------------------------------------------------------------
