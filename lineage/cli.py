@@ -15,7 +15,8 @@ from typing import Any
 
 import click
 
-from . import __version__, accounts, checks, describe, io, materialised, render, select
+from . import __version__, accounts, checks, describe, io, loop, materialised, render, select
+from .confidence import path_to_green
 from .errors import LineageError, ValidationError
 from .io import openlineage
 from .graph import DIRECTIONS, MAX_DEPTH, LineageGraph, impact, provenance, single_points_of_failure
@@ -276,6 +277,28 @@ def provenance_command(ctx: click.Context, decision: str, limit: int, as_json: b
         _print_json({**result.as_dict(), "single_points_of_failure": failures})
     else:
         click.echo(describe.provenance_text(g, result, failures))
+
+
+@cli.command("path-to-green")
+@click.argument("decision")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.pass_context
+def path_to_green_command(ctx: click.Context, decision: str, as_json: bool) -> None:
+    """The smallest set of quality fixes that moves a red or amber decision up a band, and to green.
+
+    Each fix names the dataset's owner, the open flags on it and the other decisions it helps.
+
+    \b
+    Example:
+        lineage path-to-green social-housing-allocations
+        lineage path-to-green --json prevention-grant-bid
+    """
+    store = _store(ctx)
+    plan = path_to_green(_graph(ctx), decision, open_flags=lambda ids: loop.open_flags_on(store, ids))
+    if as_json:
+        _print_json(plan.as_dict())
+    else:
+        click.echo(describe.path_to_green_text(plan))
 
 
 @cli.command()

@@ -507,10 +507,11 @@ def path_to_green(g: LineageGraph, decision: str, *,
                   open_flags: Callable[[list[str]], dict[str, list[dict[str, Any]]]] | None = None) -> PathToGreen:
     """What it takes to move a red or amber decision up a band, and to green.
 
-    Under the weakest-link rule the smallest set of fixes is also the only one: every dimension of
-    every dataset behind a primary input that is below the band aimed at must reach the band's
-    floor (0.7 for amber, 0.9 for green), and every dimension behind a supporting input must reach
-    the band below it (a supporting input lowers a rating by one band at most). Each fix names the
+    Under the weakest-link rule a band is reached in one of two ways: every dimension of every
+    dataset behind the decision's inputs reaches the band's floor (0.7 for amber, 0.9 for green);
+    or, below green, the primary data reaches the band above and the supporting data may stay as
+    it is (a supporting input lowers a rating by one band at most). Each step takes whichever needs
+    fewer fixes (the first when they tie). Each fix names the
     dataset's owner, its open flags (``open_flags(ids)`` maps dataset ids to their flags; none
     when not given) and the other decisions it helps, and fixes are sorted by how many decisions
     they help, then by the people those decisions affect.
@@ -538,8 +539,8 @@ def path_to_green(g: LineageGraph, decision: str, *,
     unassessed = np.unique(np.concatenate([d[g.quality_rag[d] < 0] for d in datasets.values()]))
     current = BANDS.index(confidence.band)
     green = RAGS.index("green")
-    # Candidates: datasets whose weakest dimension is below what the last step asks of them.
-    wanted = {role: nodes[(g.quality_rag[nodes] >= 0) & (g.quality_rag[nodes] < green - (role == "supporting"))]
+    # Candidates: assessed datasets whose weakest dimension is below green.
+    wanted = {role: nodes[(g.quality_rag[nodes] >= 0) & (g.quality_rag[nodes] < green)]
               for role, nodes in datasets.items()}
     candidates = np.unique(np.concatenate(list(wanted.values())))
     listed = candidates[np.argsort(g.quality_score[candidates], kind="stable")][:FIXES_LISTED]
@@ -551,18 +552,25 @@ def path_to_green(g: LineageGraph, decision: str, *,
     helped = {node: _helped(g, node, position, bands) for node in listed.tolist()}
     steps = []
     for target in range(current + 1, green + 1) if current < green else ():
-        chosen: dict[tuple[str, str], Fix] = {}
-        needing = set()
-        for role, nodes in wanted.items():
-            floor_band = target - 1 if role == "supporting" else target
-            needing.update(nodes[g.quality_rag[nodes] < floor_band].tolist())
-            for node in nodes.tolist():
-                if node in helped:
-                    _add_fixes(chosen, g.ids[node], records, owners, flags.get(g.ids[node], []),
-                               helped[node], role, floor_band, target)
+        ways = [{"primary": target, "supporting": target}]
+        if target < green:
+            ways.append({"primary": target + 1, "supporting": -1})
+        best: tuple[int, dict[tuple[str, str], Fix], int] | None = None
+        for floors in ways:
+            chosen: dict[tuple[str, str], Fix] = {}
+            needing = set()
+            for role, nodes in wanted.items():
+                needing.update(nodes[g.quality_rag[nodes] < floors[role]].tolist())
+                for node in nodes.tolist():
+                    if node in helped:
+                        _add_fixes(chosen, g.ids[node], records, owners, flags.get(g.ids[node], []),
+                                   helped[node], role, floors[role], target)
+            unlisted = len(needing - set(helped))
+            if best is None or len(chosen) + unlisted < best[0]:
+                best = (len(chosen) + unlisted, chosen, unlisted)
+        _, chosen, unlisted = best
         fixes = sorted(chosen.values(), key=lambda f: (
             -f.helps_count, -max((d["people_affected"] or 0 for d in f.helps), default=0), f.dataset, f.dimension))
-        unlisted = len(needing - set(helped))
         more = f", and fixes to {unlisted:,} more datasets" if unlisted else ""
         steps.append(Step(band=RAGS[target], fixes=fixes, fix_count=len(fixes),
                           text=f"To reach {RAGS[target]}: {_fixes_text(fixes)}{more}."))
@@ -582,8 +590,10 @@ def path_to_green(g: LineageGraph, decision: str, *,
 def _add_fixes(chosen: dict[tuple[str, str], Fix], dataset: str, records: dict[str, dict[str, Any]],
                owners: dict[str, dict[str, Any]], flags: list[dict[str, Any]], helped: list[dict[str, Any]],
                role: str, floor_band: int, target: int) -> None:
-    """Add a fix for every dimension of ``dataset`` below ``floor_band`` (keeping the higher goal
-    when a dataset lies behind both kinds of input)."""
+    """Add the fixes that lift ``dataset``'s rating to ``floor_band``: its weakest dimension (the
+    one that sets its rating, :func:`lineage.model.weakest_dimension`) raised to the band's floor,
+    then the next weakest while that is still below, so no fix is spare. A goal already chosen
+    for the same dimension (a dataset behind both kinds of input) is kept when it is higher."""
     if floor_band < 0:
         return
     record = records[dataset]
@@ -593,16 +603,17 @@ def _add_fixes(chosen: dict[tuple[str, str], Fix], dataset: str, records: dict[s
         else {"id": None, "name": owner, "kind": None})
     others = [{k: v for k, v in d.items() if k != "band_code"} for d in helped if d["band_code"] < target]
     goal = BAND_FLOORS[RAGS[floor_band]]
-    for dimension, assessment in (record.get("quality") or {}).items():
-        rag = model.quality_rag(assessment)
-        if rag is None or RAGS.index(rag) >= floor_band:
-            continue
+    stored = record.get("quality") or {}
+    quality = dict(stored)
+    while (weakest := model.weakest_dimension(quality)) is not None and RAGS.index(weakest[2]) < floor_band:
+        dimension = weakest[0]
+        quality[dimension] = goal
         if (dataset, dimension) in chosen and chosen[dataset, dimension].target >= goal:
             continue
         chosen[dataset, dimension] = Fix(
-            dataset=dataset, dataset_name=record["name"], dimension=dimension, score=model.quality_score(assessment),
-            rag=rag, target=goal, role=role, owner=owner_summary, open_flags=flags, helps=others[:HELPED_LISTED],
-            helps_count=len(others))
+            dataset=dataset, dataset_name=record["name"], dimension=dimension,
+            score=model.quality_score(stored[dimension]), rag=model.quality_rag(stored[dimension]), target=goal,
+            role=role, owner=owner_summary, open_flags=flags, helps=others[:HELPED_LISTED], helps_count=len(others))
 
 
 def _helped(g: LineageGraph, dataset: int, decision: int, bands: np.ndarray) -> list[dict[str, Any]]:

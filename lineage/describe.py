@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .confidence import LINKS
+from .confidence import LINKS, PathToGreen
 from .graph import Impact, LineageGraph, Provenance
 from .model import EDGE_KINDS
 
@@ -182,7 +182,7 @@ def provenance_text(g: LineageGraph, result: Provenance, failures: list[str] = (
                           for t in result.teams)
         lines.append(f"  People: {plural(result.people_count, 'person')} in {plural(len(result.teams), 'team')}: "
                      f"{teams}")
-    lines.append("Data confidence: " + result.confidence.described(lambda i: records[i]["name"])["text"])
+    lines.append(result.confidence.described(lambda i: records[i]["name"])["text"])
     if result.unassessed_datasets:
         lines.append(f"  {plural(result.unassessed_datasets, 'dataset')} upstream "
                      f"{'has' if result.unassessed_datasets == 1 else 'have'} no quality assessment.")
@@ -196,6 +196,36 @@ def provenance_text(g: LineageGraph, result: Provenance, failures: list[str] = (
             note = (f" (weakest: {weakest['dimension']} {weakest['score']:.2f} {weakest['rag'].upper()})"
                     if weakest and weakest["score"] is not None else "")
             lines.append(f"  {path_text(g, row['path'], records)}{note}")
+    return "\n".join(lines)
+
+
+def path_to_green_text(plan: PathToGreen) -> str:
+    """A decision's path to green (:func:`lineage.confidence.path_to_green`) in plain words: each
+    step's fixes with the dataset's owner, its open flags and the other decisions the fix helps."""
+    lines = [f"{plan.decision['name']} is {plan.band}. {plan.text}"]
+    for step in plan.steps:
+        lines.append(f"To reach {step.band}:")
+        if not step.fixes:
+            lines.append("  No assessed dataset needs to change.")
+        for number_, fix in enumerate(step.fixes, 1):
+            now = f"{fix.score:.2f}" if fix.score is not None else f"a {fix.rag} rating"
+            role = " (a supporting input)" if fix.role == "supporting" else ""
+            lines.append(f"  {number_}. Raise {fix.dimension} of {fix.dataset_name} from {now} to {fix.target:.2f}{role}.")
+            owner = fix.owner["name"] if fix.owner else "nobody (it has no owner)"
+            flags = (f"{plural(len(fix.open_flags), 'open flag')}, the latest: {fix.open_flags[0]['text']}"
+                     if fix.open_flags else "no open flags")
+            lines.append(f"     Owner: {owner}; {flags}.")
+            if fix.helps_count:
+                others = ", ".join(f"{d['name']} ({d['band']}"
+                                   + (f", {about(d['people_affected'])} people" if d["people_affected"] else "") + ")"
+                                   for d in fix.helps)
+                more = f" and {number(fix.helps_count - len(fix.helps))} more" if fix.helps_count > len(fix.helps) else ""
+                lines.append(f"     Also helps {plural(fix.helps_count, 'other decision')}: {others}{more}.")
+    if plan.unassessed_count:
+        lines.append(f"{plural(plan.unassessed_count, 'dataset')} behind its inputs "
+                     f"{'has' if plan.unassessed_count == 1 else 'have'} no quality assessment: "
+                     + ", ".join(d["name"] for d in plan.unassessed)
+                     + (" and more" if plan.unassessed_count > len(plan.unassessed) else "") + ".")
     return "\n".join(lines)
 
 

@@ -60,7 +60,7 @@ ESTATE = "insights"
 DECISIONS = "decisions"
 COLUMNS = DecisionRow.FIELDS
 _TYPES = {"people_affected": "INTEGER", "value_gbp": "REAL", "human_in_loop": "INTEGER", "ai_involved": "INTEGER",
-          "confidence_key": "REAL", "weakest_score": "REAL"}
+          "ai_earlier_only": "INTEGER", "confidence_key": "REAL", "weakest_score": "REAL"}
 _SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS materialised (
     name TEXT PRIMARY KEY,
@@ -380,7 +380,7 @@ def decision_table(store: Any, query: DecisionQuery) -> Iterator[dict[str, Any]]
 
 def _row(row: tuple[Any, ...]) -> dict[str, Any]:
     record = dict(zip(COLUMNS, row))
-    for flag in ("ai_involved", "human_in_loop"):
+    for flag in ("ai_involved", "ai_earlier_only", "human_in_loop"):
         if record[flag] is not None:
             record[flag] = bool(record[flag])
     return record

@@ -26,7 +26,7 @@ def state(path):
 
 def test_every_command_is_known():
     assert COMMANDS == ["backup", "check", "digest", "draw", "export", "flags", "impact", "import-csv",
-                        "import-openlineage", "init", "load", "provenance", "search", "serve", "show", "update", "user"]
+                        "import-openlineage", "init", "load", "path-to-green", "provenance", "search", "serve", "show", "update", "user"]
 
 
 @pytest.mark.parametrize("command", [None] + COMMANDS)
@@ -200,11 +200,18 @@ def test_impact_text(runner, db_path, nx_flow, nodes_by_id):
     text = result.output
     assert text.startswith("Ali Khan entered 1,240 records (87 with issues) into Housing case management system.")
     decisions = [i for i in nx.descendants(nx_flow, "officer-ali") if nodes_by_id[i]["kind"] == "decision"]
+    largest = max(decisions, key=lambda d: nodes_by_id[d]["people_affected"])
+    people = nodes_by_id[largest]["people_affected"]
+    assert (f"Those records feed {len(decisions)} decisions, through 2 AI tools. The largest, "
+            f"{nodes_by_id[largest]['name']}, affects about {float(f'{people:.2g}'):,.0f} people") in text
     total = sum(nodes_by_id[d]["people_affected"] for d in decisions)
-    assert f"Those records feed {len(decisions)} decisions affecting about {total:,} people" in text
+    assert f"{total:,}" not in text  # overlapping populations are never added up
     for decision in decisions:
         assert nodes_by_id[decision]["name"] in text
-    assert "AI tools on the way: Housing need prioritisation model" in text
+    # the budget's AI tool lies on a path longer than the ones printed: it is named all the same
+    budget = text[text.index("1. Housing General Fund budget"):text.index("\n2. ")]
+    assert "AI tools your records pass through: Temporary accommodation demand forecast" in budget
+    assert "AI tools behind earlier decisions whose outcomes feed it: Housing need prioritisation model" in budget
 
 
 def test_impact_json(runner, db_path, nx_flow, nodes_by_id):
@@ -243,7 +250,8 @@ def test_provenance_text(runner, db_path):
     assert result.exit_code == 0
     text = result.output
     assert text.startswith("Social housing allocations (service decision) rests on 25 upstream nodes.")
-    assert "Data confidence: AMBER; the weakest link is the timeliness of Housing register (0.71)." in text
+    assert ("\nAmber: the data behind this decision can be trusted only in part, because Housing register's "
+            "timeliness is 0.71.\n") in text
     assert "People: 9 people in 3 teams" in text
 
 
@@ -255,7 +263,9 @@ def test_provenance_json(runner, db_path, nx_flow, nodes_by_id):
     assert set(data["datasets"]) == {a for a in ancestors if nodes_by_id[a]["kind"] == "dataset"}
     assert set(data["ai_tools"]) == {a for a in ancestors if nodes_by_id[a]["kind"] == "ai_tool"}
     assert data["people_count"] == sum(nodes_by_id[a]["kind"] == "person" for a in ancestors)
-    assert data["confidence"]["dataset"] == "housing-register"
+    assert data["confidence"]["band"] == "amber"
+    assert data["confidence"]["link"] == {"dataset": "housing-register", "dimension": "timeliness", "score": 0.71,
+                                          "rag": "amber"}
     assert data["upstream_count"] == len(ancestors)
 
 
@@ -264,7 +274,7 @@ def test_texts_for_empty_results(runner, db_path):
     assert result.exit_code == 0
     assert result.output.split("\n")[:2] == [
         "Devolution framework consultation: deadline extension (operational decision) rests on 0 upstream nodes.",
-        "Data confidence: unknown (no upstream dataset has a quality assessment)."]
+        "Unknown: none of the data this decision mainly rests on has a quality assessment."]
     result = run(runner, ["--db", db_path, "impact", "owner-jo"])
     assert result.exit_code == 0
     assert result.output == "Jo Fletcher has no records entered into any system or dataset yet.\n"

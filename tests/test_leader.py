@@ -19,7 +19,8 @@ from markupsafe import escape
 
 from conftest import copy_db, write_graph
 from test_graph import _dominating_every_origin
-from test_insights import downstream_totals, expected_confidence, expected_what_if, of_kind
+from test_graph import expected_decision_confidence
+from test_insights import downstream_totals, expected_what_if, of_kind
 
 from lineage import io as lineage_io
 from lineage import materialised
@@ -63,6 +64,12 @@ def error_of(response) -> str:
     return response.get_json()["error"]["message"]
 
 
+def band_of(nx_flow, nodes_by_id, decision):
+    """A decision's data confidence band by the documented rules (None when unknown), with networkx."""
+    band = expected_decision_confidence(nx_flow, nodes_by_id, decision)["band"]
+    return None if band == "unknown" else band
+
+
 # ---------------------------------------------------------------------------------------------
 # Insights
 
@@ -76,9 +83,10 @@ def test_insights_page_and_twin_match_networkx(client, nodes_by_id, nx_flow):
     insights = data["insights"]
     decisions = of_kind(nodes_by_id, "decision")
     assert insights["totals"]["decisions"] == len(decisions)
-    assert insights["totals"]["people_affected"] == sum(nodes_by_id[d].get("people_affected", 0) for d in decisions)
-    confidence = {d: expected_confidence(nx_flow, nodes_by_id, d) for d in decisions}
-    counts = Counter(c["rag"] if c else "unknown" for c in confidence.values())
+    assert insights["totals"]["largest_people_affected"] == max(nodes_by_id[d].get("people_affected", 0)
+                                                                for d in decisions)
+    assert "people_affected" not in insights["totals"] and "value_gbp" not in insights["totals"]
+    counts = Counter(band_of(nx_flow, nodes_by_id, d) or "unknown" for d in decisions)
     assert insights["risky_decisions"]["counts"] == {k: counts.get(k, 0) for k in ("red", "amber", "green", "unknown")}
     systems = [nodes_by_id[s] for s in of_kind(nodes_by_id, "system")]
     critical = [s for s in systems if s.get("critical") is True]
@@ -87,7 +95,8 @@ def test_insights_page_and_twin_match_networkx(client, nodes_by_id, nx_flow):
     assert insights["readiness"]["headline"] == headline
     assert f'id="readiness-headline">{headline}</p>' in page.text
     top = insights["assets"]["by"]["decisions"][0]
-    assert (top["decisions"], top["people_affected"]) == downstream_totals(nx_flow, nodes_by_id, top["id"])[:2]
+    assert (top["decisions"], top["largest_people_affected"]) == downstream_totals(nx_flow, nodes_by_id,
+                                                                                  top["id"])[:2]
     assert shows_text(page, top["name"])
     assert [c["id"] for c in data["charts"]] == ["confidence", "readiness", "quality"]
     assert data["status"]["current"] is True and data["status"]["version"] == 1
@@ -119,7 +128,7 @@ def test_insights_for_one_organisation(client, nodes_by_id):
 
 
 def test_insights_ranks_assets_by_each_figure(client):
-    for by in ("decisions", "people_affected", "value_gbp"):
+    for by in ("decisions", "largest_people_affected", "largest_value_gbp"):
         page = client.get(f"/insights?by={by}")
         assert page.status_code == 200
         assert re.search(rf'href="/insights\?by={by}#critical-assets" aria-current="true"', page.text), by
@@ -127,7 +136,7 @@ def test_insights_ranks_assets_by_each_figure(client):
 
 @pytest.mark.parametrize("url, status, message", [
     ("/insights?organisation=Nowhere", 404, "there is no organisation called 'Nowhere'"),
-    ("/insights?by=colour", 400, "by must be one of: decisions, people_affected, value_gbp; got 'colour'"),
+    ("/insights?by=colour", 400, "by must be one of: decisions, largest_people_affected, largest_value_gbp; got 'colour'"),
     ("/insights?organisation=" + "x" * 300, 400, "organisation is at most 200 characters"),
 ])
 def test_insights_errors(client, url, status, message):
@@ -195,9 +204,9 @@ def test_decisions_table_and_twin(client, nodes_by_id, nx_flow):
     assert data["total"] == data["count"] == 26 and data["pages"] == 1
     assert data["sort"] == "confidence" and data["order"] == "asc"
     for row in data["rows"]:
-        expected = expected_confidence(nx_flow, nodes_by_id, row["id"])
-        assert row["confidence"] == (expected["rag"] if expected else None), row["id"]
-        assert row["ai_involved"] == any(nodes_by_id[a]["kind"] == "ai_tool" for a in nx.ancestors(nx_flow, row["id"]))
+        expected = expected_decision_confidence(nx_flow, nodes_by_id, row["id"])
+        assert row["confidence"] == band_of(nx_flow, nodes_by_id, row["id"]), row["id"]
+        assert (row["ai_involved"], row["ai_earlier_only"]) == (expected["ai_direct"], expected["ai_earlier_only"])
         assert shows_text(page, row["name"])
         assert f'href="/decisions/{row["id"]}"' in page.text
     assert [r["confidence"] for r in data["rows"]] == sorted(
@@ -223,15 +232,14 @@ def test_decisions_sort_by_every_column_with_aria_sort(client):
 def test_decisions_filters(client, nodes_by_id, nx_flow):
     red = client.get("/decisions.json?confidence=red").get_json()
     expected = {d for d in of_kind(nodes_by_id, "decision")
-                if (c := expected_confidence(nx_flow, nodes_by_id, d)) and c["rag"] == "red"}
+                if band_of(nx_flow, nodes_by_id, d) == "red"}
     assert {r["id"] for r in red["rows"]} == expected and red["total"] == len(expected)
     funding = client.get(f"/decisions.json?type=funding&organisation={quote(COUNCIL)}").get_json()
     assert {r["id"] for r in funding["rows"]} == {
         d for d in of_kind(nodes_by_id, "decision", COUNCIL) if nodes_by_id[d].get("decision_type") == "funding"}
     no_ai = client.get("/decisions.json?ai=no").get_json()
     assert {r["id"] for r in no_ai["rows"]} == {
-        d for d in of_kind(nodes_by_id, "decision")
-        if not any(nodes_by_id[a]["kind"] == "ai_tool" for a in nx.ancestors(nx_flow, d))}
+        d for d in of_kind(nodes_by_id, "decision") if not expected_decision_confidence(nx_flow, nodes_by_id, d)["ai_direct"]}
     owned = client.get("/decisions.json?owner=owner-jo").get_json()
     assert {r["id"] for r in owned["rows"]} == {d for d in of_kind(nodes_by_id, "decision")
                                                 if nodes_by_id[d].get("owner") == "owner-jo"}
@@ -249,7 +257,7 @@ def test_decisions_csv(client, nodes_by_id, nx_flow):
     assert response.headers["Content-Disposition"].startswith('attachment; filename="decisions-v1.csv"')
     rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
     expected = {d for d in of_kind(nodes_by_id, "decision")
-                if (c := expected_confidence(nx_flow, nodes_by_id, d)) and c["rag"] == "amber"}
+                if band_of(nx_flow, nodes_by_id, d) == "amber"}
     assert {r["id"] for r in rows} == expected
     people = [int(r["people_affected"]) for r in rows if r["people_affected"]]
     assert people == sorted(people, reverse=True)
@@ -311,8 +319,10 @@ def test_provenance_page_of_every_decision_matches_networkx(client, nodes_by_id,
         assert data["dataset_count"] == sum(nodes_by_id[a]["kind"] == "dataset" for a in ancestors)
         assert data["ai_tool_count"] == sum(nodes_by_id[a]["kind"] == "ai_tool" for a in ancestors)
         assert {f["id"] for f in data["single_points_of_failure"]} == _dominating_every_origin(nx_flow, decision)
-        expected = expected_confidence(nx_flow, nodes_by_id, decision)
-        assert (data["confidence"]["rag"] if data["confidence"] else None) == (expected["rag"] if expected else None)
+        expected = expected_decision_confidence(nx_flow, nodes_by_id, decision)
+        assert {k: data["confidence"][k] for k in ("band", "lowered_by_supporting", "ai_direct", "ai_earlier_only")} \
+            == {k: expected[k] for k in ("band", "lowered_by_supporting", "ai_direct", "ai_earlier_only")}, decision
+        assert (data["confidence"]["link"] or {}).get("dataset") == (expected["link"] or {}).get("dataset")
         assert bool(data["picture"]["rows"]) == bool(ancestors), decision  # the picture's text twin
         assert data["picture"]["sentences"], decision
 
@@ -320,7 +330,8 @@ def test_provenance_page_of_every_decision_matches_networkx(client, nodes_by_id,
 def test_provenance_page_says_it_in_words(client, nodes_by_id):
     page = client.get("/decisions/social-housing-allocations")
     assert page.status_code == 200
-    assert shows_text(page, "Data confidence is amber because Housing register's timeliness is 0.71.")
+    assert shows_text(page, "Amber: the data behind this decision can be trusted only in part, because Housing "
+                            "register's timeliness is 0.71.")
     assert 'id="weakest-dataset" href="/nodes/housing-register"' in page.text
     assert 'href="/what-if?dataset=housing-register&amp;dimension=timeliness"' in page.text
     assert "9 people in 3 teams enter the records" in page.text
@@ -477,13 +488,11 @@ def test_explore_selector_error_keeps_the_form_and_points_at_the_problem(client)
 def test_what_if_page_and_twin_match_networkx(client, nodes_by_id, nx_flow):
     url = "/what-if?dataset=housing-register&dimension=timeliness&score=0.4"
     data = client.get(url.replace("/what-if?", "/what-if.json?")).get_json()
-    expected = expected_what_if(nx_flow, nodes_by_id, "housing-register", "timeliness", 0.4)
+    moved, informed, _ = expected_what_if(nx_flow, nodes_by_id, "housing-register", {"timeliness": 0.4})
     result = data["result"]
-    assert {c["decision"] for c in result["changed"]} == set(expected) and result["changed_count"] == len(expected)
-    for change in result["changed"]:
-        before, after = expected[change["decision"]]
-        assert (change["before"]["rag"], change["after"]["rag"]) == (before["rag"], after["rag"])
-        assert change["change"] == pytest.approx(after["score"] - before["score"])
+    assert {c["decision"]: (c["before"]["band"], c["after"]["band"]) for c in result["changed"]} == {
+        d: m[:2] for d, m in moved.items()}
+    assert (result["changed_count"], result["decisions_downstream"]) == (len(moved), informed)
     page = client.get(url)
     assert page.status_code == 200 and shows_text(page, result["summary"])
     assert "Nothing has been saved" in page.text

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta, timezone
 import networkx as nx
 import pytest
 from conftest import run
+from test_graph import expected_decision_confidence
 
 from lineage import loop
 from lineage.accounts import Accounts
@@ -321,20 +322,6 @@ def test_the_owners_inbox_and_answers(loaded_store, graph, clock):
     assert [(e["flag"]["id"], e["status_to"]) for e in events] == [(mine["id"], "wont_fix"), (mine["id"], "acknowledged")]
 
 
-def _weakest_upstream(nx_flow, nodes_by_id, decision, override):
-    """Independently: the lowest quality score among the datasets upstream of a decision."""
-    scores = {}
-    for node in nx.ancestors(nx_flow, decision):
-        record = nodes_by_id[node]
-        if record["kind"] != "dataset":
-            continue
-        for dimension, value in {**(record.get("quality") or {}), **override.get(node, {})}.items():
-            score = value["score"] if isinstance(value, dict) else value
-            scores[(node, dimension)] = score
-    lowest = min(scores.values())
-    return lowest, {key for key, score in scores.items() if score == lowest}
-
-
 def test_fixing_with_a_score_moves_data_confidence_at_once(loaded_store, nodes_by_id, nx_flow, clock):
     g = LineageGraph.from_store(loaded_store)
     flag = loop.raise_flag(g, loaded_store, "homelessness-casework", actor=ALI, dimension="timeliness",
@@ -342,8 +329,9 @@ def test_fixing_with_a_score_moves_data_confidence_at_once(loaded_store, nodes_b
     decisions = [d["id"] for d in flag["decisions"]]
     assert "prevention-grant-bid" in decisions
     before = {d: provenance(g, d).confidence for d in decisions}
-    assert all((c.dataset, c.dimension, c.score, c.rag) == ("homelessness-casework", "timeliness", 0.55, "red")
-               for c in before.values())
+    assert before["prevention-grant-bid"].link.as_dict() == {"dataset": "homelessness-casework",
+                                                             "dimension": "timeliness", "score": 0.55, "rag": "red"}
+    assert all(c.as_dict() == expected_decision_confidence(nx_flow, nodes_by_id, d) for d, c in before.items())
     version = loaded_store.version
     helen = Actor("helen", "owner", person="manager-helen")
     fixed = loop.set_flag_status(loaded_store, flag["id"], "fixed", actor=helen, reply="Backlog cleared",
@@ -362,12 +350,11 @@ def test_fixing_with_a_score_moves_data_confidence_at_once(loaded_store, nodes_b
     assert loop.flag_history(loaded_store, flag["id"])[-1]["score"] == 0.95
 
     after_graph = LineageGraph.from_store(loaded_store)
+    fixed_nodes = {**nodes_by_id, "homelessness-casework": loaded_store.node("homelessness-casework")}
     for decision in decisions:
         confidence = provenance(after_graph, decision).confidence
-        lowest, weakest = _weakest_upstream(nx_flow, nodes_by_id, decision,
-                                            {"homelessness-casework": {"timeliness": 0.95}})
-        assert confidence.score == lowest and (confidence.dataset, confidence.dimension) in weakest
-        assert confidence.score > 0.55
+        assert confidence.as_dict() == expected_decision_confidence(nx_flow, fixed_nodes, decision), decision
+    assert provenance(after_graph, "prevention-grant-bid").confidence.link.dataset != "homelessness-casework"
     # ... and like any change, undone (the flag keeps its history).
     loaded_store.undo(fixed["change"], actor="helen")
     assert loaded_store.node("homelessness-casework")["quality"]["timeliness"]["score"] == 0.55

@@ -11,6 +11,7 @@ import networkx as nx
 import pytest
 from markupsafe import escape
 from conftest import copy_db, write_graph
+from test_graph import expected_ai_tools
 
 from lineage import io, render
 from lineage.store import Store
@@ -165,19 +166,28 @@ def test_security_headers_and_a_nonce_for_the_one_inline_script(client):
 
 def test_my_impact_headline_and_figures_match_the_samples(client, nx_flow, nodes_by_id):
     decisions = decisions_downstream(nx_flow, nodes_by_id, ["officer-ali"])
-    affected = sum(nodes_by_id[d].get("people_affected") or 0 for d in decisions)
+    largest = max(decisions, key=lambda d: nodes_by_id[d].get("people_affected") or 0)
+    people = nodes_by_id[largest]["people_affected"]
     page = client.get("/people/officer-ali")
     assert page.status_code == 200
-    assert f"Your records feed {len(decisions)} decisions that affect about {affected:,} people" in page.text
+    assert (f"Your records feed {len(decisions)} decisions, through 2 AI tools. The largest, "
+            f"{nodes_by_id[largest]['name']}, affects about {float(f'{people:.2g}'):,.0f} people") in page.text
+    total = sum(nodes_by_id[d].get("people_affected") or 0 for d in decisions)
+    assert f"{total:,}" not in page.text  # overlapping populations are never added up
     data = client.get("/people/officer-ali.json").get_json()
     assert data["totals"]["decision_count"] == len(decisions)
-    assert data["totals"]["people_affected"] == affected
+    assert (data["totals"]["largest_people_affected"], data["totals"]["largest_people_decision"]) == (people, largest)
+    assert "people_affected" not in data["totals"]
     assert {card["id"] for card in data["decisions"]} == decisions
     for card in data["decisions"]:
         assert nodes_by_id[card["id"]]["name"] in page.text
         assert all(path[0] == "officer-ali" and path[-1] == card["id"] for path in card["paths"])
-        tools = {step for path in card["paths"] for step in path if nodes_by_id[step]["kind"] == "ai_tool"}
-        assert {tool["id"] for tool in card["ai_tools"]} == tools
+        direct, earlier = expected_ai_tools(nx_flow, nodes_by_id, ["officer-ali"], card["id"])
+        assert ([t["id"] for t in card["ai_tools"]], [t["id"] for t in card["ai_tools_earlier"]]) == (
+            direct, earlier), card["id"]
+        # every AI tool on the kept paths is named, and more besides when longer paths hold one
+        on_paths = {step for path in card["paths"] for step in path if nodes_by_id[step]["kind"] == "ai_tool"}
+        assert on_paths <= set(direct)
 
 
 def test_my_impact_names_no_colleague(client, samples, nodes_by_id):
