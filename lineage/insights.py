@@ -51,8 +51,8 @@ from scipy.sparse import csgraph
 from . import model
 from .bulk import gc_paused
 from .condensation import condense, descendant_union, row_maxima
-from .confidence import (BANDS, LINKS, ConfidencePass, band_sort_key, confidence_at, confidence_pass, score_words,
-                         weak_link_at)
+from .confidence import (BANDS, LINKS, ConfidencePass, band_sort_key, confidence_at, confidence_pass, decisive_data,
+                         score_words, weak_link_at)
 from .describe import about, money, number, path_text, plural
 from .errors import LineageError, NotFoundError
 from .graph import LineageGraph, ReachTotals, provenance, single_points_of_failure
@@ -773,7 +773,10 @@ def decision_provenance(g: LineageGraph, decision: str, *, limit: int = UPSTREAM
         weak = _weakest_of(g, node)
         dataset_rows.append({**_summary(item), "owner": owner_of(item), "shared": item.get("shared"),
                              "record_count": item.get("record_count"), "quality": _quality_of(item), "weakest": weak})
-    tool_rows = [{**_summary(records[t]), "owner": owner_of(records[t]),
+    decisive = {g.ids[i] for nodes in decisive_data(g, position) for i in nodes[g.kind_codes[nodes] == _AI_TOOL].tolist()}
+    # direct: it informs the decision along a path through no other decision; otherwise it lies
+    # only behind earlier decisions' recorded outcomes.
+    tool_rows = [{**_summary(records[t]), "owner": owner_of(records[t]), "direct": t in decisive,
                   **{k: records[t].get(k) for k in ("phase", "human_review", "appeals", "atrs_url", "third_party",
                                                      "purpose")}} for t in listed_tools]
     path_rows = []
