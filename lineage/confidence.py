@@ -285,10 +285,6 @@ class Confidence:
     ai_direct: bool
     ai_earlier_only: bool
 
-    @property
-    def primary_band(self) -> str:
-        return self.primary.rag if self.primary else "unknown"
-
     def as_dict(self) -> dict[str, Any]:
         result = {k: v for k, v in self.__dict__.items()}
         for name in LINKS:
