@@ -265,8 +265,11 @@ def _summary(what: str, downstream: int, moved: int, worse: int, band_changes: d
     better = moved - worse
     direction = "down a band" if not better else "up a band" if not worse else "to another band"
     moves = ", ".join(f"{number(n)} from {k}" for k, n in band_changes.items())
-    return (f"Setting {what} would move {number(moved)} of the {plural(downstream, 'decision')} downstream "
-            f"{direction}: {moves}.")
+    if moved == downstream:
+        which = "the decision downstream" if moved == 1 else f"all {plural(downstream, 'decision')} downstream"
+    else:
+        which = f"{number(moved)} of the {plural(downstream, 'decision')} downstream"
+    return f"Setting {what} would move {which} {direction} ({moves})."
 
 
 def _own_ranks(g: LineageGraph, ordered: np.ndarray, nodes: np.ndarray) -> np.ndarray:
