@@ -18,7 +18,8 @@ from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
 from werkzeug.exceptions import BadRequest
 
-from . import account, api, auth, bulk, contributor, db, edit, errors, filters, home, leader, loop, nodes, openlineage
+from . import (account, api, auth, bulk, contributor, db, edit, errors, filters, home, leader, loop, nodes, openlineage,
+               params)
 
 MAX_QUERY_STRING = 2048
 """Longest query string accepted, in bytes: no page needs more, and a long one costs parsing."""
@@ -55,6 +56,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         PrefixLoader({"govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja"),
                       "govuk_frontend_wtf": PackageLoader("govuk_frontend_wtf")}),
     ])
+    app.url_map.converters["int"] = params.BoundedIntegerConverter  # before any route is added
     WTFormsHelpers(app)
     filters.init_app(app)
     db.init_app(app)
