@@ -34,7 +34,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from .errors import NotFoundError, Problem, ValidationError
 from .policy import ROLES, Actor
-from .store import Store
+from .store import Store, storage_error
 
 MIN_PASSWORD = 10
 NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
@@ -99,8 +99,13 @@ class Accounts:
         if row is None:
             return None
         now = _now()
-        if row[2] is None or row[2][:16] != now[:16]:  # ISO time to the minute
-            self.conn.execute("UPDATE tokens SET last_used = ? WHERE id = ?", (now, row[0]))
+        if (row[2] is None or row[2][:16] != now[:16]) and not self.store.read_only:  # ISO time to the minute
+            try:
+                self.conn.execute("UPDATE tokens SET last_used = ? WHERE id = ?", (now, row[0]))
+            except sqlite3.OperationalError as error:
+                # Noting the use is bookkeeping: a full disk or a busy database does not refuse a valid token.
+                if storage_error(error) is None:
+                    raise
         return self.get(row[1])
 
     def tokens(self, name: str) -> list[dict[str, Any]]:

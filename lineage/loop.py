@@ -90,6 +90,8 @@ FLAG_WINDOW = 3600
 STALE_DAYS = 14
 """Default age, in days, past which an open flag is stale; ``LINEAGE_FLAG_STALE_DAYS`` overrides it
 (see :func:`stale_days`)."""
+MAX_RECORDS = model.attribute_schemas("enters")["records"]["maximum"]
+"""Most records a flag may say are affected: the schema's bound on a count of records."""
 AFFECTED_LISTED = 20
 """Decisions downstream of a flagged dataset listed with the flag (the rest are counted)."""
 
@@ -142,6 +144,9 @@ def _text(value: Any, where: str, field: str = "text", *, required: bool = True)
         raise ValidationError(Problem(where, f"write 1 to {MAX_TEXT} characters", field))
     if len(text) > MAX_TEXT:
         raise ValidationError(Problem(where, f"at most {MAX_TEXT} characters ({len(text)} given)", field))
+    problem = model.text_problem(text)
+    if problem:
+        raise ValidationError(Problem(where, problem, field))
     return text or None
 
 
@@ -464,8 +469,10 @@ def raise_flag(g: LineageGraph, store: Store, dataset: str, *, actor: Actor, tex
         raise ValidationError(Problem(where, f"'{dimension}' is not a quality dimension; use one of "
                                              f"{', '.join(model.QUALITY_DIMENSIONS)}", "dimension"))
     text = _text(text, where)
-    if records is not None and (isinstance(records, bool) or not isinstance(records, int) or records < 0):
-        raise ValidationError(Problem(where, "the number of records is a whole number of at least 0", "records"))
+    if records is not None and (isinstance(records, bool) or not isinstance(records, int)
+                                or not 0 <= records <= MAX_RECORDS):
+        raise ValidationError(Problem(where, f"the number of records is a whole number of at least 0 and at most {MAX_RECORDS:,}",
+                                      "records"))
     now = _now()
     after = (_clock().astimezone(timezone.utc) - timedelta(seconds=window)).isoformat(timespec="microseconds")
     with _transaction(store) as conn:  # counted and written in one transaction: no race past the limit
