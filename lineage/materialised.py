@@ -59,21 +59,8 @@ from .insights import DecisionRow, decision_rows, estate_facts, insights
 ESTATE = "insights"
 DECISIONS = "decisions"
 COLUMNS = DecisionRow.FIELDS
-_TYPES = {"people_affected": "INTEGER", "value_gbp": "REAL", "human_in_loop": "INTEGER", "ai_involved": "INTEGER",
-          "confidence_key": "REAL", "weakest_score": "REAL"}
-SCHEMA = f"""
-CREATE TABLE IF NOT EXISTS materialised (
-    name TEXT PRIMARY KEY,
-    version INTEGER NOT NULL,
-    computed_at TEXT NOT NULL,
-    seconds REAL NOT NULL,
-    body BLOB NOT NULL
-);
-CREATE TABLE IF NOT EXISTS materialised_decisions (
-    {', '.join(f"{c} {_TYPES.get(c, 'TEXT')}{' PRIMARY KEY' if c == 'id' else ''}" for c in COLUMNS)},
-    digest INTEGER NOT NULL
-) WITHOUT ROWID;
-"""
+"""The columns of ``materialised_decisions`` (created by :mod:`lineage.migrations`, step 5): a
+change to DecisionRow's fields needs a migration step that creates the table again."""
 _INDEXED = ("name", "decision_type", "organisation", "frequency", "people_affected", "value_gbp", "ai_involved",
             "confidence_key, weakest_dataset", "owner_name")
 """The table's indexes, one per sort (each also holds the id, the key of a WITHOUT ROWID table): a page is
