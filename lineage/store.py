@@ -93,6 +93,25 @@ def storage_error(error: BaseException, where: str = "the database") -> StorageE
     return None
 
 
+def _open_read_only(path: str) -> sqlite3.Connection:
+    """A read-only connection to a database this process may not write.
+
+    A database in WAL mode needs its shared-memory file (``-shm``) beside it; where it is gone and
+    cannot be made (a read-only folder), the file is opened as immutable: nobody can be writing
+    it (the WAL file, which holds unfinished writes, goes with the shared-memory file).
+    """
+    uri = Path(path).resolve().as_uri()
+    conn = sqlite3.connect(f"{uri}?mode=ro", uri=True, isolation_level=None, check_same_thread=False)
+    try:
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        return conn
+    except sqlite3.OperationalError as error:
+        if (getattr(error, "sqlite_errorcode", 0) or 0) & 0xFF not in (_SQLITE_READONLY, _SQLITE_CANTOPEN):
+            raise
+        conn.close()
+    return sqlite3.connect(f"{uri}?mode=ro&immutable=1", uri=True, isolation_level=None, check_same_thread=False)
+
+
 class _Nothing(Exception):
     """Ends a change that wrote nothing: rolled back, not an error."""
 
@@ -300,8 +319,7 @@ class Store:
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         try:
             if read_only:
-                conn = sqlite3.connect(f"{Path(self.path).resolve().as_uri()}?mode=ro", uri=True,
-                                       isolation_level=None, check_same_thread=False)
+                conn = _open_read_only(self.path)
             else:
                 conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
                 conn.execute("PRAGMA journal_mode=WAL")
@@ -492,8 +510,7 @@ class Store:
                 (version, node_rows), (edge_version, edge_rows) = _read(self.conn, _NODE_READS), \
                     _read(self.conn, _EDGE_READS)
             else:
-                other = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, isolation_level=None,
-                                        check_same_thread=False)
+                other = _open_read_only(self.path)
                 try:
                     with ThreadPoolExecutor(1) as pool:
                         edges_read = pool.submit(_read, other, _EDGE_READS)
@@ -865,7 +882,7 @@ class Store:
         """
         target_path = Path(path)
         folder = target_path.parent if str(target_path.parent) else Path(".")
-        handle, temporary = -1, None
+        temporary = None
         try:
             handle, temporary = tempfile.mkstemp(prefix=f".{target_path.name}.", suffix=".partial", dir=folder)
             os.close(handle)

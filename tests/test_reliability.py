@@ -484,6 +484,69 @@ def test_the_app_serves_a_read_only_database_and_refuses_writes_with_a_503(tmp_p
     assert response.status_code == 503 and "read-only" in response.get_json()["error"]["message"]
 
 
+_READ_ONLY_SCRIPT = """
+import json, sys
+sys.path.insert(0, sys.argv[2])
+from lineage import io
+from lineage.errors import ReadOnlyError
+from lineage.graph import LineageGraph
+from lineage.store import Store
+store = Store(sys.argv[1])
+graph = LineageGraph.from_store(store)
+io.export(store, "json", sys.argv[3])
+try:
+    with store.change("t", "try") as change:
+        change.add_node({"id": "new", "kind": "dataset", "name": "New"})
+    written = "written"
+except ReadOnlyError as error:
+    written = str(error)
+print(json.dumps({"read_only": store.read_only, "nodes": len(graph), "written": written}))
+"""
+
+
+def test_a_truly_read_only_folder_and_file_can_be_read_and_exported(samples_db):
+    """No stand-in: the file and its folder are not writable by the process (as ``nobody`` when
+    the tests run as root, who may write anything), and there is no ``-shm`` file beside it."""
+    import os
+    import subprocess
+    import sys
+    import tempfile
+
+    root = os.geteuid() == 0
+    if root and not shutil.which("runuser"):
+        pytest.skip("needs runuser to drop root's right to write anything")
+    folder = Path(tempfile.mkdtemp(prefix="lineage-read-only-"))
+    out = Path(tempfile.mkdtemp(prefix="lineage-export-"))
+    try:
+        db = copy_db(samples_db, folder / "lineage.db")
+        os.chmod(db, 0o444)
+        os.chmod(folder, 0o555)
+        os.chmod(out, 0o777)
+        script = folder.parent / f"{folder.name}.py"
+        script.write_text(_READ_ONLY_SCRIPT)
+        os.chmod(script, 0o644)
+        python = [sys.executable]
+        if root:  # nobody may not reach this interpreter (under /root, say): a system one of the same version
+            version = f"{sys.version_info[0]}.{sys.version_info[1]}"
+            system = shutil.which(f"python{version}", path="/usr/local/bin:/usr/bin") or sys.executable
+            python = ["runuser", "-u", "nobody", "--", "env", f"PYTHONPATH={os.pathsep.join(sys.path)}", system]
+        done = subprocess.run([*python, str(script), str(db), str(LIBRARY.parent), str(out / "export.json")],
+                              capture_output=True, text=True, timeout=120)
+        if root and "Permission denied" in done.stderr and "python" in done.stderr.split("\n")[0]:
+            pytest.skip("nobody cannot run this Python")
+        assert done.returncode == 0, done.stderr
+        result = json.loads(done.stdout.strip().splitlines()[-1])
+        assert result["read_only"] and result["nodes"] > 100
+        assert "read-only: nothing was written" in result["written"]
+        assert json.loads((out / "export.json").read_text())["nodes"]
+        assert sorted(p.name for p in folder.iterdir()) == ["lineage.db"]
+    finally:
+        os.chmod(folder, 0o755)
+        shutil.rmtree(folder, ignore_errors=True)
+        shutil.rmtree(out, ignore_errors=True)
+        (folder.parent / f"{folder.name}.py").unlink(missing_ok=True)
+
+
 class _FailingBackup:
     """A connection whose backup fails half way, as on a full disk."""
 

@@ -50,7 +50,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if test_config:
         app.config.update(test_config)
     if not app.config["SECRET_KEY"]:
-        app.config["SECRET_KEY"] = _stored_secret(Path(app.config["LINEAGE_DB"]).parent / "secret_key")
+        try:
+            app.config["SECRET_KEY"] = _stored_secret(Path(app.config["LINEAGE_DB"]).parent / "secret_key")
+        except OSError as error:  # a read-only folder (a read-only database is still served)
+            app.logger.warning("cannot keep a session key beside the database (%s): sign-ins last until the "
+                               "app restarts; set LINEAGE_SECRET_KEY to keep them", error.strerror or error)
+            app.config["SECRET_KEY"] = secrets.token_bytes(32)
     app.jinja_loader = ChoiceLoader([
         PackageLoader("web"),
         PrefixLoader({"govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja"),
