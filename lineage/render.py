@@ -373,8 +373,12 @@ def dot_string(text: str) -> str:
 def _wrap(text: str) -> str:
     """A name as at most ``LABEL_LINES`` lines of ``LABEL_WIDTH`` characters, broken between words
     where it can be; a longer name ends in an ellipsis (the page and the tooltip have it all)."""
-    lines = textwrap.wrap(" ".join(text[:LABEL_WIDTH * (LABEL_LINES + 1)].split()), LABEL_WIDTH,
-                          break_long_words=True, max_lines=LABEL_LINES, placeholder=" …")
+    words = " ".join(text[:LABEL_WIDTH * (LABEL_LINES + 1)].split())
+    lines = textwrap.wrap(words, LABEL_WIDTH, break_long_words=True)
+    if len(lines) > LABEL_LINES:
+        lines = lines[:LABEL_LINES]
+        last = lines[-1][:LABEL_WIDTH - 1]
+        lines[-1] = (last.rsplit(" ", 1)[0] if " " in last else last).rstrip() + "…"  # between words if it can
     return "\n".join(lines or [""])
 
 

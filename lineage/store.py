@@ -330,8 +330,10 @@ class Store:
             self.conn = conn
             self._ensure_schema()
         except StoreError:
+            self._close_quietly()
             raise
         except sqlite3.DatabaseError as error:
+            self._close_quietly()
             named = storage_error(error, self.path)
             if named is not None:
                 raise named from error
@@ -368,6 +370,12 @@ class Store:
 
     def close(self) -> None:
         self.conn.close()
+
+    def _close_quietly(self) -> None:
+        """Close the connection of a store that failed to open (if it got one)."""
+        conn = getattr(self, "conn", None)
+        if conn is not None:
+            conn.close()
 
     # -- reading ----------------------------------------------------------------------------
 
