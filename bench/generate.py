@@ -52,7 +52,6 @@ frequency, people_affected and value_gbp; ~90% of non-person nodes have an owner
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import sys
 import time
@@ -62,6 +61,8 @@ from pathlib import Path
 from typing import Any, TextIO
 
 import numpy as np
+
+from lineage.io.csv import csv_writer
 
 __all__ = ["HUBS", "Estate", "build", "generate", "hub_ids", "write_json", "write_csv", "main"]
 
@@ -780,14 +781,14 @@ def write_csv(estate: Estate, directory: Path) -> None:
     directory.mkdir(parents=True, exist_ok=True)
     ids = estate.ids()
     with open(directory / "nodes.csv", "w", newline="", encoding="utf-8") as f:
-        writer = csv.writer(f)
+        writer = csv_writer(f)
         writer.writerow(NODE_COLUMNS)
         for node in estate.nodes(ids):
             quality = node.pop("quality", {})
             node.update({f"quality.{d}": s for d, s in quality.items()})
             writer.writerow([_cell(node.get(column)) for column in NODE_COLUMNS])
     with open(directory / "edges.csv", "w", newline="", encoding="utf-8") as f:
-        writer = csv.writer(f)
+        writer = csv_writer(f)
         writer.writerow(EDGE_COLUMNS)
         for edge in estate.edges(ids):
             writer.writerow([_cell(edge.get(column)) for column in EDGE_COLUMNS])

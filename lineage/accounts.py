@@ -34,37 +34,12 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from .errors import NotFoundError, Problem, ValidationError
 from .policy import ROLES, Actor
-from .store import Store
+from .store import Store, storage_error
 
 MIN_PASSWORD = 10
 NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 TOKEN_PREFIX = "lin_"
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS users (
-    name TEXT PRIMARY KEY,
-    role TEXT NOT NULL,
-    person TEXT,
-    password_hash TEXT NOT NULL,
-    created TEXT NOT NULL,
-    updated TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS tokens (
-    id INTEGER PRIMARY KEY,
-    user TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE,
-    label TEXT NOT NULL,
-    digest TEXT NOT NULL UNIQUE,
-    created TEXT NOT NULL,
-    last_used TEXT
-);
-CREATE TABLE IF NOT EXISTS account_log (
-    id INTEGER PRIMARY KEY,
-    at TEXT NOT NULL,
-    actor TEXT NOT NULL,
-    user TEXT NOT NULL,
-    action TEXT NOT NULL
-);
-"""
 
 # Checked against when a name is unknown, so that a wrong name costs as long as a wrong password.
 _DUMMY_HASH = generate_password_hash("not a real password")
@@ -84,13 +59,12 @@ def actor_of(user: dict[str, Any]) -> Actor:
 
 
 class Accounts:
-    """The accounts in one lineage database (tables created on first use)."""
+    """The accounts in one lineage database (tables ``users``, ``tokens`` and ``account_log``,
+    created by the store: :mod:`lineage.migrations`)."""
 
     def __init__(self, store: Store):
         self.store = store
         self.conn = store.conn
-        if not self.conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'users'").fetchone():
-            self.conn.executescript(_SCHEMA)
 
     # reading
 
@@ -125,8 +99,13 @@ class Accounts:
         if row is None:
             return None
         now = _now()
-        if row[2] is None or row[2][:16] != now[:16]:  # ISO time to the minute
-            self.conn.execute("UPDATE tokens SET last_used = ? WHERE id = ?", (now, row[0]))
+        if (row[2] is None or row[2][:16] != now[:16]) and not self.store.read_only:  # ISO time to the minute
+            try:
+                self.conn.execute("UPDATE tokens SET last_used = ? WHERE id = ?", (now, row[0]))
+            except sqlite3.OperationalError as error:
+                # Noting the use is bookkeeping: a full disk or a busy database does not refuse a valid token.
+                if storage_error(error) is None:
+                    raise
         return self.get(row[1])
 
     def tokens(self, name: str) -> list[dict[str, Any]]:
@@ -161,15 +140,10 @@ class Accounts:
     @contextmanager
     def _logged(self, actor: str, name: str, action: str) -> Iterator[sqlite3.Connection]:
         """One transaction that writes an account change and its log line."""
-        self.conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield self.conn
-            self.conn.execute("INSERT INTO account_log (at, actor, user, action) VALUES (?, ?, ?, ?)",
-                              (_now(), actor, name, action))
-            self.conn.execute("COMMIT")
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
+        with self.store.transaction() as conn:
+            yield conn
+            conn.execute("INSERT INTO account_log (at, actor, user, action) VALUES (?, ?, ?, ?)",
+                         (_now(), actor, name, action))
 
     def _write(self, actor: str, name: str, action: str, sql: str, args: tuple) -> None:
         with self._logged(actor, name, action) as conn:

@@ -22,7 +22,7 @@ from .io import openlineage
 from .graph import DIRECTIONS, MAX_DEPTH, LineageGraph, impact, provenance, single_points_of_failure
 from .policy import ROLES
 from .loop import FLAG_STATUSES
-from .store import Store
+from .store import Store, storage_error
 
 DEFAULT_DB = "instance/lineage.db"
 ACTOR = os.environ.get("USER", "cli")
@@ -41,7 +41,9 @@ class LineageGroup(click.Group):
         except LineageError as error:
             raise click.ClickException(str(error)) from None
         except sqlite3.Error as error:
-            raise click.ClickException(f"{ctx.obj['db'] if ctx.obj else 'the database'}: {error}") from None
+            where = ctx.obj["db"] if ctx.obj else "the database"
+            named = storage_error(error, where)  # disk full, read-only, busy: said plainly
+            raise click.ClickException(str(named) if named else f"{where}: {error}") from None
         except OSError as error:
             where = f"{error.filename}: " if error.filename else ""
             raise click.ClickException(f"{where}{error.strerror or error}") from None

@@ -62,6 +62,23 @@ class StoreError(LineageError):
     """The database cannot be used (wrong schema version, not a lineage database)."""
 
 
+class StorageError(StoreError):
+    """The disk or the database file refused a write; nothing was written. The subclasses name why,
+    in words an operator can act on (see :func:`lineage.store.storage_error`)."""
+
+
+class DiskFullError(StorageError):
+    """The disk holding the database is full."""
+
+
+class ReadOnlyError(StorageError):
+    """The database (or its folder) is read-only: it can be read and exported, not written."""
+
+
+class BusyError(StorageError):
+    """Another process held the database's write lock for longer than the store waits."""
+
+
 class ForbiddenError(LineageError):
     """The policy (``lineage.policy.decide``) does not allow the actor to do this; the message says why.
 

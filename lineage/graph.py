@@ -281,12 +281,25 @@ class LineageGraph:
         return model.NODE_KINDS[self.kind_codes[self.position(node_id)]]
 
     def record(self, node_id: str) -> dict[str, Any]:
-        """The full native record of a node."""
+        """The full native record of a node.
+
+        Raises :class:`NotFoundError` for an id the graph does not hold, and for one it holds but
+        whose record has gone: records are read live, and a node deleted since this graph's
+        topology was built is not found, as it would be a moment later.
+        """
         self.position(node_id)
-        return self._record_source([node_id])[node_id]
+        return self.records([node_id])[node_id]
 
     def records(self, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
-        return self._record_source(list(ids))
+        """The full native records of nodes, by id; :class:`NotFoundError` if any has gone (see
+        :meth:`record`)."""
+        wanted = list(ids)
+        found = self._record_source(wanted)
+        if len(found) < len(set(wanted)):
+            missing = sorted(set(wanted) - set(found))
+            raise NotFoundError(f"no node with id '{missing[0]}' (deleted since the graph was read; "
+                                "reload to see the graph as it is now)")
+        return found
 
     def find(self, field_name: str, value: str) -> np.ndarray:
         """Indexes of nodes whose ``field_name`` (owner, organisation or tag) equals ``value``."""

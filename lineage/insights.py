@@ -36,7 +36,6 @@ Examples
 """
 from __future__ import annotations
 
-import csv
 import math
 import threading
 import weakref
@@ -56,6 +55,7 @@ from .confidence import (BANDS, LINKS, ConfidencePass, band_sort_key, confidence
 from .describe import about, money, number, path_text, plural
 from .errors import LineageError, NotFoundError
 from .graph import LineageGraph, ReachTotals, provenance, single_points_of_failure
+from .io.csv import csv_writer
 
 _KIND = {kind: code for code, kind in enumerate(model.NODE_KINDS)}
 _PERSON, _SYSTEM, _DATASET, _AI_TOOL, _DECISION = (
@@ -667,7 +667,7 @@ def csv_cell(value: Any) -> str:
 
 def write_csv(rows: Iterable[dict[str, Any] | Sequence[Any]], columns: Sequence[str], out: IO[str]) -> None:
     """Write rows (dictionaries keyed by ``columns``, or sequences in their order) as CSV."""
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv_writer(out)
     writer.writerow(columns)
     for row in rows:
         cells = [row.get(c) for c in columns] if isinstance(row, dict) else row

@@ -90,71 +90,11 @@ FLAG_WINDOW = 3600
 STALE_DAYS = 14
 """Default age, in days, past which an open flag is stale; ``LINEAGE_FLAG_STALE_DAYS`` overrides it
 (see :func:`stale_days`)."""
+MAX_RECORDS = model.attribute_schemas("enters")["records"]["maximum"]
+"""Most records a flag may say are affected: the schema's bound on a count of records."""
 AFFECTED_LISTED = 20
 """Decisions downstream of a flagged dataset listed with the flag (the rest are counted)."""
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS outcome_updates (
-    id INTEGER PRIMARY KEY,
-    subject TEXT NOT NULL,          -- a decision or AI tool node id
-    author TEXT NOT NULL,           -- the account that posted it
-    text TEXT NOT NULL,
-    figures TEXT NOT NULL DEFAULT '{}',
-    date TEXT NOT NULL,             -- when the outcome happened (ISO date)
-    created TEXT NOT NULL,
-    edited TEXT,                    -- the last edit, if any
-    editor TEXT,
-    version INTEGER NOT NULL DEFAULT 1
-);
-CREATE INDEX IF NOT EXISTS outcome_updates_subject ON outcome_updates(subject, created);
-CREATE INDEX IF NOT EXISTS outcome_updates_created ON outcome_updates(created);
-CREATE TABLE IF NOT EXISTS update_revisions (
-    id INTEGER PRIMARY KEY,
-    update_id INTEGER NOT NULL REFERENCES outcome_updates(id),
-    version INTEGER NOT NULL,       -- 1 is the post; each edit adds the next
-    at TEXT NOT NULL,
-    actor TEXT NOT NULL,
-    text TEXT NOT NULL,
-    figures TEXT NOT NULL,
-    date TEXT NOT NULL,
-    UNIQUE (update_id, version)
-);
-CREATE TABLE IF NOT EXISTS flags (
-    id INTEGER PRIMARY KEY,
-    dataset TEXT NOT NULL,
-    dimension TEXT,                 -- one of model.QUALITY_DIMENSIONS, or NULL
-    text TEXT NOT NULL,
-    records INTEGER,
-    flagger TEXT NOT NULL,          -- the account that raised it
-    flagger_person TEXT,            -- the person it was linked to then
-    status TEXT NOT NULL DEFAULT 'open',
-    reply TEXT,
-    created TEXT NOT NULL,
-    updated TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS flags_dataset ON flags(dataset, status);
-CREATE INDEX IF NOT EXISTS flags_flagger ON flags(flagger, created);
-CREATE INDEX IF NOT EXISTS flags_status ON flags(status, created);
-CREATE TABLE IF NOT EXISTS flag_events (
-    id INTEGER PRIMARY KEY,
-    flag INTEGER NOT NULL REFERENCES flags(id),
-    at TEXT NOT NULL,
-    actor TEXT NOT NULL,
-    status_from TEXT,               -- NULL for the raising of the flag
-    status_to TEXT NOT NULL,
-    reply TEXT,
-    score REAL,                     -- a quality score recorded with a fix
-    change INTEGER                  -- the graph change that recorded it
-);
-CREATE INDEX IF NOT EXISTS flag_events_flag ON flag_events(flag, id);
-CREATE INDEX IF NOT EXISTS flag_events_at ON flag_events(at);
-CREATE TABLE IF NOT EXISTS last_visits (
-    account TEXT NOT NULL,
-    page TEXT NOT NULL,
-    at TEXT NOT NULL,
-    PRIMARY KEY (account, page)
-);
-"""
 
 _clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)  # tests replace it
 
@@ -163,22 +103,10 @@ def _now() -> str:
     return _clock().astimezone(timezone.utc).isoformat(timespec="microseconds")
 
 
-def _ensure(store: Store) -> None:
-    """Create the tables on first use (outside any transaction: executescript commits)."""
-    if not store.conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'flag_events'").fetchone():
-        store.conn.executescript(_SCHEMA)
-
-
 @contextmanager
 def _transaction(store: Store) -> Iterator[Any]:
-    conn = store.conn
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    with store.transaction() as conn:
         yield conn
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
 
 
 def instant(value: str | Date | datetime | None, what: str = "since") -> str | None:
@@ -216,6 +144,9 @@ def _text(value: Any, where: str, field: str = "text", *, required: bool = True)
         raise ValidationError(Problem(where, f"write 1 to {MAX_TEXT} characters", field))
     if len(text) > MAX_TEXT:
         raise ValidationError(Problem(where, f"at most {MAX_TEXT} characters ({len(text)} given)", field))
+    problem = model.text_problem(text)
+    if problem:
+        raise ValidationError(Problem(where, problem, field))
     return text or None
 
 
@@ -275,7 +206,6 @@ def _update_row(row: tuple) -> dict[str, Any]:
 
 def get_update(store: Store, update_id: int) -> dict[str, Any]:
     """One update as it is now: id, subject, author, text, figures, date, created, edited, editor, version."""
-    _ensure(store)
     row = store.conn.execute(f"SELECT {', '.join(_UPDATE_COLUMNS)} FROM outcome_updates WHERE id = ?",
                              (update_id,)).fetchone()
     if row is None:
@@ -285,7 +215,6 @@ def get_update(store: Store, update_id: int) -> dict[str, Any]:
 
 def updates_on(store: Store, subject: str, *, limit: int = 50) -> list[dict[str, Any]]:
     """The updates on one decision or AI tool, newest posted first (for its own page)."""
-    _ensure(store)
     rows = store.conn.execute(f"SELECT {', '.join(_UPDATE_COLUMNS)} FROM outcome_updates WHERE subject = ? "
                               "ORDER BY created DESC, id DESC LIMIT ?", (subject, limit))
     return [_update_row(row) for row in rows]
@@ -298,7 +227,6 @@ def post_update(store: Store, subject: str, *, actor: Actor, text: str,
     ``figures``: any of ``people_helped``, ``gbp_secured``, ``days_saved`` (numbers >= 0; None
     leaves one out). ``date``: when the outcome happened, default today. Returns the update.
     """
-    _ensure(store)
     where = f"update on '{subject}'"
     record = _node(store, subject, UPDATE_SUBJECTS, where, "subject")
     _require(actor, "post_update", record)
@@ -385,7 +313,6 @@ def figures_text(figures: Mapping[str, Any]) -> str:
 def _reached_updates(g: LineageGraph, store: Store, starts: list[str], *, since: str | None,
                      last_visit: str | None, limit: int, shown_start: str | None) -> list[dict[str, Any]]:
     """Updates on subjects reachable from ``starts`` (people), each with one connecting path."""
-    _ensure(store)
     positions = np.array([g.position(s) for s in starts], dtype=np.int64)
     reach = g.bfs(positions)
     reached = np.zeros(len(g), dtype=bool)
@@ -450,7 +377,6 @@ def updates_for_team(g: LineageGraph, store: Store, team_id: str, since: str | D
 def recent_updates(store: Store, since: str | Date | datetime | None = None, *,
                    limit: int | None = None) -> list[dict[str, Any]]:
     """Every update posted after ``since`` (all of them without it), newest first."""
-    _ensure(store)
     since = instant(since)
     rows = store.conn.execute(f"SELECT {', '.join(_UPDATE_COLUMNS)} FROM outcome_updates "
                               + ("WHERE created > ? " if since else "") + "ORDER BY created DESC, id DESC LIMIT ?",
@@ -476,7 +402,6 @@ def _flag_row(row: tuple) -> dict[str, Any]:
 def get_flag(store: Store, flag_id: int) -> dict[str, Any]:
     """One flag: id, dataset, dataset_name, owner (the dataset's, now), dimension, text, records,
     flagger, flagger_person, status, status_label, reply, created, updated."""
-    _ensure(store)
     row = store.conn.execute(_FLAG_SELECT + " WHERE f.id = ?", (flag_id,)).fetchone()
     if row is None:
         raise NotFoundError(f"there is no flag {flag_id}")
@@ -517,7 +442,6 @@ def _span(seconds: int) -> str:
 
 def count_recent_flags(store: Store, account: str, seconds: int = FLAG_WINDOW) -> int:
     """Flags ``account`` raised in the last ``seconds``."""
-    _ensure(store)
     after = (_clock().astimezone(timezone.utc) - timedelta(seconds=seconds)).isoformat(timespec="microseconds")
     return store.conn.execute("SELECT count(*) FROM flags WHERE flagger = ? AND created > ?",
                               (account, after)).fetchone()[0]
@@ -538,7 +462,6 @@ def raise_flag(g: LineageGraph, store: Store, dataset: str, *, actor: Actor, tex
     ValidationError  not a dataset, unknown dimension, empty or too long text, bad record count.
     RateLimitError  the account raised ``limit`` flags in the last ``window`` seconds.
     """
-    _ensure(store)
     where = f"flag on '{dataset}'"
     _require(actor, "flag", None)
     _node(store, dataset, ("dataset",), where, "dataset")
@@ -546,8 +469,10 @@ def raise_flag(g: LineageGraph, store: Store, dataset: str, *, actor: Actor, tex
         raise ValidationError(Problem(where, f"'{dimension}' is not a quality dimension; use one of "
                                              f"{', '.join(model.QUALITY_DIMENSIONS)}", "dimension"))
     text = _text(text, where)
-    if records is not None and (isinstance(records, bool) or not isinstance(records, int) or records < 0):
-        raise ValidationError(Problem(where, "the number of records is a whole number of at least 0", "records"))
+    if records is not None and (isinstance(records, bool) or not isinstance(records, int)
+                                or not 0 <= records <= MAX_RECORDS):
+        raise ValidationError(Problem(where, f"the number of records is a whole number of at least 0 and at most {MAX_RECORDS:,}",
+                                      "records"))
     now = _now()
     after = (_clock().astimezone(timezone.utc) - timedelta(seconds=window)).isoformat(timespec="microseconds")
     with _transaction(store) as conn:  # counted and written in one transaction: no race past the limit
@@ -574,7 +499,6 @@ def list_flags(store: Store, *, owner: str | None = None, flagger: str | None = 
                since: str | Date | datetime | None = None, limit: int = 200) -> list[dict[str, Any]]:
     """Flags, newest first: on datasets ``owner`` (a person id) owns, raised by ``flagger`` (an
     account), on one ``dataset``, with a ``status`` (or any of several), raised after ``since``."""
-    _ensure(store)
     where, args = [], []
     if since is not None:
         where.append("f.created > ?")
@@ -607,7 +531,6 @@ OPEN_STATUSES = ("open", "acknowledged")
 def open_flags_on(store: Store, datasets: Iterable[str]) -> dict[str, list[dict[str, Any]]]:
     """The open flags on each of ``datasets``, newest first, without who raised them (for pages
     that anyone may read): id, dimension, text, records, status, status_label, created."""
-    _ensure(store)
     found: dict[str, list[dict[str, Any]]] = {}
     wanted = list(dict.fromkeys(datasets))
     for start in range(0, len(wanted), 500):
@@ -723,7 +646,6 @@ def stale_flags(store: Store, days: float = STALE_DAYS, *, statuses: Iterable[st
                 limit: int = 200) -> list[dict[str, Any]]:
     """Flags still open (or in ``statuses``) after more than ``days`` days, oldest first, each
     with ``age_days``: for Insights."""
-    _ensure(store)
     statuses = list(statuses)
     now = _clock().astimezone(timezone.utc)
     before = (now - timedelta(days=days)).isoformat(timespec="microseconds")
@@ -741,7 +663,6 @@ def flag_events_since(store: Store, since: str | Date | datetime, *, flaggers: I
     status_to, reply, score) with its flag. ``flaggers`` (accounts) and ``person`` (the person an
     account was linked to when it flagged) keep the flags they raised; ``others_only`` leaves out
     what flaggers did themselves (raising a flag is not news to them)."""
-    _ensure(store)
     since_at = instant(since)
     where, args = ["e.at > ?", "e.status_from IS NOT NULL"], [since_at]
     if flaggers is not None or person is not None:
@@ -766,7 +687,6 @@ def flag_events_since(store: Store, since: str | Date | datetime, *, flaggers: I
 
 def last_visit(store: Store, account: str, page: str) -> str | None:
     """When ``account`` last visited ``page`` (a key like ``"my-impact"``), or None."""
-    _ensure(store)
     row = store.conn.execute("SELECT at FROM last_visits WHERE account = ? AND page = ?", (account, page)).fetchone()
     return row[0] if row else None
 
@@ -776,7 +696,6 @@ def mark_visit(store: Store, account: str, page: str, at: str | Date | datetime 
 
     A page calls this once per view and marks as new what came after the visit it returns.
     """
-    _ensure(store)
     moment = instant(at, "at") if at is not None else _now()
     with _transaction(store) as conn:
         row = conn.execute("SELECT at FROM last_visits WHERE account = ? AND page = ?", (account, page)).fetchone()

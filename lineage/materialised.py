@@ -6,8 +6,8 @@ read. :func:`refresh` computes them for one version of the graph and stores them
 them back in milliseconds with :func:`stored` and :func:`decision_page`. A result carries the
 graph version it was computed at, so a reader can tell whether it is current, and say so.
 
-Two tables of this module's own, created by the first refresh (a database that has never been
-refreshed reads as "nothing stored"; the store's own tables are not touched):
+Two tables, created by the store (:mod:`lineage.migrations`; a database that has never been
+refreshed reads as "nothing stored"):
 
 ``materialised(name TEXT PRIMARY KEY, version INTEGER, computed_at TEXT, seconds REAL, body BLOB)``
     One row per result, its body JSON: ``insights`` (the whole estate), ``insights:<organisation>``
@@ -59,21 +59,8 @@ from .insights import DecisionRow, decision_rows, estate_facts, insights
 ESTATE = "insights"
 DECISIONS = "decisions"
 COLUMNS = DecisionRow.FIELDS
-_TYPES = {"people_affected": "INTEGER", "value_gbp": "REAL", "human_in_loop": "INTEGER", "ai_involved": "INTEGER",
-          "ai_earlier_only": "INTEGER", "confidence_key": "REAL", "weakest_score": "REAL"}
-_SCHEMA = f"""
-CREATE TABLE IF NOT EXISTS materialised (
-    name TEXT PRIMARY KEY,
-    version INTEGER NOT NULL,
-    computed_at TEXT NOT NULL,
-    seconds REAL NOT NULL,
-    body BLOB NOT NULL
-);
-CREATE TABLE IF NOT EXISTS materialised_decisions (
-    {', '.join(f"{c} {_TYPES.get(c, 'TEXT')}{' PRIMARY KEY' if c == 'id' else ''}" for c in COLUMNS)},
-    digest INTEGER NOT NULL
-) WITHOUT ROWID;
-"""
+"""The columns of ``materialised_decisions`` (created by :mod:`lineage.migrations`, step 5): a
+change to DecisionRow's fields needs a migration step that creates the table again."""
 _INDEXED = ("name", "decision_type", "organisation", "frequency", "people_affected", "value_gbp", "ai_involved",
             "confidence_key, weakest_dataset", "owner_name")
 """The table's indexes, one per sort (each also holds the id, the key of a WITHOUT ROWID table): a page is
@@ -98,11 +85,6 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def _has_tables(conn: sqlite3.Connection) -> bool:
-    return conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'materialised'").fetchone() \
-        is not None
-
-
 @dataclass
 class Stored:
     """A materialised result: the graph version it was computed at, when, in how long, and its body."""
@@ -116,8 +98,6 @@ class Stored:
 
 def stored(store: Any, name: str = ESTATE) -> Stored | None:
     """The stored result called ``name``, or None when there is none (never refreshed)."""
-    if not _has_tables(store.conn):
-        return None
     row = store.conn.execute("SELECT name, version, computed_at, seconds, body FROM materialised WHERE name = ?",
                              (name,)).fetchone()
     if row is None:
@@ -127,8 +107,6 @@ def stored(store: Any, name: str = ESTATE) -> Stored | None:
 
 def stored_version(store: Any) -> int | None:
     """The graph version of the stored results (None when there are none)."""
-    if not _has_tables(store.conn):
-        return None
     row = store.conn.execute("SELECT version FROM materialised WHERE name = ?", (ESTATE,)).fetchone()
     return row[0] if row else None
 
@@ -208,9 +186,6 @@ def _write(store: Any, version: int, bodies: dict[str, dict[str, Any]], rows: li
         conn.execute("BEGIN IMMEDIATE")
         locked = time.perf_counter()
         try:
-            for statement in _SCHEMA.split(";"):
-                if statement.strip():
-                    conn.execute(statement)
             row = conn.execute("SELECT version FROM materialised WHERE name = ?", (ESTATE,)).fetchone()
             current = row[0] if row else None
             if current is not None and (current > version or (current == version and not force)):
@@ -245,8 +220,6 @@ def _write(store: Any, version: int, bodies: dict[str, dict[str, Any]], rows: li
 
 def _stored_digests(conn: sqlite3.Connection) -> tuple[int | None, dict[str, int]]:
     """The stored version and every stored decision row's digest, from one snapshot."""
-    if not _has_tables(conn):
-        return None, {}
     conn.execute("BEGIN")
     try:
         row = conn.execute("SELECT version FROM materialised WHERE name = ?", (ESTATE,)).fetchone()
@@ -350,8 +323,6 @@ def decision_page(store: Any, query: DecisionQuery) -> DecisionPage:
     if not 1 <= query.page_size <= MAX_PAGE_SIZE:
         raise LineageError(f"a page holds 1 to {MAX_PAGE_SIZE} decisions, not {query.page_size}")
     order = query.order_by()
-    if not _has_tables(store.conn):
-        return DecisionPage([], 0, None, query)
     where, args = query.where()
     conn = store.conn
     conn.execute("BEGIN")  # the count and the rows from one snapshot
@@ -370,8 +341,6 @@ def decision_page(store: Any, query: DecisionQuery) -> DecisionPage:
 
 def decision_table(store: Any, query: DecisionQuery) -> Iterator[dict[str, Any]]:
     """Every row ``query``'s filters match, in its order (what the CSV download streams)."""
-    if not _has_tables(store.conn):
-        return
     where, args = query.where()
     for row in store.conn.execute(f"SELECT {', '.join(COLUMNS)} FROM materialised_decisions{where}"
                                   f"{query.order_by()}", args):

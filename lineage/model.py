@@ -101,9 +101,9 @@ def _describe(schema: Mapping[str, Any]) -> str:
     words = _TYPE_NAMES.get(schema.get("type", ""), "a value")
     low, high = schema.get("minimum"), schema.get("maximum")
     if low is not None and high is not None:
-        return f"{words} from {low:g} to {high:g}"
+        return f"{words} from {_number(low)} to {_number(high)}"
     if low is not None:
-        return f"{words} >= {low:g}"
+        return f"{words} >= {_number(low)}"
     if "pattern" in schema and schema.get("description"):
         return f"{words}: {schema['description']}"
     return words
@@ -115,8 +115,15 @@ _BOUNDS = {"minimum": "{v} >= {limit!r}", "maximum": "{v} <= {limit!r}",
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
+def _number(value: float) -> str:
+    """A bound in words: 1,000,000,000,000,000 rather than 1e+15."""
+    return f"{value:,}" if isinstance(value, int) and abs(value) >= 10**6 else f"{value:g}"
+
+
 def _shown(value: Any) -> str:
-    text = json.dumps(value, ensure_ascii=False)
+    text = json.dumps(value, ensure_ascii=False, default=repr)
+    if CONTROL_CHARACTERS.search(text):  # a lone surrogate would break the message itself
+        text = json.dumps(value, default=repr)
     return text if len(text) <= 60 else text[:57] + "..."
 
 
@@ -280,6 +287,114 @@ def _not_finite(value: Any) -> bool:
     return False
 
 
+CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+"""Characters no text may hold, anywhere: control characters other than tab, line feed and
+carriage return (a NUL broke every picture holding the node), and lone surrogates (half of a
+UTF-16 pair: not text, and UTF-8 cannot encode them)."""
+MAX_ATTRIBUTE_NAME = 100
+"""Longest name of an attribute the schema does not name."""
+MAX_ATTRIBUTE_SIZE = 10_000
+"""Most characters in the value of an attribute the schema does not name (as JSON, for lists and objects)."""
+MAX_NESTING = 32
+"""Deepest nesting of lists and objects in an attribute the schema does not name."""
+
+
+def text_problem(text: str) -> str | None:
+    r"""Why a text cannot be stored (a control character or a lone surrogate), or None.
+
+    >>> text_problem("Housing register"), text_problem("Tab\tand\nnew line")
+    (None, None)
+    >>> text_problem("bad\x00name")
+    'expected text without control characters or lone surrogates; found U+0000 (a control character) at character 4'
+    """
+    found = CONTROL_CHARACTERS.search(text)
+    if found is None:
+        return None
+    char = found.group()
+    what = "a lone surrogate" if "\ud800" <= char <= "\udfff" else "a control character"
+    return (f"expected text without control characters or lone surrogates; found U+{ord(char):04X} ({what}) "
+            f"at character {found.start() + 1}")
+
+
+def _bad_inside(value: Any, depth: int = 0) -> bool:
+    """Whether any text in a list or object (its keys too) holds a character no text may hold.
+    Stops below ``MAX_NESTING`` (deeper is refused anyway)."""
+    if depth > MAX_NESTING:
+        return False
+    if type(value) is str:
+        return CONTROL_CHARACTERS.search(value) is not None
+    if type(value) is list:
+        return any(_bad_inside(item, depth + 1) for item in value)
+    if type(value) is dict:
+        return any(CONTROL_CHARACTERS.search(key) is not None or _bad_inside(item, depth + 1)
+                   for key, item in value.items())
+    return False
+
+
+def _text_findings(value: Any, path: str = "", depth: int = 0) -> list[Finding]:
+    """Each text in ``value`` (keys too) that holds a character no text may hold, located."""
+    if depth > MAX_NESTING:
+        return []
+    if type(value) is str:
+        problem = text_problem(value)
+        return [(path, problem)] if problem else []
+    found: list[Finding] = []
+    if type(value) is list:
+        for i, item in enumerate(value):
+            found += _text_findings(item, f"{path}[{i}]", depth + 1)
+    elif type(value) is dict:
+        for key, item in value.items():
+            key_problem = text_problem(key) if isinstance(key, str) else None
+            if key_problem:
+                found.append((path, f"a name inside it: {key_problem}"))
+            else:
+                found += _text_findings(item, f"{path}.{key}", depth + 1)
+    return found
+
+
+def _nesting(value: Any, limit: int = MAX_NESTING) -> int:
+    """How deeply lists and objects nest in ``value`` (0 for a plain value), counted up to ``limit + 1``."""
+    if type(value) is list:
+        items: Iterable[Any] = value
+    elif type(value) is dict:
+        items = value.values()
+    else:
+        return 0
+    if limit < 0:
+        return 1
+    return 1 + max((_nesting(item, limit - 1) for item in items), default=0)
+
+
+def _unknown_findings(field: str, value: Any) -> list[Finding]:
+    """What is wrong with an attribute the schema does not name: its name, size, nesting, numbers."""
+    if len(field) > MAX_ATTRIBUTE_NAME:
+        return [(field[:40] + "...", f"expected attribute names of at most {MAX_ATTRIBUTE_NAME} characters, "
+                                     f"got {len(field):,}")]
+    if CONTROL_CHARACTERS.search(field):
+        return [(json.dumps(field)[1:-1], f"an attribute name: {text_problem(field)}")]
+    if type(value) is str:
+        if len(value) > MAX_ATTRIBUTE_SIZE:
+            return [(field, f"expected at most {MAX_ATTRIBUTE_SIZE:,} characters, got {len(value):,}")]
+        return []
+    if type(value) is list or type(value) is dict:
+        if _nesting(value) > MAX_NESTING:
+            return [(field, f"expected lists and objects nested at most {MAX_NESTING} levels deep")]
+        size = len(json.dumps(value, default=repr))
+        if size > MAX_ATTRIBUTE_SIZE:
+            return [(field, f"expected at most {MAX_ATTRIBUTE_SIZE:,} characters (as JSON), got {size:,}")]
+    if _not_finite(value):
+        return [(field, f"expected finite numbers (SQLite's JSON has no NaN or Infinity), got {_shown(value)}")]
+    return []
+
+
+def _unknown_wrong(field: str, value: Any) -> bool:
+    """The quick test of :func:`_unknown_findings` (a plain short text, the common case, costs two checks)."""
+    if type(value) is str:
+        return len(value) > MAX_ATTRIBUTE_SIZE or len(field) > MAX_ATTRIBUTE_NAME or \
+            CONTROL_CHARACTERS.search(field) is not None
+    return bool(_unknown_findings(field, value))
+
+
 Rule = tuple[Callable[[Any], bool], Check]
 """A fast yes/no test, and the check that explains a failure."""
 
@@ -332,16 +447,22 @@ def _record_validator(compiler: _Compiler, properties: Mapping[str, Mapping[str,
     Every attribute's test inlined in one chain, so a valid record costs one call; a record it
     refuses goes to the slower checks that say why.
     """
-    namespace: dict[str, Any] = {"_not_finite": _not_finite}
+    namespace: dict[str, Any] = {"_unknown_wrong": _unknown_wrong, "_bad_inside": _bad_inside,
+                                 "_bad_text": CONTROL_CHARACTERS.search}
     lines = ["def valid(record):",
              "    if " + " or ".join(f"{field!r} not in record" for field in core) + ":",
              "        return False",
-             "    for field, value in record.items():"]
+             "    for field, value in record.items():",
+             "        if type(value) is str:",
+             "            if _bad_text(value) is not None:",
+             "                return False",
+             "        elif (type(value) is list or type(value) is dict) and _bad_inside(value):",
+             "            return False"]
     for position, (name, schema) in enumerate(properties.items()):
         lines.append(f"        {'if' if position == 0 else 'elif'} field == {name!r}:")
         lines.append(f"            if not ({compiler._expression(schema, 'value', namespace)}):")
         lines.append("                return False")
-    lines.append("        elif field != 'kind' and type(value) is not str and _not_finite(value):")
+    lines.append("        elif field != 'kind' and _unknown_wrong(field, value):")
     lines.append("            return False")
     lines.append(f"    return {cross_field or 'True'}")
     exec("\n".join(lines), namespace)  # noqa: S102 (code made from our own schema)
@@ -409,11 +530,13 @@ def _findings(record: Any, kind_field_rules: dict[str, dict[str, Rule]], core: t
     for field, value in record.items():
         rule = rules.get(field)
         if rule is None:
-            if type(value) is not str and _not_finite(value):
-                found = [*found, (field, f"expected finite numbers (SQLite's JSON has no NaN or Infinity), "
-                                         f"got {_shown(value)}")]
+            if field != "kind":
+                found = [*found, *_unknown_findings(field, value)]
         elif not rule[0](value):
             found = [*found, *((field + sub, message) for sub, message in rule[1](value))]
+        if (type(value) is str and CONTROL_CHARACTERS.search(value)) or \
+                ((type(value) is list or type(value) is dict) and _bad_inside(value)):
+            found = [*found, *_text_findings(value, field if len(field) <= MAX_ATTRIBUTE_NAME else field[:40] + "...")]
     return found
 
 

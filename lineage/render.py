@@ -18,6 +18,7 @@ Three steps, each testable on its own:
 """
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import textwrap
@@ -47,6 +48,8 @@ RENDER_TIMEOUT = 10.0
 """Seconds Graphviz may take before the picture is given up (the text twin still works)."""
 LABEL_WIDTH = 24
 """Characters per line in a node label: long names wrap."""
+LABEL_LINES = 4
+"""Lines of a name in a node label at most: a longer one is cut with an ellipsis."""
 
 # Shape and colour per kind (Okabe-Ito palette, safe for the common colour blindnesses), in flow order.
 STYLE: dict[str, dict[str, str]] = {
@@ -349,19 +352,34 @@ def _view_edges(g: LineageGraph, nodes: np.ndarray, distance: np.ndarray, drawn_
 # DOT
 
 
+_UNPRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+"""What Graphviz cannot take in a string (a NUL ended the picture of every view holding the node).
+The store refuses these (:data:`lineage.model.CONTROL_CHARACTERS`); a database written before may
+hold them, so they are drawn as U+FFFD."""
+
+
 def dot_string(text: str) -> str:
     """``text`` as a quoted DOT string: quotes, backslashes and line breaks cannot escape it.
 
     >>> dot_string('x" ]; evil -> y [label="')
     '"x\\\\" ]; evil -> y [label=\\\\""'
     """
+    text = _UNPRINTABLE.sub("\ufffd", text)
     escaped = text.replace("\\", "\\\\").replace('"', '\\"')
     escaped = escaped.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "\\n")
     return f'"{escaped}"'
 
 
 def _wrap(text: str) -> str:
-    return "\n".join(textwrap.wrap(text, LABEL_WIDTH, break_long_words=True) or [""])
+    """A name as at most ``LABEL_LINES`` lines of ``LABEL_WIDTH`` characters, broken between words
+    where it can be; a longer name ends in an ellipsis (the page and the tooltip have it all)."""
+    words = " ".join(text[:LABEL_WIDTH * (LABEL_LINES + 1)].split())
+    lines = textwrap.wrap(words, LABEL_WIDTH, break_long_words=True)
+    if len(lines) > LABEL_LINES:
+        lines = lines[:LABEL_LINES]
+        last = lines[-1][:LABEL_WIDTH - 1]
+        lines[-1] = (last.rsplit(" ", 1)[0] if " " in last else last).rstrip() + "…"  # between words if it can
+    return "\n".join(lines or [""])
 
 
 def _number(value: Any) -> str:

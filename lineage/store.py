@@ -16,10 +16,13 @@ Examples
 """
 from __future__ import annotations
 
+import errno
 import itertools
 import json
 import operator
+import os
 import sqlite3
+import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -32,74 +35,17 @@ import numpy as np
 import orjson
 import sqlite_utils
 
-from . import model
+from . import migrations, model
 from .bulk import gc_paused
-from .errors import ConflictError, NotFoundError, Problem, StoreError, ValidationError
+from .errors import (BusyError, ConflictError, DiskFullError, NotFoundError, Problem, ReadOnlyError, StorageError,
+                     StoreError, ValidationError)
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = migrations.LATEST
 _NODE_COLUMNS = ("id", "kind", "name", "description", "owner", "organisation")
 _MANAGED_FIELDS = ("created", "updated", "version")
 _BATCH = 900  # stays under SQLite's limit on bound parameters
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS nodes (
-    key INTEGER PRIMARY KEY,
-    id TEXT NOT NULL UNIQUE,
-    kind TEXT NOT NULL,
-    name TEXT NOT NULL,
-    description TEXT,
-    owner TEXT,
-    organisation TEXT,
-    attrs TEXT NOT NULL DEFAULT '{}',
-    created TEXT NOT NULL,
-    updated TEXT NOT NULL,
-    version INTEGER NOT NULL DEFAULT 1,
-    created_change INTEGER,  -- the change that created it (its creation is not repeated in audit)
-    -- Copies of attributes, kept by the store on every write, so that the query engine reads
-    -- numbers, not JSON: a decision's reach, and a dataset's weakest quality dimension (a model
-    -- rule, lineage.model.weakest_dimension).
-    people_affected REAL,
-    value_gbp REAL,
-    quality_dimension TEXT,
-    quality_score REAL,
-    quality_rag TEXT
-);
-CREATE TABLE IF NOT EXISTS edges (
-    source INTEGER NOT NULL REFERENCES nodes(key),
-    target INTEGER NOT NULL REFERENCES nodes(key),
-    kind TEXT NOT NULL,
-    attrs TEXT NOT NULL DEFAULT '{}',
-    version INTEGER NOT NULL DEFAULT 1,
-    created_change INTEGER,         -- the change that created it (its creation is not repeated in audit)
-    records INTEGER,                -- copies of an enters edge's attributes, for the query engine
-    records_with_issues INTEGER,
-    PRIMARY KEY (source, target)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS changes (
-    id INTEGER PRIMARY KEY,
-    version INTEGER NOT NULL,
-    at TEXT NOT NULL,
-    actor TEXT NOT NULL,
-    summary TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS audit (
-    id INTEGER PRIMARY KEY,
-    change INTEGER NOT NULL REFERENCES changes(id),
-    entity TEXT NOT NULL,
-    ref TEXT NOT NULL,
-    action TEXT NOT NULL,
-    before TEXT,
-    after TEXT
-);
-"""
-
-_INDEXES = {
-    "nodes_kind": "nodes(kind)", "nodes_owner": "nodes(owner)", "edges_target": "edges(target)",
-    "audit_ref": "audit(ref)", "audit_change": "audit(change)",
-    "nodes_created": "nodes(created_change)", "edges_created": "edges(created_change)",
-}
-"""Secondary indexes. A large load drops and rebuilds them: sorting once beats a random insert per row."""
+_INDEXES = migrations.INDEXES
 RECENT_LOOKUP = 1000
 """Ids :meth:`Store.recent_changes` looks up for creations: a hub's reach is cut to its nearest."""
 BULK_ROWS = 50_000
@@ -107,12 +53,73 @@ BULK_ROWS = 50_000
 
 
 def _create_indexes(conn: sqlite3.Connection) -> None:
+    """Build the secondary indexes again (after a bulk load dropped them)."""
     for name, target in _INDEXES.items():
         conn.execute(f"CREATE INDEX IF NOT EXISTS {name} ON {target}")
 
 
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+_SQLITE_BUSY, _SQLITE_LOCKED, _SQLITE_READONLY, _SQLITE_IOERR, _SQLITE_FULL, _SQLITE_CANTOPEN = 5, 6, 8, 10, 13, 14
+
+
+def storage_error(error: BaseException, where: str = "the database") -> StorageError | None:
+    """What an SQLite error says about the disk or the file, in plain words; None for other errors.
+
+    Disk full, read-only and busy are conditions an operator can act on, so they are named, and
+    each says that nothing was written (the transaction they ended was rolled back).
+
+    >>> str(storage_error(sqlite3.OperationalError("database or disk is full")))
+    'the disk is full: nothing was written. Free some space on the disk that holds the database and try again'
+    """
+    if isinstance(error, StorageError):
+        return error
+    if not isinstance(error, sqlite3.Error):
+        return None
+    code = (getattr(error, "sqlite_errorcode", None) or 0) & 0xFF
+    text = str(error).lower()
+    if code == _SQLITE_FULL or "disk is full" in text:
+        return DiskFullError("the disk is full: nothing was written. Free some space on the disk that holds "
+                             "the database and try again")
+    if code == _SQLITE_READONLY or "readonly database" in text or "read-only" in text:
+        return ReadOnlyError(f"{where} is read-only: nothing was written. It can be read and exported; to "
+                             "change it, make the file and its folder writable by this process")
+    if code in (_SQLITE_BUSY, _SQLITE_LOCKED) or "database is locked" in text:
+        return BusyError(f"{where} is busy with another write: nothing was written. Try again in a moment")
+    if code == _SQLITE_IOERR or "disk i/o error" in text:
+        return StorageError(f"the disk holding {where} failed to read or write ({error}): nothing was written")
+    return None
+
+
+def _open_read_only(path: str) -> sqlite3.Connection:
+    """A read-only connection to a database this process may not write.
+
+    A database in WAL mode needs its shared-memory file (``-shm``) beside it; where it is gone and
+    cannot be made (a read-only folder), the file is opened as immutable: nobody can be writing
+    it (the WAL file, which holds unfinished writes, goes with the shared-memory file).
+    """
+    uri = Path(path).resolve().as_uri()
+    conn = sqlite3.connect(f"{uri}?mode=ro", uri=True, isolation_level=None, check_same_thread=False)
+    try:
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        return conn
+    except sqlite3.OperationalError as error:
+        if (getattr(error, "sqlite_errorcode", 0) or 0) & 0xFF not in (_SQLITE_READONLY, _SQLITE_CANTOPEN):
+            raise
+        conn.close()
+    return sqlite3.connect(f"{uri}?mode=ro&immutable=1", uri=True, isolation_level=None, check_same_thread=False)
+
+
+class _Nothing(Exception):
+    """Ends a change that wrote nothing: rolled back, not an error."""
+
+
+def _writable(path: str) -> bool:
+    """Whether this process may write the database file and its folder (journal files go beside it)."""
+    folder = os.path.dirname(os.path.abspath(path))
+    return os.access(path, os.W_OK) and os.access(folder, os.W_OK)
 
 
 _json_dumps = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode
@@ -291,54 +298,84 @@ class Store:
         The SQLite file (``":memory:"`` for a throwaway store).
     create : bool
         Create the file and schema when missing. Otherwise a missing file is a ``StoreError``.
+    read_only : bool or None
+        Open for reading only. ``None`` (the default) decides from the file: a database this
+        process may not write (a read-only file, folder or mount) is opened read-only, so it can
+        still be read and exported; writes to it raise :class:`~lineage.errors.ReadOnlyError`.
+
+    Opening a database written by an older release upgrades it (:mod:`lineage.migrations`).
     """
 
-    def __init__(self, path: str | Path, *, create: bool = False):
+    def __init__(self, path: str | Path, *, create: bool = False, read_only: bool | None = None):
         self.path = str(path)
-        if self.path != ":memory:" and not create and not Path(self.path).exists():
+        memory = self.path == ":memory:"
+        exists = memory or Path(self.path).exists()
+        if not create and not exists:
             raise StoreError(f"no lineage database at {self.path}: run 'lineage init' or 'lineage load' first")
-        if self.path != ":memory:":
+        if read_only is None:
+            read_only = exists and not memory and not _writable(self.path)
+        self.read_only = read_only
+        if not memory and not read_only:
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         try:
-            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            if read_only:
+                conn = _open_read_only(self.path)
+            else:
+                conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+                conn.execute("PRAGMA journal_mode=WAL")
             self.db = sqlite_utils.Database(conn)
-            conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA foreign_keys=ON")
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA busy_timeout=5000")
+            self.conn = conn
             self._ensure_schema()
+        except StoreError:
+            self._close_quietly()
+            raise
         except sqlite3.DatabaseError as error:
+            self._close_quietly()
+            named = storage_error(error, self.path)
+            if named is not None:
+                raise named from error
             raise StoreError(f"{self.path} is not a usable lineage database: {error}") from error
-        self.conn = conn
 
     # -- schema -----------------------------------------------------------------------------
 
     def _ensure_schema(self) -> None:
-        conn = self.db.conn
-        tables = set(self.db.table_names())
-        if tables and "meta" not in tables:
-            raise StoreError(f"{self.path} is an SQLite database but not a lineage database")
-        row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() if tables else None
-        if row is not None:
-            if int(row[0]) == 1:
-                # Version 2 indexes what each change created, so history pages by change stay fast.
-                _create_indexes(conn)
-                conn.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION),))
-            elif int(row[0]) != SCHEMA_VERSION:
-                raise StoreError(f"{self.path} has schema version {row[0]}; this lineage expects {SCHEMA_VERSION}")
-            return
-        # The schema_version row is written last: a database without it is created (again) from scratch.
-        conn.executescript(_SCHEMA)
-        _create_indexes(conn)
-        # No triggers: the store keeps the index itself (Change._index_names), in bulk where it can,
-        # because a trigger per row made loading eight times slower.
-        self.db["nodes"].enable_fts(["name", "description"], create_triggers=False, replace=True,
-                                    tokenize="unicode61 remove_diacritics 2")
-        conn.executemany("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
-                         [("graph_version", "0"), ("schema_version", str(SCHEMA_VERSION))])
+        """Bring the schema up to date (see :mod:`lineage.migrations`); the leader views are
+        computed again when a step asks for it."""
+        where = self.path
+        try:
+            if self.read_only:
+                steps = migrations.pending(self.conn, where)
+                if steps:
+                    raise StoreError(f"{where} was written by an older lineage and needs upgrading, which "
+                                     "needs write access: open it once where it can be written")
+                return
+            steps = migrations.migrate(self.conn, where)
+        except StoreError as error:
+            raise StoreError(f"{where}: {error}" if not str(error).startswith(where) else str(error)) from None
+        if any(step.recompute for step in steps) and self.version > 0:
+            self.recompute_leader_views()
+
+    def recompute_leader_views(self) -> None:
+        """Compute the materialised leader views for the graph as it stands (after an upgrade)."""
+        from .graph import LineageGraph
+        from .materialised import refresh
+        refresh(self, LineageGraph.from_store(self), force=True)
+
+    @property
+    def schema_version(self) -> int:
+        return migrations.schema_version(self.conn)
 
     def close(self) -> None:
         self.conn.close()
+
+    def _close_quietly(self) -> None:
+        """Close the connection of a store that failed to open (if it got one)."""
+        conn = getattr(self, "conn", None)
+        if conn is not None:
+            conn.close()
 
     # -- reading ----------------------------------------------------------------------------
 
@@ -412,8 +449,14 @@ class Store:
         if touching is None:
             rows = self.conn.execute(self._EDGE_SELECT + " ORDER BY s.id, t.id")
         else:
-            rows = self.conn.execute(self._EDGE_SELECT + " WHERE s.id = ? OR t.id = ? ORDER BY s.id, t.id",
-                                     (touching, touching))
+            # Two look-ups, by the primary key (source, target) and by the index on target: an OR
+            # of the ends would scan every edge. A loop (a node feeding itself) is listed once.
+            key = self.conn.execute("SELECT key FROM nodes WHERE id = ?", (touching,)).fetchone()
+            if key is None:
+                return
+            rows = self.conn.execute(
+                f"{self._EDGE_SELECT} WHERE e.source = :key UNION ALL "
+                f"{self._EDGE_SELECT} WHERE e.target = :key AND e.source != :key ORDER BY 1, 2", {"key": key[0]})
         for row in rows:
             yield self._edge_record(row)
 
@@ -475,8 +518,7 @@ class Store:
                 (version, node_rows), (edge_version, edge_rows) = _read(self.conn, _NODE_READS), \
                     _read(self.conn, _EDGE_READS)
             else:
-                other = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, isolation_level=None,
-                                        check_same_thread=False)
+                other = _open_read_only(self.path)
                 try:
                     with ThreadPoolExecutor(1) as pool:
                         edges_read = pool.submit(_read, other, _EDGE_READS)
@@ -765,27 +807,52 @@ class Store:
     # -- writing ----------------------------------------------------------------------------
 
     @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction (``BEGIN IMMEDIATE``): committed when the block ends, rolled back
+        when it raises. Every write of the library goes through here.
+
+        A full disk, a read-only database and a write lock held too long raise the
+        :class:`~lineage.errors.StorageError` that names them (nothing was written); the error
+        that ended the transaction is the one raised, never a failed second ROLLBACK (SQLite
+        rolls some failures back itself).
+        """
+        conn = self.conn
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    try:
+                        conn.execute("ROLLBACK")
+                    except sqlite3.Error:
+                        pass  # the error that ended the transaction is the one to report
+                raise
+        except sqlite3.Error as error:
+            named = storage_error(error, self.path)
+            if named is None:
+                raise
+            raise named from error
+
+    @contextmanager
     def change(self, actor: str, summary: str) -> Iterator["Change"]:
         """One logical change: a transaction that bumps the version and is audited as a whole.
 
         Nothing is written if the block raises. A block that writes nothing leaves no trace.
         """
-        conn = self.conn
-        conn.execute("BEGIN IMMEDIATE")
         try:
-            version = self.version + 1
-            change_id = conn.execute("INSERT INTO changes (version, at, actor, summary) VALUES (?, ?, ?, ?)",
-                                     (version, _now(), actor, summary)).lastrowid
-            change = Change(self, change_id, version)
-            yield change
-            if change.writes:
+            with self.transaction() as conn:
+                version = self.version + 1
+                change_id = conn.execute("INSERT INTO changes (version, at, actor, summary) VALUES (?, ?, ?, ?)",
+                                         (version, _now(), actor, summary)).lastrowid
+                change = Change(self, change_id, version)
+                yield change
+                if not change.writes:
+                    raise _Nothing
                 conn.execute("UPDATE meta SET value = ? WHERE key = 'graph_version'", (str(version),))
-                conn.execute("COMMIT")
-            else:
-                conn.execute("ROLLBACK")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
+        except _Nothing:
+            pass
 
     def load(self, data: GraphData, *, actor: str, summary: str) -> LoadSummary:
         """Write validated nodes and edges in one change: new ones added, existing ones replaced.
@@ -815,15 +882,34 @@ class Store:
         return result
 
     def backup(self, path: str | Path) -> None:
-        """Copy the database to ``path`` with SQLite's online backup (safe while in use)."""
+        """Copy the database to ``path`` with SQLite's online backup (safe while in use).
+
+        Written to a temporary file beside ``path`` and renamed over it when complete, so a
+        failed backup (a full disk) leaves no partial or empty file, and an earlier backup at
+        ``path`` stays whole.
+        """
+        target_path = Path(path)
+        folder = target_path.parent if str(target_path.parent) else Path(".")
+        temporary = None
         try:
-            target = sqlite3.connect(str(path))
+            handle, temporary = tempfile.mkstemp(prefix=f".{target_path.name}.", suffix=".partial", dir=folder)
+            os.close(handle)
+            target = sqlite3.connect(temporary)
             try:
                 self.conn.backup(target)
             finally:
                 target.close()
-        except sqlite3.Error as error:
-            raise StoreError(f"cannot back up to {path}: {error}") from None
+            os.replace(temporary, target_path)
+            temporary = None
+        except (sqlite3.Error, OSError) as error:
+            named = storage_error(error, str(path))
+            if isinstance(error, OSError) and error.errno == errno.ENOSPC:
+                named = DiskFullError("the disk is full: nothing was written. Free some space and try again")
+            kind = type(named) if named is not None else StoreError
+            raise kind(f"cannot back up to {path}: {named or getattr(error, 'strerror', None) or error}") from None
+        finally:
+            if temporary is not None:
+                Path(temporary).unlink(missing_ok=True)
 
 
 @dataclass

@@ -22,7 +22,7 @@ first; a change that moves no band says so.
 >>> [(c.decision, c.band_change) for c in result.changed]
 [('alloc', 'amber to red'), ('bid', 'amber to red')]
 >>> print(result.summary)
-Setting Voids' completeness to 0.40 would move 2 of the 2 decisions downstream down a band: 2 from amber to red.
+Setting Voids' completeness to 0.40 would move all 2 decisions downstream down a band (2 from amber to red).
 >>> print(what_if(g, "voids", {"completeness": 0.75}).summary)
 Setting Voids' completeness to 0.75 would move no decision to another band: the 2 decisions downstream stay amber.
 """

@@ -39,3 +39,11 @@ def test_editing_benchmark_reports_every_figure(tmp_path):
     assert all(result[key]["n"] > 0 for _, key in editing.ROWS)
     assert result["rebuild_s"] > 0
     assert "| undo of one edit |" in editing.table([result])
+
+
+def test_edges_benchmark_reports_every_figure(tmp_path):
+    from bench import edges
+
+    result = edges.bench_edges(2000, tmp_path, samples=10, deletes=3, old_samples=2)
+    assert all(result[key]["n"] > 0 for _, key in edges.ROWS)
+    assert "| GET /api/nodes/<id> (node and its edges) |" in edges.table([result])

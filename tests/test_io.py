@@ -275,9 +275,10 @@ def test_awkward_names_kept_exactly_through_csv(store, tmp_path):
     fresh.close()
 
 
-@pytest.mark.parametrize("separator", ["\u2028", "\x85", "\x1e"])
+@pytest.mark.parametrize("separator", ["\u2028", "\x85"])
 def test_unicode_line_separators_in_names_survive_csv(store, tmp_path, separator):
     # JSON allows these characters in names; a CSV round trip must not split the row at them.
+    # (C0 control characters such as \x1e are refused on the way in: tests/test_reliability.py.)
     name = f"Housing{separator}register"
     path = write_graph(tmp_path / "sep.json", [{"id": "reg", "kind": "dataset", "name": name,
                                                 "description": f"a{separator}b"}], [])

@@ -61,8 +61,9 @@ def _is_path(nx_flow, path) -> bool:
 # -- outcome updates ----------------------------------------------------------------------------
 
 
-def test_tables_are_created_on_first_use_and_posting_leaves_the_graph_alone(loaded_store):
-    assert "outcome_updates" not in _tables(loaded_store)
+def test_the_store_owns_the_tables_and_posting_leaves_the_graph_alone(loaded_store):
+    # The store creates every table (lineage.migrations); posting creates none.
+    assert {"outcome_updates", "update_revisions", "flags", "flag_events", "last_visits"} <= _tables(loaded_store)
     version = loaded_store.version
     update = loop.post_update(loaded_store, "prevention-grant-bid", actor=CLAIRE, text="Approved",
                               date="2026-10-03")

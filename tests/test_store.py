@@ -29,7 +29,7 @@ def add_basics(store: Store) -> None:
 def test_pragmas_and_schema(store):
     assert store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert store.conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
-    assert store.meta("schema_version") == str(SCHEMA_VERSION) == "2"
+    assert store.meta("schema_version") == str(SCHEMA_VERSION)
     assert store.version == 0
     assert store.counts() == {k: 0 for k in ("person", "team", "system", "dataset", "process", "ai_tool",
                                               "decision")}

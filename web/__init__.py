@@ -18,7 +18,8 @@ from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
 from werkzeug.exceptions import BadRequest
 
-from . import account, api, auth, bulk, contributor, db, edit, errors, filters, home, leader, loop, nodes, openlineage
+from . import (account, api, auth, bulk, contributor, db, edit, errors, filters, home, leader, loop, nodes, openlineage,
+               params)
 
 MAX_QUERY_STRING = 2048
 """Longest query string accepted, in bytes: no page needs more, and a long one costs parsing."""
@@ -49,12 +50,18 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if test_config:
         app.config.update(test_config)
     if not app.config["SECRET_KEY"]:
-        app.config["SECRET_KEY"] = _stored_secret(Path(app.config["LINEAGE_DB"]).parent / "secret_key")
+        try:
+            app.config["SECRET_KEY"] = _stored_secret(Path(app.config["LINEAGE_DB"]).parent / "secret_key")
+        except OSError as error:  # a read-only folder (a read-only database is still served)
+            app.logger.warning("cannot keep a session key beside the database (%s): sign-ins last until the "
+                               "app restarts; set LINEAGE_SECRET_KEY to keep them", error.strerror or error)
+            app.config["SECRET_KEY"] = secrets.token_bytes(32)
     app.jinja_loader = ChoiceLoader([
         PackageLoader("web"),
         PrefixLoader({"govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja"),
                       "govuk_frontend_wtf": PackageLoader("govuk_frontend_wtf")}),
     ])
+    app.url_map.converters["int"] = params.BoundedIntegerConverter  # before any route is added
     WTFormsHelpers(app)
     filters.init_app(app)
     db.init_app(app)

@@ -14,6 +14,7 @@ from werkzeug.exceptions import BadRequest, NotFound, PreconditionRequired, Unsu
 
 from lineage.errors import ValidationError
 from lineage.graph import traverse
+from lineage.model import MAX_NESTING
 
 from . import params
 from .auth import allowed, authorize, requires, visible
@@ -80,7 +81,11 @@ def lineage(node_id: str):
 def _body() -> dict[str, Any]:
     if not request.is_json:
         raise UnsupportedMediaType("send JSON, with the header Content-Type: application/json")
-    body = request.get_json(silent=True)
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:
+        raise BadRequest(f"the body nests lists and objects too deeply: attributes may nest at most "
+                         f"{MAX_NESTING} levels") from None
     if not isinstance(body, dict):
         raise BadRequest("the body must be one JSON object")
     return body
@@ -93,10 +98,7 @@ def _expected_version(body: dict[str, Any] | None = None) -> int:
     if raw in (None, ""):
         raise PreconditionRequired("say which version you are changing: \"version\" in the body or an If-Match "
                                    "header (GET the record for its version)")
-    try:
-        return int(raw)
-    except (TypeError, ValueError):
-        raise BadRequest(f"version must be a whole number; got {str(raw)[:50]!r}") from None
+    return params.whole_number(raw, "version", 1)
 
 
 def _written(change: int, status: int = 200, **payload: Any):

@@ -183,7 +183,7 @@ def init_app(app: Flask) -> None:
     def actor_in_templates() -> dict[str, Any]:
         try:
             actor = current_actor()
-        except StoreError:  # the error page for an unusable database still renders
+        except (StoreError, Unauthorized):  # the error page (a bad token, an unusable database) still renders
             actor = ANONYMOUS
         return {"actor": actor, "allowed": allowed}
 

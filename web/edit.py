@@ -22,7 +22,7 @@ from lineage.errors import ConflictError, NotFoundError, Problem, ValidationErro
 from lineage.policy import decide
 from lineage.store import edge_ref
 
-from . import forms
+from . import forms, params
 from .auth import authorize, current_actor, requires
 from .db import get_graph, get_store
 from .respond import node_url, respond, route
@@ -39,7 +39,7 @@ ENTRIES_LISTED = 200
 
 def _version(raw: str | None) -> int:
     """The version a form was filled from (its hidden field)."""
-    if not (raw or "").isdigit():
+    if not (raw or "").isdigit() or len(raw) > len(str(params.MAX_INTEGER)):
         raise BadRequest("the form has no valid version: reload the page and try again")
     return int(raw)
 

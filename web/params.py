@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from flask import request
 from werkzeug.exceptions import BadRequest
+from werkzeug.routing import IntegerConverter, ValidationError
 
 from lineage.graph import DIRECTIONS
 from lineage.model import NODE_KINDS
@@ -15,17 +17,43 @@ MAX_EXPANDED = 20
 _GROUP_KEY = re.compile(r"more-[a-z_]+-(up|down)[0-9]{0,4}")
 
 
+MAX_INTEGER = 2**63 - 1
+"""The largest whole number SQLite stores: ids, versions and counts beyond it are refused, not overflowed."""
+
+
+class BoundedIntegerConverter(IntegerConverter):
+    """``<int:...>`` in every route: a whole number up to :data:`MAX_INTEGER`. A longer one
+    (``/changes/99999999999999999999``) matches no route, so it is a 404 like any id that does
+    not exist, not an overflow in the database."""
+
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", MAX_INTEGER)
+        super().__init__(map, *args, **kwargs)
+
+    def to_python(self, value: str) -> int:
+        if len(value) > len(str(MAX_INTEGER)):  # refused before int() parses a thousand digits
+            raise ValidationError()
+        return super().to_python(value)
+
+
+def whole_number(raw: Any, name: str, low: int = 0, high: int = MAX_INTEGER) -> int:
+    """``raw`` (text or a number) as a whole number from ``low`` to ``high``; a 400 that says so otherwise."""
+    if isinstance(raw, bool) or not isinstance(raw, (int, str)) or (isinstance(raw, str) and len(raw) > 30):
+        raise BadRequest(f"{name} must be a whole number from {low:,} to {high:,}, got {str(raw)[:50]!r}")
+    try:
+        value = int(raw)
+    except ValueError:
+        raise BadRequest(f"{name} must be a whole number from {low:,} to {high:,}, got {raw[:50]!r}") from None
+    if not low <= value <= high:
+        raise BadRequest(f"{name} must be a whole number from {low:,} to {high:,}, got {str(value)[:50]}")
+    return value
+
+
 def int_arg(name: str, default: int, low: int, high: int) -> int:
     raw = request.args.get(name)
     if raw is None or raw == "":
         return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise BadRequest(f"{name} must be a whole number from {low} to {high}, got {raw[:50]!r}") from None
-    if not low <= value <= high:
-        raise BadRequest(f"{name} must be a whole number from {low} to {high}, got {value}")
-    return value
+    return whole_number(raw, name, low, high)
 
 
 def depth_arg(default: int) -> int:

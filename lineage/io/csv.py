@@ -221,12 +221,44 @@ def _cell(value: Any, column: str) -> str:
     return "'" + text if _guarded(text) else text
 
 
+class _Writer:
+    """A ``csv.writer`` whose rows end in ``\n`` and whose cells holding a carriage return are
+    quoted (the standard writer quotes only the characters of its line ending, so a lone CR
+    went out bare and split the row in every reader)."""
+
+    def __init__(self, out: IO[str]):
+        self._plain = csv.writer(out, lineterminator="\n")
+        self._quoted = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_ALL)
+
+    def writerow(self, row: Iterable[Any]) -> None:
+        cells = list(row)
+        carriage_return = any(isinstance(cell, str) and "\r" in cell for cell in cells)
+        (self._quoted if carriage_return else self._plain).writerow(cells)
+
+    def writerows(self, rows: Iterable[Iterable[Any]]) -> None:
+        for row in rows:
+            self.writerow(row)
+
+
+def csv_writer(out: IO[str]) -> _Writer:
+    r"""The one CSV writer of every export: rows end in ``\n``; a cell with a line break of any
+    kind (CR included) is quoted, so the row stays whole.
+
+    >>> from io import StringIO
+    >>> out = StringIO()
+    >>> csv_writer(out).writerow(["a\rb", 1, "c"])
+    >>> out.getvalue()
+    '"a\rb","1","c"\n'
+    """
+    return _Writer(out)
+
+
 def write_csv_table(records: Iterable[dict[str, Any]], out: IO[str], core: tuple[str, ...]) -> None:
     """Write records as one CSV table: the core columns, then every attribute column sorted."""
     managed = {"created", "updated", "version"}
     rows = [_flatten({k: v for k, v in record.items() if k not in managed}) for record in records]
     extra = sorted({column for row in rows for column in row} - set(core))
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv_writer(out)
     writer.writerow([*core, *extra])
     for row in rows:
         writer.writerow([_cell(row[c], c) if c in row else "" for c in (*core, *extra)])

@@ -925,13 +925,8 @@ class Registers:
     Writes keep the greater (time, digest), so two imports writing at once cannot go backwards.
     """
 
-    _SCHEMA = ("CREATE TABLE IF NOT EXISTS openlineage_registers (node TEXT NOT NULL, slot TEXT NOT NULL, "
-               "time TEXT NOT NULL, digest TEXT NOT NULL, PRIMARY KEY (node, slot)) WITHOUT ROWID")
-
-    def __init__(self, store: Store):
+    def __init__(self, store: Store):  # the table is the store's (lineage.migrations)
         self.conn = store.conn
-        if not self.conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'openlineage_registers'").fetchone():
-            self.conn.execute(self._SCHEMA)
 
     def read(self, ids: Iterable[str]) -> dict[str, Held]:
         held: dict[str, Held] = {}
@@ -1045,13 +1040,8 @@ def apply(store: Store, folded: Folded, *, actor: str, summary: str, owners: Own
     if not graph_changed and any(moved.values()):
         # The graph did not change (so the change left no trace), but registers moved on: newer
         # events repeating what the graph holds. Their times are kept, in a transaction of their own.
-        store.conn.execute("BEGIN IMMEDIATE")
-        try:
+        with store.transaction():
             registers.write(moved)
-            store.conn.execute("COMMIT")
-        except BaseException:
-            store.conn.execute("ROLLBACK")
-            raise
     result.version = store.version
     return result
 
