@@ -28,9 +28,11 @@ False
 """
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from .model import EDGE_RULES
 
 ROLES = ("contributor", "owner", "leader", "admin")
 READERS = frozenset(ROLES) | {"open"}
@@ -212,3 +214,109 @@ def decide(actor: Actor, action: str, target: Any = None) -> Verdict:
             break
         verdict = _edit_node(actor, record) if entity == "node" else _edit_edge(actor, record)
     return verdict
+
+
+# -- what a role may see of people ------------------------------------------------------------
+
+PERSON_EDGES = frozenset(kind for kind, (sources, _) in EDGE_RULES.items() if "person" in sources)
+"""Edge kinds whose source is always a person (``enters``, ``member_of``): such an edge names
+its person even when nothing else about it is known (the person since deleted, say)."""
+NAMES_PEOPLE = frozenset({"leader", "admin", "open"})
+"""Roles that see people by name; contributors and owners see others only counted by team."""
+
+
+@dataclass(frozen=True)
+class PeopleRule:
+    """The one place that decides what an actor may see of a person, for every page, twin,
+    picture, API answer and history entry.
+
+    Leaders and admins (and everyone, on a database with no accounts) see people by name.
+    Contributors and owners see themselves, and other people only counted by team; an owner's
+    id on what they own is not hidden (owners are named on what they own, for accountability),
+    but their own record, their ``enters`` and ``member_of`` edges and changes to them are.
+
+    >>> rule = PeopleRule(Actor("ali", "contributor", person="officer-ali"))
+    >>> rule.shows_node("officer-dev", "person"), rule.shows_node("officer-ali", "person")
+    (False, True)
+    >>> rule.shows_edge("officer-dev", "housing-cms", "enters"), rule.shows_edge("housing-cms", "reg", "supplies")
+    (False, True)
+    >>> PeopleRule(Actor("rob", "leader")).shows_node("officer-dev", "person")
+    True
+    """
+
+    actor: Actor
+
+    @property
+    def names_people(self) -> bool:
+        return self.actor.role in NAMES_PEOPLE
+
+    def shows_person(self, person_id: str | None) -> bool:
+        return self.names_people or (person_id is not None and person_id == self.actor.person)
+
+    def shows_node(self, node_id: str, kind: str | None) -> bool:
+        return kind != "person" or self.shows_person(node_id)
+
+    def shows_edge(self, source: str, target: str, kind: str | None) -> bool:
+        # Only the source end of an edge can be a person (the model's edge rules).
+        return kind not in PERSON_EDGES or self.shows_person(source)
+
+    @property
+    def unlisted_kinds(self) -> tuple[str, ...]:
+        """Node kinds left out of lists of every node (a contributor sees only themselves of people)."""
+        return () if self.names_people else ("person",)
+
+    def visible(self, records: Iterable[Mapping[str, Any]]) -> list[Any]:
+        """Node records (anything with ``id`` and ``kind``) less the people not to be shown."""
+        return [r for r in records if self.shows_node(r.get("id"), r.get("kind"))]
+
+    def shows_entry(self, entry: Mapping[str, Any]) -> bool:
+        """An audit entry or a listed item of a change: ``entity``, ``ref`` and the ``kind`` of
+        what it touched (or the records ``before`` and ``after``, which carry it)."""
+        records = [r for r in (entry.get("before"), entry.get("after")) if isinstance(r, Mapping)]
+        kinds = {entry.get("kind")} | {r.get("kind") for r in records}
+        kinds.discard(None)
+        if entry.get("entity") == "edge":
+            source, _, target = str(entry.get("ref", "")).partition(" -> ")
+            return all(self.shows_edge(source, target, kind) for kind in kinds)
+        return all(self.shows_node(entry.get("ref"), kind) for kind in kinds)
+
+    def entries(self, entries: Iterable[Mapping[str, Any]]) -> tuple[list[Any], int]:
+        """The entries the actor may see, and how many were left out (they are counted, not shown)."""
+        shown: list[Any] = []
+        hidden = 0
+        for entry in entries:
+            if self.shows_entry(entry):
+                shown.append(entry)
+            else:
+                hidden += 1
+        return shown, hidden
+
+    def hidden_people(self, entries: Iterable[Mapping[str, Any]]) -> set[str]:
+        """The ids of the people that the hidden ones among ``entries`` name."""
+        return {str(e.get("ref", "")).partition(" -> ")[0] for e in entries if not self.shows_entry(e)}
+
+    def text(self, text: str, people: Iterable[str]) -> str:
+        """``text`` (a change's summary, written by whoever made it) with the ids of ``people`` replaced."""
+        for person in sorted(people, key=len, reverse=True):
+            text = text.replace(person, "a person")
+        return text
+
+    def change(self, change: Mapping[str, Any]) -> dict[str, Any]:
+        """A change as the actor may see it: of its ``entries`` (:meth:`Store.change_info`) or
+        listed ``items`` (:meth:`Store.changes`, :meth:`Store.recent_changes`), those that name
+        people are left out and counted in ``hidden``, and their ids taken out of the summary."""
+        key = "entries" if "entries" in change else "items"
+        listed = change.get(key) or []
+        shown, hidden = self.entries(listed)
+        summary = change.get("summary")
+        if hidden and isinstance(summary, str):
+            summary = self.text(summary, self.hidden_people(listed))
+        return {**change, key: shown, "hidden": hidden, "summary": summary}
+
+    def history(self, entries: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+        """A node's history (:meth:`Store.history`: one entry per thing a change touched) as the
+        actor may see it: entries that name people left out, the rest with their summaries cleaned."""
+        entries = list(entries)
+        people = self.hidden_people(entries)
+        return [{**e, "summary": self.text(e["summary"], people)} if people and isinstance(e.get("summary"), str)
+                else dict(e) for e in entries if self.shows_entry(e)]

@@ -16,7 +16,7 @@ from lineage.errors import ValidationError
 from lineage.graph import traverse
 
 from . import params
-from .auth import allowed, authorize, requires, visible
+from .auth import allowed, authorize, people_rule, requires, visible
 from .db import get_graph, get_store
 from .respond import listed
 from .writes import apply, apply_undo, edge_ends, node_problems, stored_node, touched_targets
@@ -35,7 +35,7 @@ def nodes():
     store = get_store()
     if kind == "person":
         authorize("read_person")
-    page = store.node_page(kind=kind, limit=limit, offset=offset)
+    page = store.node_page(kind=kind, limit=limit, offset=offset, without=people_rule().unlisted_kinds)
     return jsonify({"version": store.version, "total": page.total, "limit": limit, "offset": offset,
                     "nodes": visible(page.nodes)})
 
@@ -65,6 +65,8 @@ def lineage(node_id: str):
     g = get_graph()
     if node_id not in g:
         raise NotFound(f"there is no node with the id '{node_id}'")
+    if g.kind(node_id) == "person":  # where a person's records go is their impact page's to show
+        authorize("read_person", node_id)
     reach = traverse(g, node_id, direction=direction, depth=depth, kinds=kinds)
     nodes = listed(g, reach, limit)  # without people the actor may not see
     positions = [g.position(node["id"]) for node in nodes] + [g.position(node_id)]

@@ -25,7 +25,7 @@ from werkzeug.exceptions import Forbidden, Unauthorized
 
 from lineage.accounts import Accounts, actor_of
 from lineage.errors import NotFoundError, RateLimitError, StoreError
-from lineage.policy import ANONYMOUS, OPEN, Actor, Verdict, decide
+from lineage.policy import ANONYMOUS, OPEN, Actor, PeopleRule, Verdict, decide
 
 from .db import get_store
 from .errors import wants_json
@@ -96,13 +96,15 @@ def allowed(action: str, target: Any = None) -> bool:
     return bool(decide(current_actor(), action, target))
 
 
+def people_rule() -> PeopleRule:
+    """What the current actor may see of people (:class:`lineage.policy.PeopleRule`)."""
+    return PeopleRule(current_actor())
+
+
 def visible(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """``records`` without the people the actor may not see by name (contributors and owners see
     themselves; other people only as counts and teams)."""
-    if allowed("read_person"):
-        return records
-    me = current_actor().person
-    return [r for r in records if r.get("kind") != "person" or r.get("id") == me]
+    return people_rule().visible(records)
 
 
 def safe_next(url: str | None) -> str:
