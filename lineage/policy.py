@@ -49,10 +49,11 @@ ACTIONS = {
     "undo": "undo a change",
     "ingest": "send OpenLineage events",
     "manage_users": "manage accounts",
-    "own_tokens": "manage one's own API tokens",
+    "own_tokens": "manage one's own account: its password and API tokens",
     "post_update": "post or edit an outcome update on a decision or AI tool (its owner, admins)",
     "flag": "flag a data problem on a dataset (anyone signed in)",
     "answer_flag": "acknowledge, fix or answer the flags on a dataset (its owner, admins)",
+    "read_inbox": "see the inbox of flags on one's data (owners and admins)",
 }
 """Every action :func:`decide` knows, with what it lets an actor do."""
 
@@ -192,6 +193,10 @@ def decide(actor: Actor, action: str, target: Any = None) -> Verdict:
         if role in ("owner", "admin", "open"):
             return _YES
         return Verdict(False, "OpenLineage events are accepted from owners' and admins' tokens")
+    if action == "read_inbox":
+        if role in ("owner", "admin"):
+            return _YES
+        return Verdict(False, "the inbox holds the flags raised on data you own: it is for owners and admins")
     if action == "manage_users":
         return _YES if role == "admin" else Verdict(False, "only admins manage accounts")
     if action == "own_tokens":

@@ -32,7 +32,7 @@ import numpy as np
 import orjson
 import sqlite_utils
 
-from . import model
+from . import model, private
 from .bulk import gc_paused
 from .errors import ConflictError, NotFoundError, Problem, StoreError, ValidationError
 
@@ -300,8 +300,9 @@ class Store:
         self.path = str(path)
         if self.path != ":memory:" and not create and not Path(self.path).exists():
             raise StoreError(f"no lineage database at {self.path}: run 'lineage init' or 'lineage load' first")
-        if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        if self.path != ":memory:" and not self.path.startswith("file:"):
+            # 0600 before SQLite opens it: SQLite gives its -wal and -shm files the database's mode.
+            private.create_file(self.path)
         try:
             conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
             self.db = sqlite_utils.Database(conn)
@@ -833,6 +834,7 @@ class Store:
     def backup(self, path: str | Path) -> None:
         """Copy the database to ``path`` with SQLite's online backup (safe while in use)."""
         try:
+            private.create_file(path)  # a copy of the accounts and people's records: 0600 like the database
             target = sqlite3.connect(str(path))
             try:
                 self.conn.backup(target)

@@ -166,7 +166,7 @@ URLS = {
     "home.index": "/", "home.index_json": "/index.json", "home.search": "/search?q=housing",
     "home.search_json": "/search.json?q=housing", "home.accessibility": "/accessibility",
     "account.sign_in": "/sign-in", "account.sign_out": "POST /sign-out", "account.account": "/account",
-    "account.revoke_token": "POST /account/tokens/1/revoke",
+    "account.revoke_token": "POST /account/tokens/1/revoke", "account.password": "/account/password",
     "contributor.person": "/people/officer-ali", "contributor.person_json": "/people/officer-ali.json",
     "contributor.team": "/teams/housing-options", "contributor.team_json": "/teams/housing-options.json",
     "nodes.node": "/nodes/housing-register", "nodes.node_json": "/nodes/housing-register.json",
@@ -223,6 +223,7 @@ ALLOWED = {
     "leader.decision": SIGNED_IN, "leader.decision_json": SIGNED_IN,  # a decision's provenance: teams, no names
     # social-housing-allocations and housing-register are jo's: jo and admins post and answer
     "loop.new_update": EDITORS, "loop.edit_update": EDITORS, "loop.answer_flag": EDITORS,
+    "loop.inbox": EDITORS, "loop.inbox_json": EDITORS,  # the flags on one's data: owners and admins
 }
 
 

@@ -55,6 +55,7 @@ MATRIX = [
     ("flag", None, {"ali", "jo", "rob", "admin"}),
     ("answer_flag", JO_OWNS, {"jo", "admin"}),
     ("answer_flag", SOMEONE_ELSES, {"admin"}),
+    ("read_inbox", None, {"jo", "admin"}),  # flags on one's data: owners and admins (issue 17)
 ]
 ACTORS = {"anonymous": ANONYMOUS, "open": OPEN, "ali": ALI, "jo": JO, "rob": ROB, "admin": ADMIN}
 

@@ -42,7 +42,13 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
-        return error_response(error.code or 500, error.description or error.name)
+        response, status = error_response(error.code or 500, error.description or error.name)
+        response = make_response(response, status)
+        # The headers the status needs (Allow on a 405, WWW-Authenticate on a 401) survive our page.
+        for name, value in error.get_headers():
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception):

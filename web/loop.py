@@ -338,7 +338,7 @@ def flags_raised():
     return respond("loop/flags.html", {"flags": found}, flags=found, title="Flags you raised")
 
 
-@route(bp, "/inbox", action="read")
+@route(bp, "/inbox", action="read_inbox")
 def inbox():
     actor = current_actor()
     status = request.args.get("status") or None
