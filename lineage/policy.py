@@ -148,6 +148,39 @@ def _owner_or_admin(actor: Actor, action: str, target: Any) -> Verdict:
                           f"{'owned by ' + owner if owner else 'not owned by anyone'}")
 
 
+def _open_to(actor: Actor, record: Mapping[str, Any] | None) -> bool:
+    """Whether OpenLineage events from ``actor`` may change ``record``: it is theirs, or nobody's."""
+    return record is None or _owner_of(record) in (None, actor.person)
+
+
+def _ingest(actor: Actor, target: Any) -> Verdict:
+    """``ingest`` of particular changes: ``("node", (before, after))`` for each node the events
+    would add or change (``before`` None for a new one), ``("edge", (source, target))`` with the
+    records of the ends (as they will be) for each edge they would add.
+
+    The API's rule, per node, for a pipeline: an owner's events may change what they own and what
+    nobody owns yet (pipelines report datasets before anyone is named their owner), never what
+    someone else owns, and may not make someone else a node's owner; an edge needs an end the
+    events may change. Admins' (and, with no accounts, anyone's) events may change anything."""
+    if actor.role in ("admin", "open") or target is None:
+        return _YES
+    if actor.person is None:
+        return Verdict(False, "your account is not linked to a person, so you own nothing yet; ask an admin")
+    for entity, record in target:
+        if entity == "node":
+            before, after = record
+            if not _open_to(actor, before):
+                return Verdict(False, f"'{before.get('id')}' is owned by {_owner_of(before)}: only they or an admin "
+                                      "can change it, by OpenLineage events as by any other way")
+            if _owner_of(before) is None and _owner_of(after) not in (None, actor.person):
+                return Verdict(False, f"the events would make {_owner_of(after)} the owner of '{after.get('id')}': "
+                                      "only an admin can give something to someone else")
+        elif not any(_open_to(actor, end) for end in record):
+            names = " or ".join(f"'{end.get('id')}'" for end in record)
+            return Verdict(False, f"the events would add an edge between {names}, which others own")
+    return _YES
+
+
 def _as_role(actor: Actor) -> str:
     return {"open": "nobody signed in", None: "nobody signed in"}.get(actor.role, f"a {actor.role}")
 
@@ -165,7 +198,8 @@ def decide(actor: Actor, action: str, target: Any = None) -> Verdict:
         ``edit_node``; the two end records for ``edit_edge``; the records a change touched, as
         ``("node", record)`` or ``("edge", (source record, target record))`` pairs, for
         ``undo`` and ``bulk_change``; the decision or AI tool record for ``post_update``; the
-        dataset record for ``answer_flag``.
+        dataset record for ``answer_flag``; for ``ingest``, what the events would change (see
+        :func:`_ingest`), or None to ask whether the actor may send events at all.
 
     Raises
     ------
@@ -191,7 +225,7 @@ def decide(actor: Actor, action: str, target: Any = None) -> Verdict:
         return Verdict(False, "the estate-wide pages are for leaders and admins")
     if action == "ingest":
         if role in ("owner", "admin", "open"):
-            return _YES
+            return _ingest(actor, target)
         return Verdict(False, "OpenLineage events are accepted from owners' and admins' tokens")
     if action == "read_inbox":
         if role in ("owner", "admin"):
