@@ -330,6 +330,11 @@ class PeopleRule:
                 hidden += 1
         return shown, hidden
 
+    def record(self, record: Mapping[str, Any], *fields: str) -> dict[str, Any]:
+        """``record`` with each of ``fields`` that holds a person id the actor may not see emptied
+        (a flag's ``flagger_person``, say)."""
+        return {**record, **{f: None for f in fields if record.get(f) and not self.shows_person(record[f])}}
+
     def hidden_people(self, entries: Iterable[Mapping[str, Any]]) -> set[str]:
         """The ids of the people that the hidden ones among ``entries`` name."""
         return {str(e.get("ref", "")).partition(" -> ")[0] for e in entries if not self.shows_entry(e)}

@@ -246,16 +246,36 @@ def loop_records(db):
     store.close()
 
 
+PEOPLE_OF = {"ali": "officer-ali", "jo": "owner-jo"}
+"""The person each demo account that may not see others by name is linked to."""
+
+
+def unnamed_people(nodes_by_id, me: str) -> dict[str, str]:
+    """The people a contributor or owner must never see named, by id: everyone but themselves and
+    those accountable for something (an owner is named on what they own)."""
+    owners = {n.get("owner") for n in nodes_by_id.values()}
+    return {i: n["name"] for i, n in nodes_by_id.items() if n["kind"] == "person" and i != me and i not in owners}
+
+
+def names_in(text: str, people: dict[str, str]) -> list[str]:
+    """The ids and names of ``people`` that ``text`` contains (whole words: 'officer-al' is not 'officer-ali')."""
+    return [found for person, name in people.items() for found in (person, name)
+            if re.search(rf"(?<![\w-]){re.escape(found)}(?![\w-])", text)]
+
+
 @pytest.mark.parametrize("who", [None, "ali", "jo", "rob", "admin"])
-def test_route_matrix(app, db, loop_records, who):
+def test_route_matrix(app, db, loop_records, nodes_by_id, who):
     """Every role on every route, pages and JSON alike: allowed ones get past the policy, the
     others get a sign-in (nobody) or a 403. Writes are sent without a CSRF token, so an allowed
-    one stops at the CSRF check (400) and nothing changes."""
+    one stops at the CSRF check (400) and nothing changes. Contributors and owners never find
+    another person's name or id in any response body (issue 17)."""
     client = client_as(app, who)
     before = state(db)
+    hidden = unnamed_people(nodes_by_id, PEOPLE_OF[who]) if who in PEOPLE_OF else {}
     for endpoint, url in URLS.items():
         method, _, path = url.rpartition(" ")
         response = client.open(path, method=method or "GET")
+        assert not names_in(response.get_data(as_text=True), hidden), (who, url, names_in(response.text, hidden))
         allowed = who in ALLOWED[endpoint]
         if allowed:
             assert response.status_code not in (401, 403), (who, url, response.status_code)
