@@ -37,10 +37,12 @@ def make_folder(path: str | Path) -> Path:
     return path
 
 
-def create_file(path: str | Path) -> Path:
-    """``path`` created empty and 0600 if it does not exist (its folder 0700 if that is missing too)."""
+def create_file(path: str | Path, *, folders: bool = True) -> Path:
+    """``path`` created empty and 0600 if it does not exist (its folder 0700 if that is missing too,
+    unless ``folders`` is false: then a missing folder is a ``FileNotFoundError``)."""
     path = Path(path)
-    make_folder(path.parent)
+    if folders:
+        make_folder(path.parent)
     try:
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
     except FileExistsError:

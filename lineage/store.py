@@ -834,13 +834,15 @@ class Store:
     def backup(self, path: str | Path) -> None:
         """Copy the database to ``path`` with SQLite's online backup (safe while in use)."""
         try:
-            private.create_file(path)  # a copy of the accounts and people's records: 0600 like the database
+            # A copy of the accounts and people's records: 0600 like the database (into a folder
+            # that exists: a backup to a mistyped place is an error, not a new folder).
+            private.create_file(path, folders=False)
             target = sqlite3.connect(str(path))
             try:
                 self.conn.backup(target)
             finally:
                 target.close()
-        except sqlite3.Error as error:
+        except (sqlite3.Error, OSError) as error:
             raise StoreError(f"cannot back up to {path}: {error}") from None
 
 

