@@ -413,10 +413,13 @@ def test_edge_choices_follow_the_model(app, jo):
     kinds = jo.get("/edges/new?target=housing-register")
     offered = re.findall(r'name="kind" type="radio" value="([a-z_]+)"', kinds.text)
     assert offered == ["enters", "supplies", "derives", "records_outcome"]
-    enters = jo.get("/edges/new?target=housing-register&kind=enters")
+    enters = client_as(app, "admin").get("/edges/new?target=housing-register&kind=enters")
     sources = re.findall(r'<option value="([^"]+)"', enters.text)
     store_kinds = Store(app.config["LINEAGE_DB"]).kinds_of(sources)
     assert sources and set(store_kinds.values()) == {"person"}  # an enters edge offers only people
+    # ... and only to those who may see people by name: an owner types the person's id (issue 17)
+    typed = jo.get("/edges/new?target=housing-register&kind=enters")
+    assert not re.findall(r'<option value="([^"]+)"', typed.text) and re.search(r'<input[^>]*name="other"', typed.text)
     assert jo.get("/edges/new?source=housing-register&kind=enters").status_code == 400
 
 

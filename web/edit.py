@@ -190,9 +190,12 @@ def new_edge():
                                title="Add an edge")
     other_side = "target" if side == "source" else "source"
     other_kinds = _other_end_kinds(edge_kind, side)
-    candidates = [n for kind in other_kinds for n in store.node_page(kind=kind, limit=OTHER_END_CHOICES + 1).nodes]
+    # People are listed only to those who may see them by name; an owner types the person's id.
+    unlisted = set(people_rule().unlisted_kinds) & set(other_kinds)
+    candidates = [n for kind in other_kinds if kind not in unlisted
+                  for n in store.node_page(kind=kind, limit=OTHER_END_CHOICES + 1).nodes]
     form_class = forms.record_form_class(edge_kind)
-    if len(candidates) <= OTHER_END_CHOICES:
+    if len(candidates) <= OTHER_END_CHOICES and not unlisted:
         choices = [("", "Choose one")] + [(n["id"], f"{n['name']} ({n['kind'].replace('_', ' ')})")
                                           for n in sorted(candidates, key=lambda n: n["name"].lower())
                                           if n["id"] != fixed_id]
