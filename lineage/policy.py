@@ -28,6 +28,7 @@ False
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -281,6 +282,8 @@ class PeopleRule:
     (False, True)
     >>> PeopleRule(Actor("rob", "leader")).shows_node("officer-dev", "person")
     True
+    >>> rule.text("add al to allocations", {"al"})
+    'add a person to allocations'
     """
 
     actor: Actor
@@ -341,8 +344,8 @@ class PeopleRule:
 
     def text(self, text: str, people: Iterable[str]) -> str:
         """``text`` (a change's summary, written by whoever made it) with the ids of ``people`` replaced."""
-        for person in sorted(people, key=len, reverse=True):
-            text = text.replace(person, "a person")
+        for person in sorted(people, key=len, reverse=True):  # whole ids only: 'al' is not in 'allocations'
+            text = re.sub(rf"(?<![\w-]){re.escape(person)}(?![\w-])", "a person", text)
         return text
 
     def change(self, change: Mapping[str, Any]) -> dict[str, Any]:

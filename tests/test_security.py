@@ -27,9 +27,6 @@ from lineage.store import Store
 from web import create_app, writes
 from web.auth import RateLimiter
 
-ALI_PEOPLE = "officer-ali"
-
-
 @pytest.fixture
 def db(tmp_path, samples_db):
     path = copy_db(samples_db, tmp_path / "web.db")
