@@ -27,7 +27,9 @@ import secrets
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
+from functools import lru_cache
+from importlib import resources
 from typing import Any
 
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -36,9 +38,29 @@ from .errors import NotFoundError, Problem, ValidationError
 from .policy import ROLES, Actor
 from .store import Store, storage_error
 
-MIN_PASSWORD = 10
+MIN_PASSWORD = 12
+"""Characters a password needs at least (NCSC guidance: length beats complexity rules)."""
+MAX_TOKEN_DAYS = 3650
 NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 TOKEN_PREFIX = "lin_"
+
+
+@lru_cache(maxsize=1)
+def common_passwords() -> frozenset[str]:
+    """Passwords too common to accept (``common_passwords.txt``, lower case, one a line)."""
+    text = resources.files(__package__).joinpath("common_passwords.txt").read_text("utf-8")
+    return frozenset(line.strip().lower() for line in text.splitlines() if line.strip() and not line.startswith("#"))
+
+
+def password_problem(password: str) -> str | None:
+    """What is wrong with ``password`` as a new password (None if nothing): too short, or one
+    of the passwords everyone tries first (a list, and any made of fewer than four characters)."""
+    if len(password) < MIN_PASSWORD:
+        return f"a password needs at least {MIN_PASSWORD} characters"
+    folded = password.strip().lower()
+    if folded in common_passwords() or len(set(folded)) < 4:
+        return "that password is one of the most common ones: choose another, such as three random words"
+    return None
 
 
 # Checked against when a name is unknown, so that a wrong name costs as long as a wrong password.
@@ -83,22 +105,38 @@ class Accounts:
         return dict(zip(("name", "role", "person", "created", "updated"), row))
 
     def verify(self, name: str, password: str) -> dict[str, Any] | None:
-        """The account, if ``password`` is its password; otherwise None (in the same time)."""
-        row = self.conn.execute("SELECT password_hash FROM users WHERE name = ?", (name,)).fetchone()
+        """The account, with its session generation (``sessions``), if ``password`` is its
+        password; otherwise None (in the same time)."""
+        row = self.conn.execute("SELECT password_hash, sessions FROM users WHERE name = ?", (name,)).fetchone()
         matches = check_password_hash(row[0] if row else _DUMMY_HASH, password)
-        return self.get(name) if row and matches else None
+        return {**self.get(name), "sessions": row[1]} if row and matches else None
+
+    def in_session(self, name: str, generation: int) -> dict[str, Any] | None:
+        """The account a session cookie names, if the cookie's session generation is still the
+        account's: signing out and changing the password move it on, ending older sessions."""
+        row = self.conn.execute("SELECT sessions FROM users WHERE name = ?", (name,)).fetchone()
+        if row is None or row[0] != generation:
+            return None
+        return self.get(name)
+
+    def end_sessions(self, name: str, *, actor: str, why: str = "signed out") -> int:
+        """End every session of an account (cookies made before stop working); the new generation."""
+        self._write(actor, name, f"{why}: every session ended",
+                    "UPDATE users SET sessions = sessions + 1 WHERE name = ?", (name,))
+        return self.conn.execute("SELECT sessions FROM users WHERE name = ?", (name,)).fetchone()[0]
 
     def user_for_token(self, secret: str) -> dict[str, Any] | None:
-        """The account a token belongs to (and notes its use, to the minute), or None.
+        """The account a token belongs to (and notes its use, to the minute), or None for an
+        unknown or expired token.
 
         A pipeline may send hundreds of requests a second with one token: its use is written at
         most once a minute, so that reading a token is not a write to the database each time.
         """
-        row = self.conn.execute("SELECT id, user, last_used FROM tokens WHERE digest = ?",
+        row = self.conn.execute("SELECT id, user, last_used, expires FROM tokens WHERE digest = ?",
                                 (_digest(secret),)).fetchone()
-        if row is None:
-            return None
         now = _now()
+        if row is None or (row[3] is not None and row[3] <= now):
+            return None
         if (row[2] is None or row[2][:16] != now[:16]) and not self.store.read_only:  # ISO time to the minute
             try:
                 self.conn.execute("UPDATE tokens SET last_used = ? WHERE id = ?", (now, row[0]))
@@ -109,9 +147,11 @@ class Accounts:
         return self.get(row[1])
 
     def tokens(self, name: str) -> list[dict[str, Any]]:
-        rows = self.conn.execute("SELECT id, label, created, last_used FROM tokens WHERE user = ? ORDER BY id",
-                                 (name,))
-        return [dict(zip(("id", "label", "created", "last_used"), row)) for row in rows]
+        rows = self.conn.execute("SELECT id, label, created, last_used, expires FROM tokens WHERE user = ? "
+                                 "ORDER BY id", (name,))
+        now = _now()
+        return [{**dict(zip(("id", "label", "created", "last_used", "expires"), row)),
+                 "expired": row[4] is not None and row[4] <= now} for row in rows]
 
     def log(self, *, limit: int = 100) -> list[dict[str, Any]]:
         rows = self.conn.execute("SELECT at, actor, user, action FROM account_log ORDER BY id DESC LIMIT ?", (limit,))
@@ -128,8 +168,9 @@ class Accounts:
                                            "starting with a letter or digit", "name"))
         if role is not None and role not in ROLES:
             problems.append(Problem(where, f"'{role}' is not a role; use one of {', '.join(ROLES)}", "role"))
-        if password is not None and len(password) < MIN_PASSWORD:
-            problems.append(Problem(where, f"a password needs at least {MIN_PASSWORD} characters", "password"))
+        weak = password_problem(password) if password is not None else None
+        if weak:
+            problems.append(Problem(where, weak, "password"))
         if person:
             found = self.conn.execute("SELECT kind FROM nodes WHERE id = ?", (person,)).fetchone()
             if found is None or found[0] != "person":
@@ -175,10 +216,16 @@ class Accounts:
                     "UPDATE users SET person = ?, updated = ? WHERE name = ?", (person or None, _now(), name))
         return self.get(name)
 
-    def set_password(self, name: str, password: str, *, actor: str) -> None:
-        self._check(password=password)
-        self._write(actor, name, "password changed", "UPDATE users SET password_hash = ?, updated = ? "
-                    "WHERE name = ?", (generate_password_hash(password), _now(), name))
+    def set_password(self, name: str, password: str, *, actor: str) -> int:
+        """Set a password and end every session of the account (whoever knew the old password
+        may be signed in somewhere); the new session generation."""
+        problem = password_problem(password)
+        if problem:
+            raise ValidationError(Problem(f"account '{name}'", problem, "password"))
+        self._write(actor, name, "password changed; every session ended",
+                    "UPDATE users SET password_hash = ?, updated = ?, sessions = sessions + 1 WHERE name = ?",
+                    (generate_password_hash(password), _now(), name))
+        return self.conn.execute("SELECT sessions FROM users WHERE name = ?", (name,)).fetchone()[0]
 
     def remove(self, name: str, *, actor: str) -> None:
         with self._logged(actor, name, "removed") as conn:
@@ -186,14 +233,21 @@ class Accounts:
             if conn.execute("DELETE FROM users WHERE name = ?", (name,)).rowcount == 0:
                 raise NotFoundError(f"there is no account called '{name}'")
 
-    def new_token(self, name: str, label: str, *, actor: str) -> str:
-        """Make an API token for an account; the secret is returned once and never stored."""
+    def new_token(self, name: str, label: str, *, actor: str, expires_in: int | None = None) -> str:
+        """Make an API token for an account; the secret is returned once and never stored.
+        ``expires_in`` days from now it stops working (None: it works until revoked)."""
         self.get(name)
+        if expires_in is not None and not (isinstance(expires_in, int) and 1 <= expires_in <= MAX_TOKEN_DAYS):
+            raise ValidationError(Problem(f"token for '{name}'", f"a token expires in 1 to {MAX_TOKEN_DAYS} days; "
+                                                                 f"got {expires_in!r}", "expires_in"))
         label = label.strip() or "API token"
         secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
-        with self._logged(actor, name, f"token '{label[:100]}' made") as conn:
-            conn.execute("INSERT INTO tokens (user, label, digest, created) VALUES (?, ?, ?, ?)",
-                         (name, label[:100], _digest(secret), _now()))
+        now = datetime.now(timezone.utc)
+        expires = (now + timedelta(days=expires_in)).isoformat(timespec="seconds") if expires_in else None
+        with self._logged(actor, name, f"token '{label[:100]}' made" + (f", expiring {expires}" if expires else "")) \
+                as conn:
+            conn.execute("INSERT INTO tokens (user, label, digest, created, expires) VALUES (?, ?, ?, ?, ?)",
+                         (name, label[:100], _digest(secret), now.isoformat(timespec="seconds"), expires))
         return secret
 
     def revoke_token(self, name: str, token_id: int, *, actor: str) -> None:

@@ -539,15 +539,17 @@ def user_remove(ctx: click.Context, name: str) -> None:
 @user.command("token")
 @click.argument("name")
 @click.option("--label", default="API token", show_default=True, help="What the token is for.")
+@click.option("--expires-in", "expires_in", type=click.IntRange(1, accounts.MAX_TOKEN_DAYS), metavar="DAYS",
+              help="Stop the token working after this many days (default: it works until revoked).")
 @click.pass_context
-def user_token(ctx: click.Context, name: str, label: str) -> None:
+def user_token(ctx: click.Context, name: str, label: str, expires_in: int | None) -> None:
     """Make an API token for an account (printed once; send it as 'Authorization: Bearer TOKEN').
 
     \b
     Example:
-        lineage user token jo --label airflow
+        lineage user token jo --label airflow --expires-in 90
     """
-    click.echo(_accounts(ctx).new_token(name, label, actor=ACTOR))
+    click.echo(_accounts(ctx).new_token(name, label, actor=ACTOR, expires_in=expires_in))
 
 
 @user.command("demo")

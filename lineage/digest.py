@@ -40,7 +40,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from . import loop
+from . import loop, private
 from .accounts import Accounts
 from .describe import plural
 from .errors import LineageError, NotFoundError
@@ -349,12 +349,11 @@ def send_digests(store: Store, g: LineageGraph, since: str | Date | datetime, *,
     if not ready:
         return summary
     if settings is None:
-        folder = Path(summary.destination)
-        folder.mkdir(parents=True, exist_ok=True)
+        folder = private.make_folder(summary.destination)  # messages about people: 0700, files 0600
         stamp = since_at[:10]
         for digest, message in ready:
             path = folder / f"{stamp}-{re.sub(r'[^a-z0-9._-]', '_', digest.who.lower())}.eml"
-            path.write_bytes(bytes(message))
+            private.write_file(path, bytes(message))
             summary.written.append(str(path))
         return summary
     try:

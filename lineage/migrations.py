@@ -281,6 +281,9 @@ STEPS: tuple[Step, ...] = (
     Step(6, "OpenLineage registers", _statements(OPENLINEAGE_TABLES)),
     Step(7, "the leader views with this release's figures (one data confidence definition, no sums)",
          _statements(DECISION_VIEW_TABLE), then=_clear_leader_views, recompute=True),
+    Step(8, "accounts: a session generation per account (signing out ends every session), token expiry",
+         ("ALTER TABLE users ADD COLUMN sessions INTEGER NOT NULL DEFAULT 0",
+          "ALTER TABLE tokens ADD COLUMN expires TEXT")),
 )
 """Every step, in order; a step's number is its position (checked below)."""
 LATEST = STEPS[-1].number

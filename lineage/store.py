@@ -35,7 +35,7 @@ import numpy as np
 import orjson
 import sqlite_utils
 
-from . import migrations, model
+from . import migrations, model, private
 from .bulk import gc_paused
 from .errors import (BusyError, ConflictError, DiskFullError, NotFoundError, Problem, ReadOnlyError, StorageError,
                      StoreError, ValidationError)
@@ -46,6 +46,9 @@ _MANAGED_FIELDS = ("created", "updated", "version")
 _BATCH = 900  # stays under SQLite's limit on bound parameters
 
 _INDEXES = migrations.INDEXES
+
+_AUDIT_KIND = "json_extract(coalesce(after, before), '$.kind')"
+"""The kind of the node or edge an audit row touched (both records carry it)."""
 RECENT_LOOKUP = 1000
 """Ids :meth:`Store.recent_changes` looks up for creations: a hub's reach is cut to its nearest."""
 BULK_ROWS = 50_000
@@ -315,8 +318,10 @@ class Store:
         if read_only is None:
             read_only = exists and not memory and not _writable(self.path)
         self.read_only = read_only
-        if not memory and not read_only:
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        if not memory and not read_only and not self.path.startswith("file:"):
+            # 0600 before SQLite opens it (its folder 0700 if new): SQLite gives its -wal and -shm
+            # files the database's mode.
+            private.create_file(self.path)
         try:
             if read_only:
                 conn = _open_read_only(self.path)
@@ -460,9 +465,15 @@ class Store:
         for row in rows:
             yield self._edge_record(row)
 
-    def node_page(self, *, kind: str | None = None, limit: int = 100, offset: int = 0) -> "NodePage":
-        """One page of nodes in id order, with the total that match."""
+    def node_page(self, *, kind: str | None = None, limit: int = 100, offset: int = 0,
+                  without: Iterable[str] = ()) -> "NodePage":
+        """One page of nodes in id order, with the total that match; ``without`` names kinds to
+        leave out (people, for a reader who may not see them by name)."""
         where, args = ("WHERE kind = ?", [kind]) if kind else ("", [])
+        left_out = sorted(set(without))
+        if left_out:
+            where += (" AND " if where else "WHERE ") + f"kind NOT IN ({','.join('?' * len(left_out))})"
+            args += left_out
         total = self.conn.execute(f"SELECT count(*) FROM nodes {where}", args).fetchone()[0]
         rows = self.conn.execute(f"{self._NODE_SELECT} {where} ORDER BY id LIMIT ? OFFSET ?", [*args, limit, offset])
         return NodePage(total=total, nodes=[self._node_record(row) for row in rows])
@@ -660,21 +671,23 @@ class Store:
         """
         wanted = set(ids)
         touched: dict[int, list[dict[str, str]]] = {}
-        edits = self.conn.execute("SELECT change, ref, action FROM audit ORDER BY change DESC, id DESC")
-        for change, ref, action in edits:
+        edits = self.conn.execute(f"SELECT change, entity, ref, action, {_AUDIT_KIND} FROM audit "
+                                  "ORDER BY change DESC, id DESC")
+        for change, entity, ref, action, kind in edits:
             if change not in touched and len(touched) >= limit:
                 break
             if any(end in wanted for end in ref.split(" -> ")):
-                touched.setdefault(change, []).append({"ref": ref, "action": action})
+                touched.setdefault(change, []).append({"entity": entity, "ref": ref, "action": action, "kind": kind})
         for batch in _batched(ids[:RECENT_LOOKUP]):
             marks = ",".join("?" * len(batch))
             rows = self.conn.execute(
-                f"SELECT created_change, id, 'node' FROM nodes WHERE id IN ({marks}) AND created_change IS NOT NULL "
-                "UNION ALL SELECT e.created_change, s.id || ' -> ' || t.id, 'edge' FROM edges e "
+                f"SELECT created_change, id, 'node', kind FROM nodes WHERE id IN ({marks}) "
+                "AND created_change IS NOT NULL "
+                "UNION ALL SELECT e.created_change, s.id || ' -> ' || t.id, 'edge', e.kind FROM edges e "
                 "JOIN nodes s ON s.key = e.source JOIN nodes t ON t.key = e.target "
                 f"WHERE s.id IN ({marks}) AND e.created_change IS NOT NULL", batch + batch)
-            for change, ref, _ in rows:
-                touched.setdefault(change, []).append({"ref": ref, "action": "create"})
+            for change, ref, entity, kind in rows:
+                touched.setdefault(change, []).append({"entity": entity, "ref": ref, "action": "create", "kind": kind})
         newest = sorted(touched, reverse=True)[:limit]
         if not newest:
             return []
@@ -717,15 +730,20 @@ class Store:
                      "(SELECT count(*) FROM nodes WHERE created_change = :c), "
                      "(SELECT count(*) FROM edges WHERE created_change = :c)")
         audited, nodes_created, edges_created = self.conn.execute(count_sql, {"c": change}).fetchone()
-        items = [{"entity": e, "ref": r, "action": a} for e, r, a in self.conn.execute(
-            "SELECT entity, ref, action FROM audit WHERE change = ? ORDER BY id LIMIT ?", (change, listed))]
+        # Each item carries the kind of the node or edge it touched, so that a reader's view of
+        # people (lineage.policy.PeopleRule) can leave out what names someone.
+        items = [{"entity": e, "ref": r, "action": a, "kind": k} for e, r, a, k in self.conn.execute(
+            f"SELECT entity, ref, action, {_AUDIT_KIND} FROM audit WHERE change = ? ORDER BY id LIMIT ?",
+            (change, listed))]
         if len(items) < listed:
-            items += [{"entity": "node", "ref": ref, "action": "create"} for (ref,) in self.conn.execute(
-                "SELECT id FROM nodes WHERE created_change = ? ORDER BY key LIMIT ?", (change, listed - len(items)))]
+            items += [{"entity": "node", "ref": ref, "action": "create", "kind": kind} for ref, kind in self.conn.execute(
+                "SELECT id, kind FROM nodes WHERE created_change = ? ORDER BY key LIMIT ?", (change, listed - len(items)))]
         if len(items) < listed:
-            items += [{"entity": "edge", "ref": f"{s} -> {t}", "action": "create"} for s, t in self.conn.execute(
-                "SELECT s.id, t.id FROM edges e JOIN nodes s ON s.key = e.source JOIN nodes t ON t.key = e.target "
-                "WHERE e.created_change = ? LIMIT ?", (change, listed - len(items)))]
+            items += [{"entity": "edge", "ref": f"{s} -> {t}", "action": "create", "kind": kind}
+                      for s, t, kind in self.conn.execute(
+                          "SELECT s.id, t.id, e.kind FROM edges e JOIN nodes s ON s.key = e.source "
+                          "JOIN nodes t ON t.key = e.target WHERE e.created_change = ? LIMIT ?",
+                          (change, listed - len(items)))]
         return {"touched": audited + nodes_created + edges_created, "items": items}
 
     def change_info(self, change: int) -> dict[str, Any]:
@@ -892,6 +910,7 @@ class Store:
         folder = target_path.parent if str(target_path.parent) else Path(".")
         temporary = None
         try:
+            # mkstemp makes it 0600, like the database: a backup holds the accounts and people's records.
             handle, temporary = tempfile.mkstemp(prefix=f".{target_path.name}.", suffix=".partial", dir=folder)
             os.close(handle)
             target = sqlite3.connect(temporary)

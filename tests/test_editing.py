@@ -166,7 +166,7 @@ URLS = {
     "home.index": "/", "home.index_json": "/index.json", "home.search": "/search?q=housing",
     "home.search_json": "/search.json?q=housing", "home.accessibility": "/accessibility",
     "account.sign_in": "/sign-in", "account.sign_out": "POST /sign-out", "account.account": "/account",
-    "account.revoke_token": "POST /account/tokens/1/revoke",
+    "account.revoke_token": "POST /account/tokens/1/revoke", "account.password": "/account/password",
     "contributor.person": "/people/officer-ali", "contributor.person_json": "/people/officer-ali.json",
     "contributor.team": "/teams/housing-options", "contributor.team_json": "/teams/housing-options.json",
     "nodes.node": "/nodes/housing-register", "nodes.node_json": "/nodes/housing-register.json",
@@ -223,6 +223,7 @@ ALLOWED = {
     "leader.decision": SIGNED_IN, "leader.decision_json": SIGNED_IN,  # a decision's provenance: teams, no names
     # social-housing-allocations and housing-register are jo's: jo and admins post and answer
     "loop.new_update": EDITORS, "loop.edit_update": EDITORS, "loop.answer_flag": EDITORS,
+    "loop.inbox": EDITORS, "loop.inbox_json": EDITORS,  # the flags on one's data: owners and admins
 }
 
 
@@ -245,16 +246,36 @@ def loop_records(db):
     store.close()
 
 
+PEOPLE_OF = {"ali": "officer-ali", "jo": "owner-jo"}
+"""The person each demo account that may not see others by name is linked to."""
+
+
+def unnamed_people(nodes_by_id, me: str) -> dict[str, str]:
+    """The people a contributor or owner must never see named, by id: everyone but themselves and
+    those accountable for something (an owner is named on what they own)."""
+    owners = {n.get("owner") for n in nodes_by_id.values()}
+    return {i: n["name"] for i, n in nodes_by_id.items() if n["kind"] == "person" and i != me and i not in owners}
+
+
+def names_in(text: str, people: dict[str, str]) -> list[str]:
+    """The ids and names of ``people`` that ``text`` contains (whole words: 'officer-al' is not 'officer-ali')."""
+    return [found for person, name in people.items() for found in (person, name)
+            if re.search(rf"(?<![\w-]){re.escape(found)}(?![\w-])", text)]
+
+
 @pytest.mark.parametrize("who", [None, "ali", "jo", "rob", "admin"])
-def test_route_matrix(app, db, loop_records, who):
+def test_route_matrix(app, db, loop_records, nodes_by_id, who):
     """Every role on every route, pages and JSON alike: allowed ones get past the policy, the
     others get a sign-in (nobody) or a 403. Writes are sent without a CSRF token, so an allowed
-    one stops at the CSRF check (400) and nothing changes."""
+    one stops at the CSRF check (400) and nothing changes. Contributors and owners never find
+    another person's name or id in any response body (issue 17)."""
     client = client_as(app, who)
     before = state(db)
+    hidden = unnamed_people(nodes_by_id, PEOPLE_OF[who]) if who in PEOPLE_OF else {}
     for endpoint, url in URLS.items():
         method, _, path = url.rpartition(" ")
         response = client.open(path, method=method or "GET")
+        assert not names_in(response.get_data(as_text=True), hidden), (who, url, names_in(response.text, hidden))
         allowed = who in ALLOWED[endpoint]
         if allowed:
             assert response.status_code not in (401, 403), (who, url, response.status_code)
@@ -392,10 +413,13 @@ def test_edge_choices_follow_the_model(app, jo):
     kinds = jo.get("/edges/new?target=housing-register")
     offered = re.findall(r'name="kind" type="radio" value="([a-z_]+)"', kinds.text)
     assert offered == ["enters", "supplies", "derives", "records_outcome"]
-    enters = jo.get("/edges/new?target=housing-register&kind=enters")
+    enters = client_as(app, "admin").get("/edges/new?target=housing-register&kind=enters")
     sources = re.findall(r'<option value="([^"]+)"', enters.text)
     store_kinds = Store(app.config["LINEAGE_DB"]).kinds_of(sources)
     assert sources and set(store_kinds.values()) == {"person"}  # an enters edge offers only people
+    # ... and only to those who may see people by name: an owner types the person's id (issue 17)
+    typed = jo.get("/edges/new?target=housing-register&kind=enters")
+    assert not re.findall(r'<option value="([^"]+)"', typed.text) and re.search(r'<input[^>]*name="other"', typed.text)
     assert jo.get("/edges/new?source=housing-register&kind=enters").status_code == 400
 
 

@@ -44,6 +44,13 @@ MATRIX = [
     ("undo", [("node", JO_OWNS), ("node", SOMEONE_ELSES)], {"admin"}),
     ("bulk_change", [("edge", (SOMEONE_ELSES, JO_OWNS))], {"jo", "admin"}),
     ("ingest", None, {"open", "jo", "admin"}),
+    # OpenLineage events, per node as the API: what jo owns or nobody owns yet, never someone else's.
+    ("ingest", [("node", (JO_OWNS, {**JO_OWNS, "description": "x"}))], {"open", "jo", "admin"}),
+    ("ingest", [("node", (None, {"id": "new-job"}))], {"open", "jo", "admin"}),
+    ("ingest", [("node", (SOMEONE_ELSES, {**SOMEONE_ELSES, "owner": "owner-jo"}))], {"open", "admin"}),
+    ("ingest", [("node", ({"id": "unowned"}, {"id": "unowned", "owner": "chief-nurse-olu"}))], {"open", "admin"}),
+    ("ingest", [("edge", (SOMEONE_ELSES, {"id": "new-job"}))], {"open", "jo", "admin"}),
+    ("ingest", [("edge", (SOMEONE_ELSES, SOMEONE_ELSES))], {"open", "admin"}),
     ("manage_users", None, {"admin"}),
     ("own_tokens", None, {"ali", "jo", "rob", "admin"}),
     # Closing the loop: owners of a decision or AI tool post outcome updates (whatever their role:
@@ -55,6 +62,7 @@ MATRIX = [
     ("flag", None, {"ali", "jo", "rob", "admin"}),
     ("answer_flag", JO_OWNS, {"jo", "admin"}),
     ("answer_flag", SOMEONE_ELSES, {"admin"}),
+    ("read_inbox", None, {"jo", "admin"}),  # flags on one's data: owners and admins (issue 17)
 ]
 ACTORS = {"anonymous": ANONYMOUS, "open": OPEN, "ali": ALI, "jo": JO, "rob": ROB, "admin": ADMIN}
 

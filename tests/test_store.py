@@ -501,8 +501,11 @@ def test_recent_changes_touching_some_ids(loaded_store):
     found = loaded_store.recent_changes(["housing-register"], limit=10)
     assert [c["summary"] for c in found] == ["new feed", "register refreshed", "load " + ", ".join(
         p.name for p in SAMPLES)]
-    assert found[0]["items"] == [{"ref": "housing-register -> new-mart", "action": "create"}]
-    assert found[1]["items"] == [{"ref": "housing-register", "action": "update"}] and found[1]["actor"] == "jo"
+    # Items carry what they touched and its kind, for the reader's view of people (PeopleRule).
+    assert found[0]["items"] == [{"entity": "edge", "ref": "housing-register -> new-mart", "action": "create",
+                                  "kind": "derives"}]
+    assert found[1]["items"] == [{"entity": "node", "ref": "housing-register", "action": "update",
+                                  "kind": "dataset"}] and found[1]["actor"] == "jo"
     assert found[2]["touched"] > 1  # the load created the node and its edges
     assert [c["summary"] for c in loaded_store.recent_changes(["housing-register"], limit=1)] == ["new feed"]
     assert loaded_store.recent_changes(["no-such-node"]) == []

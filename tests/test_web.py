@@ -251,7 +251,8 @@ def test_my_impact_lists_recent_changes_downstream(client, app):
     assert "An unrelated tweak" not in page
     changes = client.get("/people/officer-ali.json").get_json()["recent_changes"]
     assert changes[0]["summary"] == "Housing register refreshed nightly again"
-    assert changes[0]["items"] == [{"ref": "housing-register", "action": "update"}]
+    assert changes[0]["items"] == [{"entity": "node", "ref": "housing-register", "action": "update", "kind": "dataset"}]
+    assert changes[0]["hidden"] == 0
 
 
 def test_team_page_aggregates_its_members(client, samples, nx_flow, nodes_by_id):

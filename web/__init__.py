@@ -18,6 +18,8 @@ from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
 from werkzeug.exceptions import BadRequest
 
+from lineage import private
+
 from . import (account, api, auth, bulk, contributor, db, edit, errors, filters, home, leader, loop, nodes, openlineage,
                params)
 
@@ -27,6 +29,10 @@ MAX_QUERY_STRING = 2048
 CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self' 'nonce-{nonce}'; img-src 'self' data:; "
                            "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
 """Only the app's own scripts and styles; the nonce admits the one inline line of the GOV.UK page template."""
+HSTS = "max-age=31536000; includeSubDomains"
+"""A year of HTTPS only, for the site and its subdomains, once ``LINEAGE_HTTPS=1``."""
+WWW_AUTHENTICATE = 'Bearer realm="lineage"'
+"""On every 401: programs authenticate with an API token; people sign in on the sign-in page."""
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
@@ -44,11 +50,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         SECRET_KEY=os.environ.get("LINEAGE_SECRET_KEY"),
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_SECURE=os.environ.get("LINEAGE_HTTPS", "") == "1",
+        LINEAGE_HTTPS=os.environ.get("LINEAGE_HTTPS", "") == "1",
         PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
     )
     if test_config:
         app.config.update(test_config)
+    if app.config["LINEAGE_HTTPS"]:
+        app.config["SESSION_COOKIE_SECURE"] = True
     if not app.config["SECRET_KEY"]:
         try:
             app.config["SECRET_KEY"] = _stored_secret(Path(app.config["LINEAGE_DB"]).parent / "secret_key")
@@ -89,6 +97,15 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
                                     CONTENT_SECURITY_POLICY.format(nonce=g.get("csp_nonce") or "none"))
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
+        if response.status_code == 401:  # every 401 says how to authenticate (RFC 9110)
+            response.headers.setdefault("WWW-Authenticate", WWW_AUTHENTICATE)
+        if app.config["LINEAGE_HTTPS"]:
+            # Served over HTTPS (behind a proxy that ends TLS): browsers never try plain HTTP again.
+            response.headers.setdefault("Strict-Transport-Security", HSTS)
+        if request.endpoint != "static" and auth.signed_in_request():
+            # What a signed-in reader sees is theirs (their impact, tokens, inbox, names a leader
+            # may see): no browser or proxy keeps a copy for the next person at the machine.
+            response.headers["Cache-Control"] = "no-store"
         return response
 
     return app
@@ -100,11 +117,7 @@ def _stored_secret(path: Path) -> bytes:
     try:
         return path.read_bytes()
     except FileNotFoundError:
-        path.parent.mkdir(parents=True, exist_ok=True)
         key = secrets.token_bytes(32)
-        try:
-            with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as file:
-                file.write(key)
-        except FileExistsError:  # another process made it first
+        if not private.write_new(path, key):  # another process made it first
             return path.read_bytes()
         return key

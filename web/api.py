@@ -17,7 +17,7 @@ from lineage.graph import traverse
 from lineage.model import MAX_NESTING
 
 from . import params
-from .auth import allowed, authorize, requires, visible
+from .auth import authorize, people_rule, requires, visible
 from .db import get_graph, get_store
 from .respond import listed
 from .writes import apply, apply_undo, edge_ends, node_problems, stored_node, touched_targets
@@ -36,7 +36,7 @@ def nodes():
     store = get_store()
     if kind == "person":
         authorize("read_person")
-    page = store.node_page(kind=kind, limit=limit, offset=offset)
+    page = store.node_page(kind=kind, limit=limit, offset=offset, without=people_rule().unlisted_kinds)
     return jsonify({"version": store.version, "total": page.total, "limit": limit, "offset": offset,
                     "nodes": visible(page.nodes)})
 
@@ -48,10 +48,8 @@ def node(node_id: str):
     record = store.node(node_id)
     if record["kind"] == "person":
         authorize("read_person", node_id)
-    edges = list(store.edges(touching=node_id))
-    if record["kind"] != "person" and not allowed("read_person"):  # no names through the ends of edges
-        shown = {r["id"] for r in visible(list(store.nodes(ids={e[end] for e in edges for end in ("source", "target")})))}
-        edges = [e for e in edges if e["source"] in shown and e["target"] in shown]
+    rule = people_rule()  # no names through the ends of edges
+    edges = [e for e in store.edges(touching=node_id) if rule.shows_edge(e["source"], e["target"], e["kind"])]
     return jsonify({"node": record, "edges": edges})
 
 
@@ -66,6 +64,8 @@ def lineage(node_id: str):
     g = get_graph()
     if node_id not in g:
         raise NotFound(f"there is no node with the id '{node_id}'")
+    if g.kind(node_id) == "person":  # where a person's records go is their impact page's to show
+        authorize("read_person", node_id)
     reach = traverse(g, node_id, direction=direction, depth=depth, kinds=kinds)
     nodes = listed(g, reach, limit)  # without people the actor may not see
     positions = [g.position(node["id"]) for node in nodes] + [g.position(node_id)]

@@ -25,7 +25,7 @@ from werkzeug.exceptions import Forbidden, Unauthorized
 
 from lineage.accounts import Accounts, actor_of
 from lineage.errors import NotFoundError, RateLimitError, StoreError
-from lineage.policy import ANONYMOUS, OPEN, Actor, Verdict, decide
+from lineage.policy import ANONYMOUS, OPEN, Actor, PeopleRule, Verdict, decide
 
 from .db import get_store
 from .errors import wants_json
@@ -54,8 +54,23 @@ def current_actor() -> Actor:
     return g.actor
 
 
+SESSION_GENERATION = "sessions"
+"""The session cookie's key for the account's session generation it was made in (see
+:meth:`lineage.accounts.Accounts.in_session`); a cookie from before generations counts as 0."""
+
+
 def _resolve_actor() -> Actor:
     accounts = get_accounts()
+    authorization = request.headers.get("Authorization", "")
+    if authorization.lower().startswith("bearer "):
+        # First, and in trusted-header mode too: a pipeline behind the single-sign-on proxy (an
+        # OpenLineage client, say) has a token, not a browser session the proxy could vouch for.
+        user = accounts.user_for_token(authorization[7:].strip())
+        if user is None:
+            raise Unauthorized("that API token is not valid or has expired: make one with "
+                               "'lineage user token NAME'")
+        g.token_auth = True
+        return actor_of(user)
     header = current_app.config.get("LINEAGE_TRUSTED_HEADER")
     if header:
         name = request.headers.get(header, "").strip().lower()
@@ -65,20 +80,28 @@ def _resolve_actor() -> Actor:
             return actor_of(accounts.get(name))
         except NotFoundError:  # a name the proxy knows and we do not: nobody, here
             return ANONYMOUS
-    authorization = request.headers.get("Authorization", "")
-    if authorization.lower().startswith("bearer "):
-        user = accounts.user_for_token(authorization[7:].strip())
-        if user is None:
-            raise Unauthorized("that API token is not valid: make one with 'lineage user token NAME'")
-        g.token_auth = True
-        return actor_of(user)
     name = session.get("user")
     if name:
-        try:
-            return actor_of(accounts.get(name))
-        except NotFoundError:  # the account was removed: its session ends
-            session.clear()
+        generation = session.get(SESSION_GENERATION, 0)
+        user = accounts.in_session(name, generation) if isinstance(generation, int) else None
+        if user is not None:
+            return actor_of(user)
+        session.clear()  # the account was removed, signed out or given a new password: its session ends
     return OPEN if accounts.count() == 0 else ANONYMOUS
+
+
+def start_session(user: dict[str, Any]) -> None:
+    """Sign ``user`` (as :meth:`~lineage.accounts.Accounts.verify` returns it) in on a fresh session."""
+    session.clear()  # nothing from before signing in carries over
+    session["user"] = user["name"]
+    session[SESSION_GENERATION] = user["sessions"]
+    session.permanent = True
+
+
+def signed_in_request() -> bool:
+    """Whether this request was made by someone signed in (a session, a token or the proxy's header)."""
+    actor = g.get("actor")
+    return actor is not None and actor.signed_in
 
 
 def authorize(action: str, target: Any = None) -> Verdict:
@@ -96,13 +119,15 @@ def allowed(action: str, target: Any = None) -> bool:
     return bool(decide(current_actor(), action, target))
 
 
+def people_rule() -> PeopleRule:
+    """What the current actor may see of people (:class:`lineage.policy.PeopleRule`)."""
+    return PeopleRule(current_actor())
+
+
 def visible(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """``records`` without the people the actor may not see by name (contributors and owners see
     themselves; other people only as counts and teams)."""
-    if allowed("read_person"):
-        return records
-    me = current_actor().person
-    return [r for r in records if r.get("kind") != "person" or r.get("id") == me]
+    return people_rule().visible(records)
 
 
 def safe_next(url: str | None) -> str:
@@ -123,17 +148,28 @@ class RateLimiter:
         self._events: dict[str, deque[float]] = defaultdict(deque)
         self._lock = threading.Lock()
 
+    def _wait(self, events: deque[float], now: float) -> float:
+        while events and events[0] <= now - self.window:
+            events.popleft()
+        return events[0] + self.window - now if len(events) >= self.limit else 0.0
+
     def hit(self, key: str) -> float:
         """Count one event; 0 if it is within the limit, else the seconds until one is allowed."""
         now = self.clock()
         with self._lock:
             events = self._events[key]
-            while events and events[0] <= now - self.window:
-                events.popleft()
-            if len(events) >= self.limit:
-                return events[0] + self.window - now
-            events.append(now)
-            return 0.0
+            wait = self._wait(events, now)
+            if not wait:
+                events.append(now)
+            return wait
+
+    def wait(self, key: str) -> float:
+        """Seconds until ``key`` may do one more (0: now), without counting anything."""
+        now = self.clock()
+        with self._lock:
+            if key not in self._events:
+                return 0.0
+            return self._wait(self._events[key], now)
 
     def reset(self, key: str) -> None:
         with self._lock:

@@ -6,6 +6,7 @@ from werkzeug.exceptions import NotFound
 
 from lineage.report import contributor_report
 
+from .auth import people_rule
 from .db import get_graph, get_store
 from .errors import wants_json
 from .loop import impact_updates
@@ -21,7 +22,8 @@ def _impact_page(subject: str, kind: str):
     if g.kind(subject) != kind:
         return redirect(node_url(subject, g.kind(subject), json=wants_json(), **request.args))
     report = contributor_report(g, subject)
-    changes = get_store().recent_changes(report.reached)
+    rule = people_rule()
+    changes = [rule.change(c) for c in get_store().recent_changes(report.reached)]
     picture = picture_and_twin(g, subject, picture_options(*picture_defaults(kind)))
     updates = impact_updates(subject, kind)
     data = {**report.as_dict(), "recent_changes": changes, "picture": picture["twin"].as_dict(), "updates": updates}

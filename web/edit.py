@@ -23,7 +23,7 @@ from lineage.policy import decide
 from lineage.store import edge_ref
 
 from . import forms, params
-from .auth import authorize, current_actor, requires
+from .auth import authorize, current_actor, people_rule, requires
 from .db import get_graph, get_store
 from .respond import node_url, respond, route
 from .writes import apply, apply_undo, edge_ends, node_problems, stored_node, touched_targets
@@ -190,9 +190,12 @@ def new_edge():
                                title="Add an edge")
     other_side = "target" if side == "source" else "source"
     other_kinds = _other_end_kinds(edge_kind, side)
-    candidates = [n for kind in other_kinds for n in store.node_page(kind=kind, limit=OTHER_END_CHOICES + 1).nodes]
+    # People are listed only to those who may see them by name; an owner types the person's id.
+    unlisted = set(people_rule().unlisted_kinds) & set(other_kinds)
+    candidates = [n for kind in other_kinds if kind not in unlisted
+                  for n in store.node_page(kind=kind, limit=OTHER_END_CHOICES + 1).nodes]
     form_class = forms.record_form_class(edge_kind)
-    if len(candidates) <= OTHER_END_CHOICES:
+    if len(candidates) <= OTHER_END_CHOICES and not unlisted:
         choices = [("", "Choose one")] + [(n["id"], f"{n['name']} ({n['kind'].replace('_', ' ')})")
                                           for n in sorted(candidates, key=lambda n: n["name"].lower())
                                           if n["id"] != fixed_id]
@@ -286,19 +289,22 @@ def history():
     before = request.args.get("before", "")
     if before and not before.isdigit():
         raise BadRequest(f"before must be a change number; got {before[:50]!r}")
-    changes = get_store().changes(before=int(before) if before else None, limit=HISTORY_PAGE)
-    older = changes[-1]["change"] if len(changes) == HISTORY_PAGE and changes[-1]["change"] > 1 else None
+    listed = get_store().changes(before=int(before) if before else None, limit=HISTORY_PAGE)
+    older = listed[-1]["change"] if len(listed) == HISTORY_PAGE and listed[-1]["change"] > 1 else None
+    rule = people_rule()
+    changes = [rule.change(c) for c in listed]
     data = {"changes": changes, "before": int(before) if before else None, "older": older}
     return respond("edit/history.html", data, changes=changes, older=older, title="History of changes")
 
 
 @route(bp, "/changes/<int:change>", action="read_history")
 def change(change: int):
-    info = get_store().change_info(change)
-    entries = info["entries"]
+    full = get_store().change_info(change)
+    entries = full["entries"]
+    may_undo = bool(entries) and _may_undo(entries)  # judged on everything the change touched
+    info = people_rule().change(full)  # what the reader may see of it: people only counted
     shown = [{**entry, "differences": attribute_changes(entry["before"], entry["after"])}
-             for entry in entries[:ENTRIES_LISTED]]
-    may_undo = bool(entries) and _may_undo(entries)
+             for entry in info["entries"][:ENTRIES_LISTED]]
     data = {**{k: v for k, v in info.items() if k != "entries"}, "count": len(entries), "entries": shown,
             "may_undo": may_undo}
     return respond("edit/change.html", data, info=info, entries=shown, count=len(entries), may_undo=may_undo,

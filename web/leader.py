@@ -33,7 +33,7 @@ from lineage.confidence import path_to_green
 from lineage.whatif import what_if
 
 from . import params
-from .auth import allowed, requires
+from .auth import people_rule, requires
 from .db import get_graph, get_store, refresh_graph
 from .errors import wants_json
 from .respond import MEDIA_TYPES, picture_and_twin, picture_options, picture_response, respond, route
@@ -272,7 +272,7 @@ def _decision_or_404(g: LineageGraph, node_id: str) -> None:
 def decision(node_id: str):
     g = get_graph()
     _decision_or_404(g, node_id)
-    result = decision_provenance(g, node_id, name_people=allowed("read_person"))
+    result = decision_provenance(g, node_id, name_people=people_rule().names_people)
     plan = path_to_green(g, node_id, open_flags=lambda ids: loop.open_flags_on(get_store(), ids))
     options = picture_options(DECISION_DEPTH, "upstream")
     shown = picture_and_twin(g, node_id, options)

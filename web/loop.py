@@ -24,7 +24,7 @@ from lineage import loop, model
 from lineage.errors import ConflictError, NotFoundError, Problem, ValidationError
 
 from . import params
-from .auth import allowed, authorize, current_actor, requires
+from .auth import allowed, authorize, current_actor, people_rule, requires
 from .db import get_graph, get_store
 from .errors import wants_json
 from .respond import respond, route
@@ -278,6 +278,7 @@ def _flag_page(flag_id: int, form: AnswerForm | None = None):
     dataset = _flag_dataset({"flag_id": flag_id})
     if not _may_see(flag, dataset):
         raise Forbidden("you can see the flags you raised and the flags on data you own")
+    flag = people_rule().record(flag, "flagger_person")  # an owner answers the flag, not a named person
     events = loop.flag_history(store, flag_id)
     count, decisions = loop.affected_decisions(get_graph(), flag["dataset"])
     may_answer = allowed("answer_flag", dataset)
@@ -338,7 +339,7 @@ def flags_raised():
     return respond("loop/flags.html", {"flags": found}, flags=found, title="Flags you raised")
 
 
-@route(bp, "/inbox", action="read")
+@route(bp, "/inbox", action="read_inbox")
 def inbox():
     actor = current_actor()
     status = request.args.get("status") or None
@@ -353,6 +354,8 @@ def inbox():
         counts = {s: len(loop.flags_for_owner(store, actor.person, s, limit=-1)) for s in loop.FLAG_STATUSES}
     else:
         found, counts = [], dict.fromkeys(loop.FLAG_STATUSES, 0)
+    rule = people_rule()
+    found = [rule.record(flag, "flagger_person") for flag in found]
     data = {"status": status, "counts": counts, "flags": found}
     return respond("loop/inbox.html", data, status=status, counts=counts, flags=found,
                    labels=loop.FLAG_STATUS_LABELS, title="Inbox: flags on your data")

@@ -9,10 +9,10 @@ from werkzeug.exceptions import NotFound
 
 from lineage.graph import LineageGraph, Reach, traverse
 from lineage.model import NODE_KINDS
-from lineage.report import owner_of
+from lineage.report import entered_by_team, owner_of
 
 from . import params
-from .auth import allowed, authorize, requires
+from .auth import allowed, authorize, people_rule, requires
 from .db import get_graph, get_store
 from .errors import wants_json
 from .loop import node_updates
@@ -26,6 +26,8 @@ EDGES_LISTED = 100
 NEIGHBOURS_LISTED = 50
 """Upstream and downstream nodes listed on a page, nearest first; the rest are counted by kind."""
 PAGE_SIZE = 50
+ENTERED_KINDS = ("system", "dataset")
+"""Kinds people enter records into: their pages say who does, by team."""
 
 
 def _known(g: LineageGraph, node_id: str) -> str:
@@ -49,15 +51,20 @@ def node(node_id: str):
     upstream = _neighbours(g, traverse(g, node_id, direction="upstream"))
     downstream = _neighbours(g, traverse(g, node_id, direction="downstream"))
     store = get_store()
-    history = store.history(node_id, limit=20)
+    history = people_rule().history(store.history(node_id, limit=20))
     editable = allowed("edit_node", record)
-    edges = list(itertools.islice(store.edges(touching=node_id), EDGES_LISTED + 1)) if editable else []
+    rule = people_rule()
+    # An owner edits their node's edges, but the people who enter its records stay counted by team.
+    edges = list(itertools.islice((e for e in store.edges(touching=node_id)
+                                   if rule.shows_edge(e["source"], e["target"], e["kind"])),
+                                  EDGES_LISTED + 1)) if editable else []
+    entered = entered_by_team(g, node_id) if kind in ENTERED_KINDS else []
     shown = picture_and_twin(g, node_id, picture_options(*picture_defaults(kind)))
     updates = node_updates(record)
     data = {"node": record, "upstream": upstream, "downstream": downstream, "history": history,
-            "picture": shown["twin"].as_dict(), "updates": updates}
+            "picture": shown["twin"].as_dict(), "updates": updates, "entered_by_team": entered}
     return respond("node.html", data, record=record, owner=owner_of(g, record), upstream=upstream, updates=updates,
-                   downstream=downstream, history=history, picture=shown, editable=editable,
+                   downstream=downstream, history=history, picture=shown, editable=editable, entered=entered,
                    edges=edges[:EDGES_LISTED], more_edges=len(edges) > EDGES_LISTED, names=_names(g, edges))
 
 
@@ -71,6 +78,8 @@ def _names(g: LineageGraph, edges: list[dict]) -> dict[str, str]:
 def picture_file(node_id: str, format: str):
     g = get_graph()
     kind = _known(g, node_id)
+    if kind == "person":  # a person's picture is their impact page's: the same people may see it
+        authorize("read_person", node_id)
     if format not in MEDIA_TYPES:
         raise NotFound(f"pictures come as {', '.join(MEDIA_TYPES)}; not '{format[:20]}'")
     return picture_response(g, node_id, format, picture_options(*picture_defaults(kind)), node_id)
@@ -83,7 +92,8 @@ def node_list():
         authorize("read_person")
     page = params.int_arg("page", 1, 1, 10**7)
     store = get_store()
-    found = store.node_page(kind=kind, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+    found = store.node_page(kind=kind, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE,
+                            without=people_rule().unlisted_kinds)
     pages = max(1, -(-found.total // PAGE_SIZE))
     if page > pages:
         raise NotFound(f"there are {pages} pages of {kind or 'node'}s; page {page} does not exist")

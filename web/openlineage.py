@@ -7,7 +7,10 @@
   some were, 400 when none were.
 
 Both need the ``ingest`` action: an owner's or admin's API token (``Authorization: Bearer``)
-once the database has accounts, anyone before. Bodies over ``LINEAGE_OPENLINEAGE_MAX_BYTES``
+once the database has accounts, anyone before. Like every web write (:mod:`web.writes`), events
+are judged per node by the policy (an owner's token cannot change what someone else owns, nor
+give a node to someone else: 403), count against the account's rate limit, and bring the query
+engine and the leader views up to date. Bodies over ``LINEAGE_OPENLINEAGE_MAX_BYTES``
 (8 MiB by default, after decompression) are refused with 413. Owner names in ``ownership``
 facets are mapped with ``LINEAGE_OPENLINEAGE_OWNERS`` (a mapping file) as well as by the
 people and teams in the graph (:class:`lineage.io.openlineage.Owners`).
@@ -21,17 +24,17 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, request
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge, UnsupportedMediaType
 
-from lineage.errors import ValidationError
+from lineage.errors import ForbiddenError, ValidationError
 from lineage.io import openlineage
 
-from .auth import current_actor, requires
+from .auth import requires
 from .db import get_store
+from .writes import import_events, writing
 
 bp = Blueprint("openlineage", __name__, url_prefix="/api/v1")
 
 MAX_BYTES = 8 * 1024 * 1024
 """Largest body accepted by default (after gzip is undone): a few thousand events."""
-DEFAULT_ACTOR = "openlineage"
 NDJSON_TYPES = ("application/x-ndjson", "application/jsonl", "application/json-seq")
 
 
@@ -80,10 +83,6 @@ def _owners() -> openlineage.Owners:
     return openlineage.Owners(store, openlineage.read_owner_map(path, store) if path else None)
 
 
-def _actor() -> str:
-    return current_actor().name or DEFAULT_ACTOR
-
-
 def _problems(error: ValidationError) -> list[dict[str, Any]]:
     return [{"where": p.where, "path": p.field, "message": p.message} for p in error.problems]
 
@@ -111,8 +110,8 @@ def lineage():
         event = openlineage.parse_event(raw[0].document, "event")
     except ValidationError as error:
         return _rejected(400, _message(error), problems=_problems(error))
-    result = openlineage.import_events(get_store(), [event], actor=_actor(), owners=_owners(),
-                                       summary=f"openlineage {event.type} {_job_or_dataset(event)}"[:500])
+    with writing():
+        result = import_events([event], f"openlineage {event.type} {_job_or_dataset(event)}", _owners())
     return jsonify({"accepted": 1, **result.as_dict()}), 201
 
 
@@ -134,12 +133,15 @@ def batch():
             continue
         results.append({"index": index, "status": "accepted", "where": event.where})
         events.append(event)
-    summary = _write(events, results)
+    with writing():
+        summary = _write(events, results)
     for result in results:
         result.pop("where", None)
     accepted = sum(1 for result in results if result["status"] == "accepted")
     if not accepted:
-        return _rejected(400, f"none of the {len(raw):,} events was accepted; see results", results=results)
+        # 403 when the policy alone refused them all (every event changes someone else's data).
+        status = 403 if events and all(r.get("forbidden") for r in results) else 400
+        return _rejected(status, f"none of the {len(raw):,} events was accepted; see results", results=results)
     body = {"accepted": accepted, "rejected": len(raw) - accepted,
             **{k: v for k, v in summary.as_dict().items() if k != "events"}, "results": results}
     return jsonify(body), 200 if accepted == len(raw) else 207
@@ -147,23 +149,25 @@ def batch():
 
 def _write(events: list[openlineage.Event], results: list[dict[str, Any]]) -> openlineage.ImportSummary:
     """Write the checked events of a batch in one change. Should they together break the model (a
-    job drawn by hand as another kind, say), each is tried on its own, to say which."""
+    job drawn by hand as another kind, say) or the policy (a node someone else owns), each is
+    tried on its own, to say which."""
     store, owners = get_store(), _owners()
     if not events:
         return openlineage.ImportSummary(version=store.version)
     try:
-        return openlineage.import_events(store, events, actor=_actor(), owners=owners,
-                                         summary=f"openlineage batch of {len(events):,} events")
-    except ValidationError:
+        return import_events(events, f"openlineage batch of {len(events):,} events", owners)
+    except (ValidationError, ForbiddenError):
         pass
     total = openlineage.ImportSummary()
     by_where = {result.get("where"): result for result in results}
     for event in events:
         try:
-            done = openlineage.import_events(store, [event], actor=_actor(), owners=owners,
-                                             summary=f"openlineage {event.type} {_job_or_dataset(event)}"[:500])
+            done = import_events([event], f"openlineage {event.type} {_job_or_dataset(event)}", owners)
         except ValidationError as error:
             by_where[event.where].update(status="rejected", message=str(error), problems=_problems(error))
+            continue
+        except ForbiddenError as error:
+            by_where[event.where].update(status="rejected", message=str(error), forbidden=True)
             continue
         total.events += 1
         for name in ("nodes_added", "nodes_changed", "edges_added", "kinds_changed"):

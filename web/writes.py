@@ -1,14 +1,17 @@
-"""Every write the web app makes: one audited change, as the signed-in actor, rate-limited,
-after which the query engine is brought up to date for the next page."""
+"""Every write the web app makes, by form, JSON API or OpenLineage event: one audited change, as
+the signed-in actor, under the policy, rate-limited, after which the query engine and the leader
+views are brought up to date for the next page (:func:`writing`)."""
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from flask import current_app
 
 from lineage import model
 from lineage.errors import NotFoundError, Problem
+from lineage.io import openlineage
 from lineage.store import Change
 
 from .auth import RateLimiter, current_actor, limit
@@ -25,8 +28,8 @@ def _limiter() -> RateLimiter:
     return current_app.extensions.setdefault("lineage_write_limiter", RateLimiter(WRITES_PER_MINUTE, 60.0))
 
 
-def actor_name() -> str:
-    return current_actor().name or "anonymous"
+def actor_name(default: str = "anonymous") -> str:
+    return current_actor().name or default
 
 
 def count_write() -> None:
@@ -34,21 +37,39 @@ def count_write() -> None:
     limit(_limiter(), actor_name(), "changes in a minute")
 
 
+@contextmanager
+def writing() -> Iterator[None]:
+    """The path every web write takes: counted against the actor's rate limit before, and
+    :func:`after_write` once it succeeded (a write that raised changed nothing to catch up with)."""
+    count_write()
+    yield
+    after_write()
+
+
 def apply(summary: str, write: Callable[[Change], T]) -> tuple[int, T]:
     """Run ``write`` inside one change summarised by ``summary``; the change's id and its result."""
-    count_write()
-    with get_store().change(actor_name(), summary[:500]) as change:
+    with writing(), get_store().change(actor_name(), summary[:500]) as change:
         result = write(change)
-    after_write()
     return change.id, result
 
 
 def apply_undo(change: int) -> int:
     """Undo a change with a new one (see :meth:`lineage.store.Store.undo`); the new change's id."""
-    count_write()
-    undone = get_store().undo(change, actor=actor_name())
-    after_write()
-    return undone
+    with writing():
+        return get_store().undo(change, actor=actor_name())
+
+
+OPENLINEAGE_ACTOR = "openlineage"
+"""Who events are written as on a database with no accounts yet."""
+
+
+def import_events(events: Sequence[openlineage.Event], summary: str,
+                  owners: openlineage.Owners) -> openlineage.ImportSummary:
+    """Write OpenLineage events in one change as the actor, each node and edge they change
+    judged by the policy as the API judges it (:func:`lineage.io.openlineage.import_events`).
+    Call inside :func:`writing` (a batch that falls back to one event at a time is one write)."""
+    return openlineage.import_events(get_store(), events, actor=actor_name(OPENLINEAGE_ACTOR), owners=owners,
+                                     summary=summary[:500], by=current_actor())
 
 
 def after_write() -> None:

@@ -79,7 +79,8 @@ import orjson
 
 from .. import model
 from ..bulk import gc_paused
-from ..errors import NotFoundError, Problem, ValidationError
+from ..errors import ForbiddenError, NotFoundError, Problem, ValidationError
+from ..policy import Actor, decide
 from ..store import LoadSummary, Store, native_record
 from ..validate import Batch, validate_records
 
@@ -950,27 +951,48 @@ class Registers:
 
 
 def import_events(store: Store, events: Iterable[Event], *, actor: str, summary: str,
-                  owners: Owners | None = None) -> ImportSummary:
+                  owners: Owners | None = None, by: Actor | None = None) -> ImportSummary:
     """Fold checked events and write what they change in one change (nothing if nothing changes).
+
+    ``by``: the account sending them, whose :func:`~lineage.policy.decide` ``ingest`` verdict
+    on each node and edge they would change is asked first (None: the operator, at the command line).
 
     Raises
     ------
     ValidationError
         When the result would break the model (a job drawn by hand as another kind, a kind
         change that would strand an edge). Nothing is written.
+    ForbiddenError
+        When ``by`` may not change something the events would (a node someone else owns, say).
+        Nothing is written.
     """
     folded = Folded()
     with gc_paused():
         for event in events:
             folded.add(event)
-        return apply(store, folded, actor=actor, summary=summary, owners=owners)
+        return apply(store, folded, actor=actor, summary=summary, owners=owners, by=by)
 
 
-def apply(store: Store, folded: Folded, *, actor: str, summary: str, owners: Owners | None = None) -> ImportSummary:
+def _check_policy(by: Actor, stored: Mapping[str, dict[str, Any]], nodes: list[dict[str, Any]],
+                  new_edges: list[dict[str, Any]]) -> None:
+    """The policy's word on what the events would change, as the API asks it of each node (a
+    :class:`ForbiddenError` naming the first thing ``by`` may not change)."""
+    after = {record["id"]: record for record in nodes}
+    targets: list[tuple[str, Any]] = [("node", (stored.get(record["id"]), record)) for record in nodes]
+    targets += [("edge", tuple(after.get(edge[end]) or stored.get(edge[end]) or {"id": edge[end]}
+                               for end in ("source", "target"))) for edge in new_edges]
+    verdict = decide(by, "ingest", targets)
+    if not verdict:
+        raise ForbiddenError(verdict.reason)
+
+
+def apply(store: Store, folded: Folded, *, actor: str, summary: str, owners: Owners | None = None,
+          by: Actor | None = None) -> ImportSummary:
     """Write folded events to ``store`` in one change (see :func:`import_events`).
 
     Everything is read inside the change's write transaction, so that imports running at once
-    (the web app's threads) cannot overwrite each other.
+    (the web app's threads) cannot overwrite each other, nor change an owner between the
+    policy's check and the write.
     """
     owners = owners or Owners(store)
     registers = Registers(store)
@@ -1013,6 +1035,7 @@ def apply(store: Store, folded: Folded, *, actor: str, summary: str, owners: Own
                 edges[(edge["source"], edge["target"])] = edge
             change.delete_node(record["id"])
         restored = len(edges)
+        restored_pairs = set(edges)
         for source_key, target_key, kind in sorted(folded.edges):
             pair = (ids[source_key], ids[target_key])
             if pair in edges or (pair[0] in stored and pair[1] in stored and _edge_exists(store, *pair)):
@@ -1020,6 +1043,8 @@ def apply(store: Store, folded: Folded, *, actor: str, summary: str, owners: Own
             edges[pair] = ({"source": pair[0], "target": pair[1], "kind": kind, "role": "input"} if kind == "feeds"
                            else {"source": pair[0], "target": pair[1], "kind": kind})
         edge_list = list(edges.values())
+        if by is not None:
+            _check_policy(by, stored, nodes, [e for pair, e in edges.items() if pair not in restored_pairs])
 
         def locate_node(index: int) -> str:
             meta = nodes[index][META]
