@@ -200,8 +200,18 @@ def test_my_impact_shows_the_issues_in_their_records_and_where_they_go(client, s
         row = next(r for r in data["record_issues"] if r["target"]["id"] == edge["target"])
         assert (row["records"], row["records_with_issues"]) == (edge["records"], edge["records_with_issues"])
         assert row["decision_count"] == len(decisions_downstream(nx_flow, nodes_by_id, [edge["target"]]))
+        assert row["issues"] == sorted(edge["issues"], key=lambda i: -i["count"])  # what the issues are
+        assert sum(i["count"] for i in row["issues"]) == edge["records_with_issues"]
     page = client.get("/people/officer-ali").text
-    assert f"{entered[0]['records_with_issues']} of {entered[0]['records']:,} records entered into" in page
+    target = nodes_by_id[entered[0]["target"]]["name"]
+    assert f"{entered[0]['records_with_issues']} of {entered[0]['records']:,} records you entered into {target}" in page
+    for issue in entered[0]["issues"]:  # each kind, with its count and the dimension's plain name
+        assert f"{issue['note']}: {issue['count']:,} records" in page
+    # the one thing that would help most: the biggest kind of issue, how to fix it, and where to flag it
+    top = max(entered[0]["issues"], key=lambda i: i["count"])
+    help_most = page[page.index('id="help"'):page.index('id="issues"')]
+    assert top["note"] in help_most and "How to fix it:" in help_most
+    assert client.get("/people/officer-ali.json").get_json()["help_most"]["issue"]["note"] == top["note"]
 
 
 def test_my_impact_lists_the_quality_of_the_datasets_reached(client, nx_flow, nodes_by_id):
@@ -211,7 +221,8 @@ def test_my_impact_lists_the_quality_of_the_datasets_reached(client, nx_flow, no
     assert {d["id"] for d in data["datasets"]} <= reached
     register = next(d for d in data["datasets"] if d["id"] == "housing-register")
     assert register["weakest"] == {"dimension": "timeliness", "score": 0.71, "rag": "amber"}
-    assert "Timeliness 0.71" in client.get("/people/officer-ali").text
+    page = client.get("/people/officer-ali").text  # the dimension's plain name, the score in words first
+    assert "Records are entered or updated late: fair (0.71)" in page
 
 
 def test_my_impact_has_the_picture_and_its_text_twin(client):

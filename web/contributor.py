@@ -8,7 +8,6 @@ from werkzeug.exceptions import NotFound
 
 from lineage import words
 from lineage.errors import LineageError, StoreError
-from lineage.render import KEY
 from lineage.report import contributor_report, teams_of
 
 from .auth import allowed, current_actor, get_accounts
@@ -38,7 +37,7 @@ def _impact_page(subject: str, kind: str):
     data = {**report.as_dict(), "recent_changes": changes, "picture": picture["twin"].as_dict(), "updates": updates,
             "what_happened_next": feed}
     return respond("impact.html", data, report=report, changes=changes, picture=picture, g=g, updates=updates,
-                   feed=feed, key=KEY)
+                   feed=feed)
 
 
 def posted_by(g, author: str, subject: str) -> dict[str, Any]:

@@ -7,6 +7,7 @@ from flask import Flask
 
 from lineage import model
 from lineage import words
+from lineage.render import KEY
 from lineage.describe import KIND_LABELS, about, money, number
 
 from . import params
@@ -53,4 +54,4 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(node_url=node_url, quality_rows=quality_rows, max_depth=params.MAX_DEPTH,
                                  score_text=words.score_text, change_line=words.change_line,
                                  bands_explained=words.BANDS_EXPLAINED, flow_words=FLOW_WORDS,
-                                 trust_words={"green": "well", "amber": "only in part", "red": "poorly"})
+                                 picture_key_items=KEY, trust_words={"green": "well", "amber": "only in part", "red": "poorly"})
