@@ -7,7 +7,10 @@ from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovSubmitInput,
 from wtforms import PasswordField, StringField, SubmitField
 from wtforms.validators import InputRequired, Length
 
+from lineage.errors import LineageError
+
 from .auth import RateLimiter, current_actor, get_accounts, limit, requires, safe_next
+from .db import get_store
 
 bp = Blueprint("account", __name__)
 
@@ -78,8 +81,15 @@ def account():
     if form.validate_on_submit():
         secret = accounts.new_token(actor.name, form.label.data, actor=actor.name)
         form = TokenForm(formdata=None)
-    return render_template("account/account.html", user=accounts.get(actor.name), tokens=accounts.tokens(actor.name),
-                           form=form, secret=secret, title="Your account")
+    user = accounts.get(actor.name)
+    person_name = None
+    if user["person"]:
+        try:
+            person_name = get_store().node(user["person"])["name"]
+        except LineageError:
+            person_name = None
+    return render_template("account/account.html", user=user, tokens=accounts.tokens(actor.name), form=form,
+                           secret=secret, person_name=person_name, title="Your account")
 
 
 @bp.post("/account/tokens/<int:token_id>/revoke")

@@ -33,6 +33,13 @@ FLOW_WORDS = {"enters": "records entered", "supplies": "goes into", "derives": "
 """How one thing leads to the next, in words (not the edge kinds)."""
 
 
+def field_label(name: str) -> str:
+    """An attribute's name as people read it ("atrs_url" -> "Algorithmic Transparency Recording Standard record")."""
+    from .forms import LABELS  # forms import the app's widgets: only when a page needs a label
+    extra = {"created": "Added", "updated": "Last changed", "ai_tools": "AI tools"}
+    return LABELS.get(name) or extra.get(name) or name.replace("_", " ").capitalize()
+
+
 def capitalize_first(text: str) -> str:
     return text[:1].upper() + text[1:] if text else text
 
@@ -54,4 +61,4 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(node_url=node_url, quality_rows=quality_rows, max_depth=params.MAX_DEPTH,
                                  score_text=words.score_text, change_line=words.change_line,
                                  bands_explained=words.BANDS_EXPLAINED, flow_words=FLOW_WORDS,
-                                 picture_key_items=KEY, trust_words={"green": "well", "amber": "only in part", "red": "poorly"})
+                                 picture_key_items=KEY, field_label=field_label, trust_words={"green": "well", "amber": "only in part", "red": "poorly"})
