@@ -87,7 +87,7 @@ def test_contributor_navigation_has_my_impact_and_their_team(app):
     nav = client_as(app, "ali").get("/people/officer-ali").text
     header = nav[nav.index('class="govuk-service-navigation"'):nav.index("</section>")]
     header = re.sub(r"\s+", " ", header)
-    assert 'href="/people/officer-ali"' in header and "> My impact <" in header
+    assert 'href="/people/officer-ali"' in header and "My impact" in header
     assert 'href="/teams/housing-options"' in header and "> Your team <" in header
     assert "Find yourself" not in header
 
