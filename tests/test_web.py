@@ -4,6 +4,8 @@ Figures on pages are checked against the sample files and networkx, not against 
 """
 from __future__ import annotations
 
+import html
+
 import re
 import xml.etree.ElementTree as ET
 
@@ -15,6 +17,7 @@ from conftest import copy_db, write_graph
 from lineage import io, render
 from lineage.store import Store
 from web import MAX_QUERY_STRING, create_app
+from web.filters import field_label
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -293,9 +296,11 @@ def test_node_pages_show_every_attribute_and_what_is_either_side(client, nx_flow
     data = client.get(f"/nodes/{node_id}.json").get_json()
     assert data["upstream"]["count"] == len(nx.ancestors(nx_flow, node_id))
     assert data["downstream"]["count"] == len(nx.descendants(nx_flow, node_id))
-    for field in record:
-        if field not in ("id", "kind", "name", "description", "quality", "tags", "risks"):
-            assert field.replace("_", " ").capitalize() in page.text, field
+    for field in record:  # each under the name people read ("Algorithmic Transparency ... record", not "Atrs url")
+        if field not in ("id", "kind", "name", "description", "quality", "tags", "risks", "issues"):
+            assert html.escape(field_label(field), quote=False) in page.text, field
+    for issue in record.get("issues", []):
+        assert issue["note"] in page.text
     assert "<svg" in page.text and "The picture in words" in page.text
     assert data["history"][0]["action"] == "create"
 
@@ -307,7 +312,8 @@ def test_a_process_page(client, samples):
 
 def test_dataset_page_shows_each_quality_dimension_in_words(client):
     page = client.get("/nodes/housing-register").text
-    assert "Timeliness" in page and "0.71" in page and "AMBER" in page
+    assert "Records are entered or updated late" in page and "(timeliness)" in page  # the plain name first
+    assert "0.71" in page and "Fair" in page and "AMBER" in page
     assert "Annual re-registration overdue for 1,106 households." in page
 
 

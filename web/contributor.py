@@ -10,10 +10,10 @@ from lineage import words
 from lineage.errors import LineageError, StoreError
 from lineage.report import contributor_report, teams_of
 
-from .auth import allowed, current_actor, get_accounts
+from .auth import current_actor
 from .db import get_graph, get_store
 from .errors import wants_json
-from .loop import impact_updates
+from .loop import impact_updates, posted_by
 from .respond import node_url, picture_and_twin, picture_defaults, picture_options, respond, route
 
 bp = Blueprint("contributor", __name__)
@@ -38,28 +38,6 @@ def _impact_page(subject: str, kind: str):
             "what_happened_next": feed}
     return respond("impact.html", data, report=report, changes=changes, picture=picture, g=g, updates=updates,
                    feed=feed)
-
-
-def posted_by(g, author: str, subject: str) -> dict[str, Any]:
-    """Who posted an update, as the reader may see them: the name and role of the subject's owner
-    (owners are named as owners on every page) or of anyone the reader may see by name; otherwise
-    their role and team only (contributors see other people by team)."""
-    try:
-        account = get_accounts().get(author)
-    except LineageError:
-        return {"name": None, "role": None, "text": "someone who has since left"}
-    person = account.get("person")
-    record = g.record(person) if person and person in g else None
-    role = (record or {}).get("role") or ROLE_WORDS.get(account["role"], account["role"])
-    owner = g.record(subject).get("owner") if subject in g else None
-    if record and (person == owner or allowed("read_person", person)):
-        return {"name": record["name"], "role": role, "text": f"{record['name']}, {role[:1].lower() + role[1:]}"}
-    team = next(iter(teams_of(g, person)), None) if record else None
-    text = f"a {role[:1].lower() + role[1:]}" + (f" in {team['name']}" if team else "")
-    return {"name": None, "role": role, "text": text}
-
-
-ROLE_WORDS = {"owner": "Data owner", "leader": "Leader", "admin": "Lineage admin", "contributor": "Contributor"}
 
 
 def next_feed(updates: list[dict[str, Any]], cards: list[dict[str, Any]]) -> list[dict[str, Any]]:

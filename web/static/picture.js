@@ -50,7 +50,7 @@ function baseBox (svg) {
 // inside it, starting at its left, where the records start.
 const MIN_SCALE = 1
 const MAX_SCALE = 1.25
-const MAX_HEIGHT = 340
+const MAX_HEIGHT = 380
 const MIN_HEIGHT = 160
 
 function startScale (viewport, base) {
