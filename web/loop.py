@@ -20,7 +20,7 @@ from werkzeug.exceptions import BadRequest, Forbidden, NotFound
 from wtforms import HiddenField, RadioField, SelectField, StringField, SubmitField, TextAreaField
 
 from lineage import digest as digests
-from lineage import loop, model
+from lineage import loop, model, words
 from lineage.errors import ConflictError, LineageError, NotFoundError, Problem, ValidationError
 from lineage.graph import LineageGraph
 from lineage.report import teams_of
@@ -36,7 +36,8 @@ bp = Blueprint("loop", __name__)
 
 DIGEST_DAYS = 7
 """A first digest covers this many days; after that, what came since the last one seen."""
-DIMENSION_LABELS = {d: d.capitalize() for d in model.QUALITY_DIMENSIONS}
+DIMENSION_LABELS = {d: words.dimension_label(d) for d in model.QUALITY_DIMENSIONS}
+"""Plain name first, the framework's word second: "Records are missing details (completeness)"."""
 
 
 # -- targets for the gate -------------------------------------------------------------------------
