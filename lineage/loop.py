@@ -189,10 +189,17 @@ def _outcome_date(value: str | Date | None, where: str) -> str:
     if value is None:
         return _clock().astimezone(timezone.utc).date().isoformat()
     try:
-        return (value if isinstance(value, Date) else Date.fromisoformat(str(value).strip())).isoformat()
+        day = value if isinstance(value, Date) else Date.fromisoformat(str(value).strip())
     except ValueError:
         raise ValidationError(Problem(where, f"expected a date like 2026-10-03, got '{str(value)[:40]}'",
                                       "date")) from None
+    today = _clock().astimezone(timezone.utc).date()
+    if day > today:  # an outcome is something that has happened (a day's grace for time zones)
+        if day > today + timedelta(days=1):
+            raise ValidationError(Problem(where, f"the outcome date {day.isoformat()} is in the future; an update says "
+                                                 "what has already happened, so give today's date or an earlier one",
+                                          "date"))
+    return day.isoformat()
 
 
 _UPDATE_COLUMNS = ("id", "subject", "author", "text", "figures", "date", "created", "edited", "editor", "version")

@@ -502,7 +502,7 @@ def attributes_of_type(type_name: str) -> frozenset[str]:
     """Names of the attributes the schema gives ``type_name`` in any node or edge kind.
 
     >>> sorted(attributes_of_type("array"))
-    ['risks', 'tags']
+    ['issues', 'risks', 'tags']
     """
     return frozenset(name for types in _ATTRIBUTE_TYPES.values() for name, t in types.items() if t == type_name)
 

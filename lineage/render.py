@@ -34,6 +34,7 @@ import pydot
 from . import model
 from .errors import LineageError
 from .graph import MAX_DEPTH, LineageGraph, traverse
+from .words import score_text
 
 MAX_NODES = 150
 """Nodes a picture draws at most, by default."""
@@ -59,8 +60,18 @@ STYLE: dict[str, dict[str, str]] = {
     "dataset": {"shape": "cylinder", "fillcolor": "#56B4E9"},
     "process": {"shape": "box", "fillcolor": "#CCCCCC"},
     "ai_tool": {"shape": "hexagon", "fillcolor": "#CC79A7"},
-    "decision": {"shape": "octagon", "fillcolor": "#009E73"},
+    "decision": {"shape": "octagon", "fillcolor": "#0072B2", "fontcolor": "#FFFFFF"},
 }
+"""Decisions are blue, never red, amber or green: those colours mean data confidence."""
+KEY: tuple[tuple[str, str, str], ...] = (
+    ("person", "Person or team", "yellow oval"), ("system", "System where records are entered", "orange box"),
+    ("dataset", "Dataset", "light blue cylinder"), ("process", "Process or report", "grey box"),
+    ("ai_tool", "AI tool", "pink hexagon"), ("decision", "Decision", "blue octagon"),
+)
+"""What each shape and colour means, for the key beside every picture: (kind, words, shape)."""
+FONT_SIZE = 14
+"""Label text size in SVG units: a picture shown at its natural size (see web/static/picture.js)
+has labels of 14 px; it is never scaled below 12 px at first."""
 _PERSON, _TEAM = model.NODE_KINDS.index("person"), model.NODE_KINDS.index("team")
 KIND_NAMES = {"person": "people", "team": "teams", "system": "systems", "dataset": "datasets",
               "process": "processes", "ai_tool": "AI tools", "decision": "decisions"}
@@ -396,7 +407,7 @@ def node_label(box: ViewNode) -> str:
         lines.append(f"{len(box.members)} {'person' if len(box.members) == 1 else 'people'}")
     elif box.kind == "ai_tool":
         lines.insert(0, "AI tool")
-        lines.append("human review: " + ("yes" if record.get("human_review") is True else "no"))
+        lines.append("a person checks it" if record.get("human_review") is True else "no person checks it")
     elif box.kind == "decision":
         facts = [f"{record['decision_type']} decision" if record.get("decision_type") else "decision"]
         if record.get("people_affected") is not None:
@@ -406,7 +417,7 @@ def node_label(box: ViewNode) -> str:
         weakest = model.weakest_dimension(record.get("quality"))
         if weakest:
             dimension, score, rag = weakest
-            lines.append(f"{dimension} {score:.2f} {rag.upper()}" if score is not None else f"{dimension} {rag.upper()}")
+            lines.append(f"{dimension}: {score_text(score, rag)}")
         else:
             lines.append("quality not assessed")
     return "\n".join(lines)
@@ -425,9 +436,9 @@ def to_dot(v: View) -> pydot.Dot:
     """A ``pydot.Dot`` of a view (no Graphviz needed): see the module's visual language."""
     graph = pydot.Dot("lineage", graph_type="digraph", rankdir="LR", bgcolor="white", fontname="Helvetica",
                       tooltip=dot_string("lineage"), mclimit="0.5")
-    graph.set_node_defaults(style='"filled,rounded"', fontname="Helvetica", fontsize="11", penwidth="1",
+    graph.set_node_defaults(style='"filled,rounded"', fontname="Helvetica", fontsize=str(FONT_SIZE), penwidth="1",
                             color="#333333")
-    graph.set_edge_defaults(color="#777777", fontname="Helvetica", fontsize="10", arrowsize="0.7")
+    graph.set_edge_defaults(color="#777777", fontname="Helvetica", fontsize=str(FONT_SIZE - 1), arrowsize="0.7")
     for box in v.nodes:
         style = dict(STYLE[box.kind])
         attributes = {
@@ -440,7 +451,8 @@ def to_dot(v: View) -> pydot.Dot:
         if box.group:
             attributes["style"] = '"filled,dashed"'
         if box.focus:
-            attributes.update(penwidth="3", color='"#000000"', fontsize="13")
+            attributes.update(penwidth="3", color='"#000000"', fontsize=str(FONT_SIZE + 1))
+            attributes.setdefault("id", dot_string("focus-" + box.key))  # where web/static/picture.js starts
         graph.add_node(pydot.Node(box.key, **attributes))
     drawn = [edge for edge in v.edges if edge.drawn]
     if len(drawn) > DENSE_EDGES:

@@ -25,6 +25,7 @@ those issues reach. Other people appear only as counts per team, never by name.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,12 +34,15 @@ import numpy as np
 from . import model
 from .confidence import decision_confidence
 from .describe import impact_headline
+from .errors import LineageError
 from .graph import Impact, LineageGraph, downstream, impact
 from .store import RECENT_LOOKUP
 
 DATASETS_LISTED = 20
 """Datasets a contributor's page lists (the nearest, then the weakest); the rest are counted."""
 ISSUE_DECISIONS_LISTED = 5
+ISSUE_PEOPLE_READ = 500
+"""People of a team whose edges are read for the kinds of issue (the totals count everyone)."""
 
 
 @dataclass
@@ -54,12 +58,14 @@ class ContributorReport:
     dataset_count: int
     record_issues: list[dict[str, Any]]
     reached: list[str] = field(repr=False, default_factory=list)
+    help_most: dict[str, Any] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         totals = {k: v for k, v in self.impact.as_dict().items() if k not in ("decisions", "subject")}
         return {"subject": self.subject, "headline": self.headline, "totals": totals,
                 "decisions": self.decisions, "teams": self.teams, "datasets": self.datasets,
-                "dataset_count": self.dataset_count, "record_issues": self.record_issues}
+                "dataset_count": self.dataset_count, "record_issues": self.record_issues,
+                "help_most": self.help_most}
 
 
 def headline(g: LineageGraph, result: Impact, *, team: bool = False) -> str:
@@ -113,7 +119,7 @@ def decision_cards(g: LineageGraph, result: Impact, *, team: str | None = None) 
     return cards
 
 
-def _teams_of(g: LineageGraph, person: str) -> list[dict[str, Any]]:
+def teams_of(g: LineageGraph, person: str) -> list[dict[str, Any]]:
     position = g.position(person)
     teams = np.unique(g.member_teams[g.member_people == position])
     return [{"id": g.ids[t], "name": g.record(g.ids[t])["name"], "colleagues": int(g.members(g.ids[t]).size) - 1}
@@ -135,13 +141,51 @@ def _datasets(g: LineageGraph, reached: np.ndarray, distance: np.ndarray) -> lis
         rows.append({**_summary(record), "owner": owner_of(g, record),
                      "weakest": dict(zip(("dimension", "score", "rag"), weakest)) if weakest else None,
                      "quality": {d: {"score": model.quality_score(quality[d]), "rag": model.quality_rag(quality[d])}
-                                 for d in model.QUALITY_DIMENSIONS if d in quality}})
+                                 for d in model.QUALITY_DIMENSIONS if d in quality},
+                     "issues": [i for i in record.get("issues") or () if isinstance(i, dict)]})
     return rows
 
 
-def _record_issues(g: LineageGraph, people: np.ndarray) -> list[dict[str, Any]]:
-    """Per system or dataset the people enter into: records, those with issues, and the decisions
-    those issues reach."""
+EdgeLookup = Callable[[str, str], dict[str, Any]]
+"""An ``enters`` edge's record by (source, target): where the kinds of issue come from (the
+compiled graph keeps only their total)."""
+
+
+def _issue_kinds(people: list[str], target: str, edge: EdgeLookup | None) -> list[dict[str, Any]]:
+    """The kinds of issue in the records ``people`` entered into ``target``, summed per (note,
+    dimension), most first."""
+    if edge is None:
+        return []
+    totals: dict[tuple[str, str | None], int | None] = {}
+    for person in people:
+        try:
+            record = edge(person, target)
+        except LineageError:
+            continue
+        for issue in record.get("issues") or ():
+            if not isinstance(issue, dict) or not issue.get("note"):
+                continue
+            key = (issue["note"], issue.get("dimension"))
+            count = issue.get("count")
+            totals[key] = None if count is None and totals.get(key) is None else (totals.get(key) or 0) + (count or 0)
+    kinds = [{"note": note, "count": count, "dimension": dimension} for (note, dimension), count in totals.items()]
+    return sorted(kinds, key=lambda i: (-(i["count"] or 0), i["note"]))
+
+
+def _flag_target(g: LineageGraph, target: int) -> dict[str, Any] | None:
+    """Where to flag issues in records entered into ``target``: itself if a dataset, else the
+    first dataset it supplies."""
+    dataset = model.NODE_KINDS.index("dataset")
+    if g.kind_codes[target] == dataset:
+        return _summary(g.record(g.ids[target]))
+    supplied = sorted(g.ids[i] for i in g.out.neighbours(target).tolist() if g.kind_codes[i] == dataset)
+    return _summary(g.record(supplied[0])) if supplied else None
+
+
+def _record_issues(g: LineageGraph, people: np.ndarray, edge: EdgeLookup | None = None) -> list[dict[str, Any]]:
+    """Per system or dataset the people enter into: records, those with issues, what the issues
+    are (``issues``: note, count, dimension), the decisions those issues reach, and the dataset to
+    flag them on."""
     enters = model.EDGE_KINDS.index("enters")
     edges, _ = g.out.gather(people)
     edges = edges[g.out.kinds[edges] == enters]
@@ -156,9 +200,12 @@ def _record_issues(g: LineageGraph, people: np.ndarray) -> list[dict[str, Any]]:
         affected = np.nan_to_num(g.people_affected[decisions.nodes], nan=-1)
         top = decisions.nodes[np.lexsort((decisions.nodes, -affected))][:ISSUE_DECISIONS_LISTED]
         records = g.records([g.ids[target]] + [g.ids[i] for i in top.tolist()])
+        entering = [g.ids[p] for p in people.tolist()][:ISSUE_PEOPLE_READ]
         rows.append({"target": _summary(records[g.ids[target]]), "records": int(g.edge_records[mine].sum()),
                      "records_with_issues": issues, "decision_count": decisions.count,
-                     "decisions": [_summary(records[g.ids[i]]) for i in top.tolist()]})
+                     "decisions": [_summary(records[g.ids[i]]) for i in top.tolist()],
+                     "issues": _issue_kinds(entering, g.ids[target], edge),
+                     "flag": _flag_target(g, target)})
     return sorted(rows, key=lambda row: (-row["records_with_issues"], row["target"]["id"]))
 
 
@@ -204,7 +251,35 @@ def entered_by_team(g: LineageGraph, node_id: str) -> list[dict[str, Any]]:
             for t, count, total in rows]
 
 
-def contributor_report(g: LineageGraph, subject: str, *, decision_limit: int = 50) -> ContributorReport:
+def help_most(record_issues: list[dict[str, Any]], datasets: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The one thing that would help most: the kind of issue in one's records that reaches the
+    most decisions (most records first), else the weakest dataset on the way.
+
+    ``kind`` is "issue" (with ``issue``, ``target``, ``decision_count``, ``decisions``, ``flag``)
+    or "weakest" (with ``dataset``, ``dimension``, ``score``, ``rag``, ``flag``).
+    """
+    best = None
+    for row in record_issues:
+        kinds = row["issues"] or [{"note": None, "count": row["records_with_issues"], "dimension": None}]
+        for issue in kinds:
+            rank = (row["decision_count"], issue["count"] or 0)
+            if best is None or rank > best[0]:
+                best = (rank, {"kind": "issue", "issue": issue, "target": row["target"], "records": row["records"],
+                               "decision_count": row["decision_count"], "decisions": row["decisions"],
+                               "flag": row["flag"]})
+    if best is not None:
+        return best[1]
+    assessed = [d for d in datasets if d["weakest"] and d["weakest"]["rag"] != "green"]
+    if not assessed:
+        return None
+    weakest = min(assessed, key=lambda d: (model.RAGS.index(d["weakest"]["rag"]),
+                                           d["weakest"]["score"] if d["weakest"]["score"] is not None else 1))
+    return {"kind": "weakest", "dataset": {k: weakest[k] for k in ("id", "name", "kind")}, **weakest["weakest"],
+            "flag": {k: weakest[k] for k in ("id", "name", "kind")}}
+
+
+def contributor_report(g: LineageGraph, subject: str, *, decision_limit: int = 50,
+                       edge: EdgeLookup | None = None) -> ContributorReport:
     """What a person's (or a team's) records go on to do: see the module's description."""
     result = impact(g, subject, limit=decision_limit, path_limit=3)
     record = g.record(subject)
@@ -214,11 +289,14 @@ def contributor_report(g: LineageGraph, subject: str, *, decision_limit: int = 5
     order = np.lexsort((reach.nodes, reach.distance))
     reached, distance = reach.nodes[order], reach.distance[order]
     subject_fields = {k: v for k, v in record.items() if k != "contact"}  # pages are public to the organisation
+    issues = _record_issues(g, people, edge)
+    datasets = _datasets(g, reached, distance)
     return ContributorReport(
         subject=subject_fields, headline=headline(g, result, team=is_team), impact=result,
         decisions=decision_cards(g, result, team=subject if is_team else None),
-        teams=[] if is_team else _teams_of(g, subject),
-        datasets=_datasets(g, reached, distance),
+        teams=[] if is_team else teams_of(g, subject),
+        datasets=datasets,
         dataset_count=int(np.count_nonzero(g.kind_codes[reached] == model.NODE_KINDS.index("dataset"))),
-        record_issues=_record_issues(g, people),
-        reached=[g.ids[i] for i in reached[:RECENT_LOOKUP].tolist()])
+        record_issues=issues,
+        reached=[g.ids[i] for i in reached[:RECENT_LOOKUP].tolist()],
+        help_most=help_most(issues, datasets))

@@ -96,7 +96,8 @@ def test_sign_in_and_out(app):
     assert right.status_code == 302 and right.location == "/history"
     cookie = right.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
-    home = client.get("/")
+    assert client.get("/").location == "/inbox"  # an owner's front door (issue 14)
+    home = client.get("/", follow_redirects=True)
     assert "Signed in as <strong>jo</strong> (owner)" in home.text
     token = re.search(r'name="csrf_token" value="([^"]+)"', home.text).group(1)
     assert client.post("/sign-out", data={"csrf_token": token}).status_code == 302
@@ -143,7 +144,8 @@ def test_without_accounts_everyone_reads_and_nobody_edits(tmp_path, samples_db):
 def test_trusted_single_sign_on_header(db):
     app = create_app({"LINEAGE_DB": str(db), "TESTING": True, "LINEAGE_TRUSTED_HEADER": "X-Remote-User"})
     client = app.test_client()
-    assert "Signed in as <strong>rob</strong>" in client.get("/", headers={"X-Remote-User": "rob"}).text
+    assert "Signed in as <strong>rob</strong>" in client.get("/", headers={"X-Remote-User": "rob"},
+                                                            follow_redirects=True).text
     assert client.get("/nodes/housing-register", headers={"X-Remote-User": "stranger"}).status_code == 302
     assert client.get("/nodes/housing-register").status_code == 302
 

@@ -80,7 +80,9 @@ def test_only_the_owner_and_admins_are_offered_and_may_post(app):
 def test_owner_posts_an_update_and_a_contributor_whose_records_reach_it_sees_it_new(app, db, flow):
     assert nx.has_path(flow, "officer-ali", DECISION) and not nx.has_path(flow, "nhs-ward-nurse-amara", DECISION)
     ali = client_as(app, "ali")
-    assert "No outcome updates yet" in ali.get("/people/officer-ali").text  # a first visit
+    first = ali.get("/people/officer-ali").text  # a first visit: only the outcomes recorded on the decisions
+    assert "Posted by" not in first and ">New</strong>" not in first
+    assert "1,412 homes let" in first[first.index('id="what-happened-next"'):first.index('id="help"')]
     jo = client_as(app, "jo")
     posted = post_form(jo, f"/nodes/{DECISION}/updates/new", text=f"Allocations reviewed {SCRIPT}",
                        date="2026-10-03", people_helped="2,300", gbp_secured="£1200000", days_saved="")
@@ -91,8 +93,13 @@ def test_owner_posts_an_update_and_a_contributor_whose_records_reach_it_sees_it_
     assert jo.get("/updates/1.json").json["update"]["figures"] == {"people_helped": 2300, "gbp_secured": 1200000}
 
     page = ali.get("/people/officer-ali").text
-    section = page[page.index('id="what-happened-next"'):page.index('id="picture-heading"')]
+    section = page[page.index('id="what-happened-next"'):page.index('id="help"')]
     assert "Allocations reviewed" in section and ">New</strong>" in section and "1 is new since your last visit" in section
+    # one feed: the update, who posted it (the decision's owner, named as owners are) and when, in UK
+    # time, then the outcome recorded on the decision, which the decision's card shows too
+    assert "Posted by Jo Fletcher" in section and "the outcome dates from 3 October 2026" in section
+    assert section.index("Allocations reviewed") < section.index("1,412 homes let")
+    assert "1,412 homes let" in page[page.index('id="decisions"'):page.index('id="what-happened-next"')]
     assert SCRIPT not in page and "&lt;script&gt;" in section
     twin = client_as(app, "ali").get("/people/officer-ali.json").json["updates"]
     assert [(u["id"], u["new"]) for u in twin] == [(1, False)]  # the page view above was a visit
@@ -138,7 +145,7 @@ def test_editing_an_update_keeps_its_history_and_guards_against_stale_forms(app,
     stale = jo.post("/updates/1/edit", data={**values, "text": "From an old tab"})
     assert stale.status_code == 400 and "changed by someone else" in stale.text
     view = client_as(app, "ali").get("/updates/1")
-    assert "Better words" in view.text and "First words" in view.text and "Version 2" in view.text
+    assert "Better words" in view.text and "First words" in view.text and "Edit 1" in view.text and "Version" not in view.text
     assert "Edit this update" not in view.text and "Edit this update" in jo.get("/updates/1").text
     history = jo.get("/updates/1.json").json["history"]
     assert [(h["version"], h["text"], h["figures"]) for h in history] == [

@@ -69,8 +69,8 @@ def test_labels_say_what_matters_about_each_kind():
     g = graph(*chain())
     v = view(g, "register", depth=3)
     labels = {n.node_id: render.node_label(n) for n in v.nodes}
-    assert "timeliness 0.71 AMBER" in labels["register"]
-    assert labels["model"].startswith("AI tool") and "human review: yes" in labels["model"]
+    assert "timeliness: fair (0.71)" in labels["register"]  # words first, the number second
+    assert labels["model"].startswith("AI tool") and "a person checks it" in labels["model"]
     assert "service decision, 3,400 people" in labels["alloc"]
     edge_labels = [e.get_attributes().get("label") for e in to_dot(v).get_edges()]
     assert '"600 records"' in edge_labels

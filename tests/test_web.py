@@ -4,6 +4,8 @@ Figures on pages are checked against the sample files and networkx, not against 
 """
 from __future__ import annotations
 
+import html
+
 import re
 import xml.etree.ElementTree as ET
 
@@ -16,6 +18,7 @@ from test_graph import expected_ai_tools
 from lineage import io, render
 from lineage.store import Store
 from web import MAX_QUERY_STRING, create_app
+from web.filters import field_label
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -210,8 +213,18 @@ def test_my_impact_shows_the_issues_in_their_records_and_where_they_go(client, s
         row = next(r for r in data["record_issues"] if r["target"]["id"] == edge["target"])
         assert (row["records"], row["records_with_issues"]) == (edge["records"], edge["records_with_issues"])
         assert row["decision_count"] == len(decisions_downstream(nx_flow, nodes_by_id, [edge["target"]]))
+        assert row["issues"] == sorted(edge["issues"], key=lambda i: -i["count"])  # what the issues are
+        assert sum(i["count"] for i in row["issues"]) == edge["records_with_issues"]
     page = client.get("/people/officer-ali").text
-    assert f"{entered[0]['records_with_issues']} of {entered[0]['records']:,} records entered into" in page
+    target = nodes_by_id[entered[0]["target"]]["name"]
+    assert f"{entered[0]['records_with_issues']} of {entered[0]['records']:,} records you entered into {target}" in page
+    for issue in entered[0]["issues"]:  # each kind, with its count and the dimension's plain name
+        assert f"{issue['note']}: {issue['count']:,} records" in page
+    # the one thing that would help most: the biggest kind of issue, how to fix it, and where to flag it
+    top = max(entered[0]["issues"], key=lambda i: i["count"])
+    help_most = page[page.index('id="help"'):page.index('id="issues"')]
+    assert top["note"] in help_most and "How to fix it:" in help_most
+    assert client.get("/people/officer-ali.json").get_json()["help_most"]["issue"]["note"] == top["note"]
 
 
 def test_my_impact_lists_the_quality_of_the_datasets_reached(client, nx_flow, nodes_by_id):
@@ -221,7 +234,8 @@ def test_my_impact_lists_the_quality_of_the_datasets_reached(client, nx_flow, no
     assert {d["id"] for d in data["datasets"]} <= reached
     register = next(d for d in data["datasets"] if d["id"] == "housing-register")
     assert register["weakest"] == {"dimension": "timeliness", "score": 0.71, "rag": "amber"}
-    assert "Timeliness 0.71" in client.get("/people/officer-ali").text
+    page = client.get("/people/officer-ali").text  # the dimension's plain name, the score in words first
+    assert "Records are entered or updated late: fair (0.71)" in page
 
 
 def test_my_impact_has_the_picture_and_its_text_twin(client):
@@ -293,9 +307,11 @@ def test_node_pages_show_every_attribute_and_what_is_either_side(client, nx_flow
     data = client.get(f"/nodes/{node_id}.json").get_json()
     assert data["upstream"]["count"] == len(nx.ancestors(nx_flow, node_id))
     assert data["downstream"]["count"] == len(nx.descendants(nx_flow, node_id))
-    for field in record:
-        if field not in ("id", "kind", "name", "description", "quality", "tags", "risks"):
-            assert field.replace("_", " ").capitalize() in page.text, field
+    for field in record:  # each under the name people read ("Algorithmic Transparency ... record", not "Atrs url")
+        if field not in ("id", "kind", "name", "description", "quality", "tags", "risks", "issues"):
+            assert html.escape(field_label(field), quote=False) in page.text, field
+    for issue in record.get("issues", []):
+        assert issue["note"] in page.text
     assert "<svg" in page.text and "The picture in words" in page.text
     assert data["history"][0]["action"] == "create"
 
@@ -307,7 +323,8 @@ def test_a_process_page(client, samples):
 
 def test_dataset_page_shows_each_quality_dimension_in_words(client):
     page = client.get("/nodes/housing-register").text
-    assert "Timeliness" in page and "0.71" in page and "AMBER" in page
+    assert "Records are entered or updated late" in page and "(timeliness)" in page  # the plain name first
+    assert "0.71" in page and "Fair" in page and "AMBER" in page
     assert "Annual re-registration overdue for 1,106 households." in page
 
 

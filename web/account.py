@@ -15,9 +15,11 @@ from wtforms import PasswordField, RadioField, StringField, SubmitField
 from wtforms.validators import InputRequired, Length
 
 from lineage.accounts import password_problem
+from lineage.errors import LineageError
 
-from .auth import (SESSION_GENERATION, RateLimiter, current_actor, get_accounts, requires, safe_next,
+from .auth import (SESSION_GENERATION, RateLimiter, current_actor, get_accounts, limit, requires, safe_next,
                    start_session)
+from .db import get_store
 
 bp = Blueprint("account", __name__)
 
@@ -117,8 +119,15 @@ def account():
         secret = accounts.new_token(actor.name, form.label.data, actor=actor.name,
                                     expires_in=int(form.expires.data) if form.expires.data else None)
         form = TokenForm(formdata=None)
-    return render_template("account/account.html", user=accounts.get(actor.name), tokens=accounts.tokens(actor.name),
-                           form=form, secret=secret, title="Your account")
+    user = accounts.get(actor.name)
+    person_name = None
+    if user["person"]:
+        try:
+            person_name = get_store().node(user["person"])["name"]
+        except LineageError:
+            person_name = None
+    return render_template("account/account.html", user=user, tokens=accounts.tokens(actor.name), form=form,
+                           secret=secret, person_name=person_name, title="Your account")
 
 
 @bp.route("/account/password", methods=["GET", "POST"])

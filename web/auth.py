@@ -215,6 +215,8 @@ def init_app(app: Flask) -> None:
             abort(401, verdict.reason)
         abort(403, verdict.reason)
 
+    app.jinja_env.globals["allowed"] = allowed  # for macros imported without the page's context
+
     @app.context_processor
     def actor_in_templates() -> dict[str, Any]:
         try:

@@ -17,6 +17,7 @@ from wtforms import HiddenField, RadioField, SelectField, StringField, SubmitFie
 
 from lineage import model
 from lineage.errors import Problem
+from lineage.words import issues_short, parse_issues
 
 LABELS = {
     "id": "Id", "name": "Name", "description": "Description", "owner": "Owner", "organisation": "Organisation",
@@ -30,6 +31,7 @@ LABELS = {
     "people_affected": "People affected", "value_gbp": "Value (£)", "human_in_loop": "A person takes the decision",
     "outcome": "Outcome", "records": "Records entered", "period": "Period",
     "records_with_issues": "Records with issues", "influence": "Influence",
+    "issues": "What the issues are",
 }
 HINTS = {
     "id": "A short, permanent name for links: lower-case letters, digits, '.', '_' and '-', like housing-register",
@@ -40,9 +42,11 @@ HINTS = {
     "atrs_url": "A web address starting with https://",
     "quality": "Scores from 0 (worst) to 1 (best). Leave a dimension blank if it has not been assessed.",
     "period": "For example 2026-Q3",
+    "issues": "One issue per line: the kind in square brackets (optional), what is wrong, then a colon and how many "
+              "records, like [completeness] Household size missing: 40",
 }
 _BOOLEAN_CHOICES = [("yes", "Yes"), ("no", "No"), ("", "Not known")]
-_LINES = {"risks"}
+_LINES = {"risks", "issues"}
 _INTEGER = re.compile(r"^-?[0-9][0-9,]*$")
 
 
@@ -108,6 +112,8 @@ def _text(value: Any, name: str) -> str:
         return ""
     if isinstance(value, bool):
         return "yes" if value else "no"
+    if name == "issues" and isinstance(value, list):
+        return issues_short([v for v in value if isinstance(v, dict)], "\n")
     if isinstance(value, list):
         return ("\n" if name in _LINES else ", ").join(str(v) for v in value)
     if isinstance(value, dict):  # a quality assessment: its score is what the form edits
@@ -146,6 +152,8 @@ def _convert(name: str, text: str, schema: dict[str, Any]) -> Any:
         return int(text.replace(",", ""))
     if kind == "boolean":
         return text == "yes"
+    if name == "issues":
+        return parse_issues(text, "\n") or None
     if kind == "array":
         parts = text.splitlines() if name in _LINES else text.split(",")
         return [part.strip() for part in parts if part.strip()] or None

@@ -1,14 +1,17 @@
 """The home page, search and the accessibility statement."""
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, redirect, render_template, request, url_for
 from werkzeug.exceptions import BadRequest
+
+from lineage.policy import Actor
 
 from lineage.model import NODE_KINDS
 
 from . import params
-from .auth import requires, visible
-from .db import get_store
+from .auth import allowed, current_actor, requires, visible
+from .db import get_graph, get_store
+from .errors import wants_json
 from .respond import respond, route
 
 bp = Blueprint("home", __name__)
@@ -16,12 +19,32 @@ MAX_QUERY = 200
 SEARCH_LIMIT = 100
 
 
+def front_door(actor: Actor) -> str | None:
+    """Where each person starts (docs UX.md): a contributor linked to a person, their My impact;
+    an owner, their inbox (the closest page to "Your data" until it exists); a leader, the
+    decisions; an admin, accounts (their own, until an accounts page exists). None: the home page
+    (nobody signed in, or an account linked to no person in the graph)."""
+    if not actor.signed_in:
+        return None
+    if actor.role == "contributor":
+        if actor.person and actor.person in get_graph() and get_graph().kind(actor.person) == "person":
+            return url_for("contributor.person", node_id=actor.person)
+        return None
+    return {"owner": url_for("loop.inbox"), "leader": url_for("leader.decisions"),
+            "admin": url_for("account.account")}.get(actor.role)
+
+
 @route(bp, "/", action="view")
 def index():
+    actor = current_actor()
+    door = None if wants_json() else front_door(actor)
+    if door:
+        return redirect(door)
     store = get_store()
     counts = store.counts()
     data = {"version": store.version, "counts": counts, "edges": store.edge_count()}
-    return respond("home.html", data, counts=counts)
+    return respond("home.html", data, counts=counts, must_sign_in=actor.role is None,
+                   may_list_people=allowed("read_person"))
 
 
 @route(bp, "/search", action="read")

@@ -20,11 +20,13 @@ from werkzeug.exceptions import BadRequest, Forbidden, NotFound
 from wtforms import HiddenField, RadioField, SelectField, StringField, SubmitField, TextAreaField
 
 from lineage import digest as digests
-from lineage import loop, model
-from lineage.errors import ConflictError, NotFoundError, Problem, ValidationError
+from lineage import loop, model, words
+from lineage.errors import ConflictError, LineageError, NotFoundError, Problem, ValidationError
+from lineage.graph import LineageGraph
+from lineage.report import teams_of
 
 from . import params
-from .auth import allowed, authorize, current_actor, people_rule, requires
+from .auth import allowed, authorize, current_actor, get_accounts, people_rule, requires
 from .db import get_graph, get_store
 from .errors import wants_json
 from .respond import respond, route
@@ -34,7 +36,8 @@ bp = Blueprint("loop", __name__)
 
 DIGEST_DAYS = 7
 """A first digest covers this many days; after that, what came since the last one seen."""
-DIMENSION_LABELS = {d: d.capitalize() for d in model.QUALITY_DIMENSIONS}
+DIMENSION_LABELS = {d: words.dimension_label(d) for d in model.QUALITY_DIMENSIONS}
+"""Plain name first, the framework's word second: "Records are missing details (completeness)"."""
 
 
 # -- targets for the gate -------------------------------------------------------------------------
@@ -186,7 +189,9 @@ def update(update_id: int):
     history = loop.update_history(get_store(), update_id)
     data = {"update": {**found, "figures_text": loop.figures_text(found["figures"])},
             "subject": {"id": record["id"], "kind": record["kind"], "name": record["name"]}, "history": history}
-    return respond("loop/update.html", data, update=found, record=record, history=history,
+    who = posted_by(get_graph(), found["author"], found["subject"])["text"]
+    editor = posted_by(get_graph(), found["editor"], found["subject"])["text"] if found.get("editor") else None
+    return respond("loop/update.html", data, update=found, record=record, history=history, who=who, editor=editor,
                    figures_text=loop.figures_text, editable=allowed("post_update", record),
                    title=f"Update on {record['name']}")
 
@@ -383,6 +388,29 @@ def digest():
 
 
 # -- for other pages ------------------------------------------------------------------------------
+
+
+def posted_by(g: LineageGraph, author: str, subject: str) -> dict[str, Any]:
+    """Who posted an update, as the reader may see them: the name and role of the subject's owner
+    (owners are named as owners on every page) or of anyone the reader may see by name; otherwise
+    their role and team only (contributors see other people by team)."""
+    try:
+        account = get_accounts().get(author)
+    except LineageError:
+        return {"name": None, "role": None, "text": "someone who has since left"}
+    person = account.get("person")
+    record = g.record(person) if person and person in g else None
+    role = (record or {}).get("role") or ROLE_WORDS.get(account["role"], account["role"])
+    owner = g.record(subject).get("owner") if subject in g else None
+    if record and (person == owner or allowed("read_person", person)):
+        return {"name": record["name"], "role": role, "text": f"{record['name']}, {role[:1].lower() + role[1:]}"}
+    team = next(iter(teams_of(g, person)), None) if record else None
+    text = f"a {role[:1].lower() + role[1:]}" + (f" in {team['name']}" if team else "")
+    return {"name": None, "role": role, "text": text}
+
+
+ROLE_WORDS = {"owner": "Data owner", "leader": "Leader", "admin": "Lineage admin", "contributor": "Contributor"}
+
 
 
 def impact_updates(subject: str, kind: str) -> list[dict[str, Any]]:

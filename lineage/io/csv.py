@@ -4,7 +4,8 @@
 target, kind, then any attributes. Nested attributes use dotted columns: ``quality.timeliness``
 holds the score, ``quality.timeliness.rag``/``.note``/``.as_of`` the rest of an assessment.
 An empty cell means "not given". Cells are converted by the type the schema gives the attribute
-(whole numbers, numbers, true/false, lists separated by ``;``); cells of attributes the schema
+(whole numbers, numbers, true/false, lists separated by ``;``); record ``issues`` in their short form,
+``[completeness] Household size missing: 40; [uniqueness] Duplicate applications: 12``; cells of attributes the schema
 does not name are kept as text, unless they read as a JSON number, true/false, list or object.
 
 On export, text that a spreadsheet would run as a formula (starting with ``=``, ``+``, ``-``,
@@ -24,6 +25,7 @@ from .. import model
 from ..errors import Problem, ValidationError
 from ..store import GraphData
 from ..validate import Batch, validate_records
+from ..words import issues_short, parse_issues
 
 LIST_SEPARATOR = ";"
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -54,6 +56,16 @@ def _convert(text: str, kind: str, column: str) -> Any:
         if len(parts) == 2 or parts[2] == _ASSESSMENT_SCORE:
             return _number(text, "a number from 0 to 1")
         return text
+    if column == "issues":  # the short form: "[completeness] Household size missing: 40; ..."
+        if text.startswith("["):
+            try:
+                value = json.loads(text)
+            except ValueError:
+                pass
+            else:
+                if isinstance(value, list):
+                    return value
+        return parse_issues(text)
     kind_type = model.attribute_type(kind, column)
     if kind_type == "integer":
         try:
@@ -212,7 +224,11 @@ def _cell(value: Any, column: str) -> str:
         return "true" if value else "false"
     if isinstance(value, (int, float)):
         return repr(value) if isinstance(value, float) else str(value)
-    if column in _LIST_ATTRIBUTES and all(isinstance(i, str) and LIST_SEPARATOR not in i for i in value):
+    if column == "issues" and isinstance(value, list) and all(
+            isinstance(i, dict) and not any(";" in str(v) or ":" in str(i.get("note", "")) for v in i.values())
+            for i in value) and parse_issues(issues_short(value)) == value:
+        text = issues_short(value)
+    elif column in _LIST_ATTRIBUTES and column != "issues" and all(isinstance(i, str) and LIST_SEPARATOR not in i for i in value):
         text = LIST_SEPARATOR.join(value)
     elif isinstance(value, (list, dict)):
         text = json.dumps(value, ensure_ascii=False)

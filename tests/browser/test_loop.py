@@ -19,9 +19,10 @@ def test_update_flag_answer_and_reply(owner_page, owner_problems, axe_source, mo
     owner_problems.expect_status(f"/nodes/{DATASET}/flag")  # the empty form's 400, on purpose
 
     # Ali has been to My impact before: what comes after is new to her.
-    sign_in(page, "ali")
-    page.goto("/people/officer-ali")
-    expect(page.locator("#what-happened-next + p")).to_contain_text("No outcome updates yet")
+    sign_in(page, "ali")  # signing in lands on My impact (issue 14)
+    expect(page).to_have_url(re.compile(r"/people/officer-ali$"))
+    expect(page.locator("#updates")).to_contain_text("1,412 homes let")  # the outcomes recorded on decisions
+    expect(page.locator("#updates .app-new-tag")).to_have_count(0)
 
     # Jo posts an outcome update on a decision Ali's records reach.
     sign_in(page, "jo")
@@ -38,8 +39,8 @@ def test_update_flag_answer_and_reply(owner_page, owner_problems, axe_source, mo
     no_axe_violations(page, axe_source)
 
     # Ali sees it, marked New, with the path from her records.
-    sign_in(page, "ali")
-    page.goto("/people/officer-ali")
+    sign_in(page, "ali")  # on My impact, where the update is new to her
+    expect(page).to_have_url(re.compile(r"/people/officer-ali$"))
     update = page.locator("#updates li").first
     expect(update).to_contain_text("2,300 households re-banded")
     expect(update.locator(".govuk-tag")).to_have_text("New")
@@ -47,6 +48,7 @@ def test_update_flag_answer_and_reply(owner_page, owner_problems, axe_source, mo
     no_axe_violations(page, axe_source)
 
     # She flags a problem on Jo's dataset, from her My impact page.
+    page.locator("#quality summary").click()  # the datasets on the way, folded under Details
     page.get_by_role("link", name=re.compile("^Flag a problem with Housing register")).click()
     expect(page.locator("#affected")).to_contain_text("decision")
     no_axe_violations(page, axe_source)

@@ -4,6 +4,20 @@ import { initPicture } from './picture.js'
 
 initAll()
 
+// A picture folded for narrow screens (issue 14): the list and the text come first on a phone, and the
+// picture is one tap away. It starts when first shown.
+const narrow = window.matchMedia('(max-width: 40.0525em)')
+for (const fold of document.querySelectorAll('details[data-fold-narrow]')) {
+  if (narrow.matches) {
+    fold.open = false
+  }
+  fold.addEventListener('toggle', () => {
+    if (fold.open) {
+      initPicture(fold.querySelector('.app-picture'))
+    }
+  })
+}
+
 for (const element of document.querySelectorAll('.app-picture')) {
   initPicture(element)
 }

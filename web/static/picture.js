@@ -44,11 +44,18 @@ function baseBox (svg) {
   return null
 }
 
-// A wide, flat picture gets a shorter viewport (and a tall one a taller), so that it is drawn as large
-// as the page's width allows rather than floating in white space.
-function fitHeight (viewport, base) {
-  const natural = viewport.clientWidth * base.height / base.width
-  viewport.style.height = Math.round(clamp(natural, 220, 600)) + 'px'
+// Pictures start at a readable size: one svg unit (Graphviz's point, the unit of its font sizes) to at
+// least one screen pixel, so 14-unit labels are 14 px however wide the picture (issue 14: never below
+// 12 px). A small picture may be drawn a little larger to fill the box; a large one is panned and zoomed
+// inside it, starting at its left, where the records start.
+const MIN_SCALE = 1
+const MAX_SCALE = 1.25
+const MAX_HEIGHT = 380
+const MIN_HEIGHT = 160
+
+function startScale (viewport, base) {
+  const fit = Math.min(viewport.clientWidth / base.width, MAX_HEIGHT / base.height)
+  return clamp(fit, MIN_SCALE, MAX_SCALE)
 }
 
 export function initPicture (element) {
@@ -61,8 +68,12 @@ export function initPicture (element) {
   if (!base) {
     return null
   }
+  if (!viewport.clientWidth) {
+    return null // folded away (a closed <details>): app.js starts it when it is opened
+  }
   initialised.add(element)
-  fitHeight(viewport, base)
+  const scale0 = startScale(viewport, base)
+  viewport.style.height = Math.round(clamp(base.height * scale0, MIN_HEIGHT, MAX_HEIGHT)) + 'px'
 
   let status = element.querySelector('.app-picture__status')
   if (!status) {
@@ -72,15 +83,37 @@ export function initPicture (element) {
     element.appendChild(status)
   }
 
-  // View state: zoom factor and the centre of the view in the svg's user units.
+  // View state: zoom factor (1 is the readable start) and the centre of the view in the svg's user units.
   let zoom = 1
-  let cx = base.x + base.width / 2
-  let cy = base.y + base.height / 2
+  let cx = 0
+  let cy = 0
   let announceTimer = null
 
+  // The start: the picture's left edge (where the records start), level with the focus if it is marked.
+  const focus = svg.querySelector('[id^="focus-"]')
+  let focusY = null
+  try {
+    const box = focus && focus.getBBox()
+    const ctm = focus && svg.getCTM && focus.getCTM ? svg.getScreenCTM().inverse().multiply(focus.getScreenCTM()) : null
+    if (box && ctm) {
+      focusY = new DOMPoint(box.x + box.width / 2, box.y + box.height / 2).matrixTransform(ctm).y
+    }
+  } catch (error) {
+    focusY = null
+  }
+
+  function home () {
+    const width = viewport.clientWidth / scale0
+    const height = viewport.clientHeight / scale0
+    cx = width < base.width ? base.x + width / 2 : base.x + base.width / 2
+    cy = height >= base.height ? base.y + base.height / 2
+      : clamp(focusY === null ? base.y + height / 2 : focusY, base.y + height / 2, base.y + base.height - height / 2)
+  }
+  home()
+
   function render () {
-    const width = base.width / zoom
-    const height = base.height / zoom
+    const width = viewport.clientWidth / (scale0 * zoom)
+    const height = viewport.clientHeight / (scale0 * zoom)
     // Keep the centre of the view over the picture so it cannot be lost off-screen.
     cx = clamp(cx, base.x, base.x + base.width)
     cy = clamp(cy, base.y, base.y + base.height)
@@ -97,7 +130,7 @@ export function initPicture (element) {
   // Svg user units per screen pixel (the same on both axes: the viewBox keeps its aspect ratio).
   function unitsPerPixel () {
     const ctm = svg.getScreenCTM()
-    return ctm && ctm.a ? 1 / ctm.a : base.width / zoom / Math.max(1, viewport.clientWidth)
+    return ctm && ctm.a ? 1 / ctm.a : 1 / (scale0 * zoom)
   }
 
   // Zoom by a factor, keeping the svg point (px, py) where it is on screen (default: the centre).
@@ -123,8 +156,7 @@ export function initPicture (element) {
 
   function reset () {
     zoom = 1
-    cx = base.x + base.width / 2
-    cy = base.y + base.height / 2
+    home()
     render()
     announce()
   }
@@ -154,8 +186,8 @@ export function initPicture (element) {
     if (event.ctrlKey || event.metaKey || event.altKey) {
       return // leave browser zoom (Ctrl +) and other shortcuts alone
     }
-    const stepX = (base.width / zoom) * PAN_FRACTION
-    const stepY = (base.height / zoom) * PAN_FRACTION
+    const stepX = viewport.clientWidth / (scale0 * zoom) * PAN_FRACTION
+    const stepY = viewport.clientHeight / (scale0 * zoom) * PAN_FRACTION
     switch (event.key) {
       case 'ArrowLeft': panBy(-stepX, 0); break
       case 'ArrowRight': panBy(stepX, 0); break
