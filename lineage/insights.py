@@ -49,6 +49,7 @@ import scipy.sparse as sp
 from scipy.sparse import csgraph
 
 from . import model
+from .model import frequency_band
 from .bulk import gc_paused
 from .condensation import condense, descendant_union, row_maxima
 from .confidence import (BANDS, LINKS, ConfidencePass, band_sort_key, confidence_at, confidence_pass, decisive_data,
@@ -580,6 +581,7 @@ class DecisionRow:
     decision_type: str | None
     organisation: str | None
     frequency: str | None
+    frequency_band: str | None      # lineage.model.frequency_band: for filtering (the free text is shown)
     people_affected: int | None
     value_gbp: float | None
     human_in_loop: bool | None
@@ -636,7 +638,7 @@ def decision_rows(g: LineageGraph, *, facts: EstateFacts | None = None) -> list[
             band = band_of[i]
             rows.append(DecisionRow(
                 ids[position], values["name"][i], values["decision_type"][i], values["organisation"][i],
-                values["frequency"][i], int(people) if type(people) in (int, float) else None,
+                values["frequency"][i], frequency_band(values["frequency"][i]), int(people) if type(people) in (int, float) else None,
                 float(value) if type(value) in (int, float) else None, in_loop if type(in_loop) is bool else None,
                 ai, ai_any and not ai, None if band == "unknown" else band, band_sort_key(band, score_of[i]),
                 ids[w] if ok else None, dataset_names[a] if ok else None,
