@@ -35,6 +35,7 @@ from __future__ import annotations
 import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from . import loop, materialised
@@ -45,7 +46,7 @@ from .insights import write_csv
 
 MANY_PEOPLE = 1000
 """An AI tool's oversight gap is on the board when a decision it underpins affects at least this many people."""
-LISTED = 10
+LISTED = 5
 """Items listed per section (the JSON twin and CSV carry the same; Insights has the longer lists)."""
 
 Owner = dict[str, Any] | None
@@ -230,3 +231,64 @@ def board(g: LineageGraph, store: Any, estate: dict[str, Any], *, since: str | N
 
 __all__ = ["Board", "board", "MANY_PEOPLE", "LISTED", "CSV_COLUMNS", "write_board_csv", "decision_action",
            "tool_action", "ownerless_action", "flag_action", "change_action", "fix_words"]
+
+
+VISIT_PAGE = "leader-home"
+VISIT_GAP_MINUTES = 30
+"""Views of the home closer together than this are one visit: reloading it keeps what it showed."""
+FIRST_VISIT_DAYS = 7
+"""On a first visit (or for a reader with no account) the home shows changes of band in this many days."""
+
+
+def since_last_visit(store: Any, account: str | None, *, now: datetime | None = None) -> tuple[str, bool]:
+    """The moment the home counts changes of band from, and whether it is the reader's last visit.
+
+    Per account (:func:`lineage.loop.mark_visit`, page ``leader-home``): a visit starts when the
+    home is opened more than :data:`VISIT_GAP_MINUTES` after it was last opened; the changes shown
+    are those since the start of the visit before, and stay the same while the visit lasts (a reload
+    does not empty the list). With no account, or on a first visit, the last
+    :data:`FIRST_VISIT_DAYS` days.
+    """
+    now = now or datetime.now(timezone.utc)
+    fallback = (now - timedelta(days=FIRST_VISIT_DAYS)).isoformat(timespec="microseconds")
+    if not account:
+        return fallback, False
+    last = loop.last_visit(store, account, VISIT_PAGE)
+    if last is None:
+        since = None
+    elif now - datetime.fromisoformat(last) > timedelta(minutes=VISIT_GAP_MINUTES):
+        since = last  # a new visit: count from the one before
+        loop.mark_visit(store, account, VISIT_PAGE + ":since", at=last)
+    else:
+        since = loop.last_visit(store, account, VISIT_PAGE + ":since")
+    loop.mark_visit(store, account, VISIT_PAGE, at=now)
+    return (since, True) if since else (fallback, False)
+
+
+def ago(moment: str | None, *, now: datetime | None = None) -> str:
+    """A stored moment as people say it: "just now", "5 minutes ago", "3 hours ago", "on 4 December 2026".
+
+    >>> at = datetime(2026, 12, 4, 18, 27, tzinfo=timezone.utc)
+    >>> ago("2026-12-04T18:26:30+00:00", now=at), ago("2026-12-04T18:22:00+00:00", now=at)
+    ('just now', '5 minutes ago')
+    >>> ago("2026-12-04T15:00:00+00:00", now=at), ago("2026-11-20T09:00:00+00:00", now=at)
+    ('3 hours ago', 'on 20 November 2026')
+    """
+    if not moment:
+        return "at an unknown time"
+    try:
+        then = datetime.fromisoformat(moment)
+    except ValueError:
+        return f"at {moment}"
+    if then.tzinfo is None:
+        then = then.replace(tzinfo=timezone.utc)
+    seconds = ((now or datetime.now(timezone.utc)) - then).total_seconds()
+    if seconds < 60:
+        return "just now"
+    if seconds < 3600:
+        minutes = int(seconds // 60)
+        return f"{minutes} minute{'s' if minutes != 1 else ''} ago"
+    if seconds < 86400:
+        hours = int(seconds // 3600)
+        return f"{hours} hour{'s' if hours != 1 else ''} ago"
+    return f"on {then.day} {then:%B %Y}"

@@ -253,11 +253,11 @@ def _write(store: Any, version: int, bodies: dict[str, dict[str, Any]], rows: li
                 conn.execute("ROLLBACK")
                 seen, existing = _stored_digests(conn)
                 continue
-            at = _now()
-            if existing:
-                _record_band_changes(conn, changed, version, at)
+            if existing:  # moments as lineage.loop stores them, so that they compare with its visits
+                _record_band_changes(conn, changed, version, datetime.now(UTC).isoformat(timespec="microseconds"))
             _write_decisions(conn, changed, gone, empty=not existing)
             seconds = compute_seconds + time.perf_counter() - started
+            at = _now()
             conn.execute("DELETE FROM materialised WHERE name LIKE ? AND name NOT IN ({})".format(
                 ",".join("?" * len(bodies))), (ESTATE + ":%", *bodies))
             conn.executemany("INSERT OR REPLACE INTO materialised (name, version, computed_at, seconds, body) "

@@ -1,13 +1,13 @@
 """The home page, search and the accessibility statement."""
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, redirect, render_template, request, url_for
 from werkzeug.exceptions import BadRequest
 
 from lineage.model import NODE_KINDS
 
 from . import params
-from .auth import requires, visible
+from .auth import current_actor, requires, visible
 from .db import get_store
 from .respond import respond, route
 
@@ -18,6 +18,8 @@ SEARCH_LIMIT = 100
 
 @route(bp, "/", action="view")
 def index():
+    if current_actor().role == "leader":  # a leader's front door is their home (sign-in lands here too)
+        return redirect(url_for("leader.home"))
     store = get_store()
     counts = store.counts()
     data = {"version": store.version, "counts": counts, "edges": store.edge_count()}

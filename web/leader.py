@@ -23,6 +23,7 @@ from flask import Blueprint, Flask, Response, current_app, render_template, requ
 from markupsafe import Markup
 from werkzeug.exceptions import BadRequest, NotFound
 
+from lineage import board as boards
 from lineage import loop, materialised, model, select
 from lineage.errors import SelectorError
 from lineage.graph import LineageGraph
@@ -33,10 +34,10 @@ from lineage.confidence import path_to_green
 from lineage.whatif import what_if
 
 from . import params
-from .auth import allowed, requires
+from .auth import allowed, current_actor, requires
 from .db import get_graph, get_store, refresh_graph
 from .errors import wants_json
-from .respond import MEDIA_TYPES, picture_and_twin, picture_options, picture_response, respond, route
+from .respond import MEDIA_TYPES, node_url, picture_and_twin, picture_options, picture_response, respond, route
 
 bp = Blueprint("leader", __name__)
 log = logging.getLogger(__name__)
@@ -163,7 +164,61 @@ def _current(name: str) -> tuple[materialised.Stored, dict[str, Any]]:
 
 @bp.app_context_processor
 def leader_helpers() -> dict[str, Any]:
-    return {"sort_link": _sort_link}
+    return {"sort_link": _sort_link, "target_url": target_url, "freshness": freshness,
+            "tool_action": boards.tool_action, "ownerless_action": boards.ownerless_action}
+
+
+def target_url(target: dict[str, Any]) -> str:
+    """Where to act on a board item: a decision's provenance, a flag's page, or a node's page."""
+    if target["kind"] == "decision":
+        return url_for("leader.decision", node_id=target["id"])
+    if target["kind"] == "flag":
+        return url_for("loop.flag", flag_id=target["id"])
+    return node_url(target["id"], target["kind"])
+
+
+def freshness(status: dict[str, Any]) -> str:
+    """How fresh stored figures are, in plain words: "Up to date (worked out 3 minutes ago)."."""
+    ago = boards.ago(status["computed_at"])
+    if status["current"]:
+        return f"Up to date: worked out {ago}."
+    return (f"Worked out {ago}, before the latest change to the map; "
+            "they are being brought up to date. Reload the page in a moment for the latest.")
+
+
+# ---------------------------------------------------------------------------------------------
+# The leader's home: what needs doing
+
+
+def _board(*, mark_visit: bool) -> tuple[boards.Board, dict[str, Any], bool]:
+    """The board, the freshness of the figures under it, and whether "since" is the reader's last visit."""
+    estate, status = _current(ESTATE)
+    store = get_store()
+    actor = current_actor()
+    account = actor.name if actor.signed_in and mark_visit else None
+    since, last_visit = boards.since_last_visit(store, account)
+    if not mark_visit and actor.signed_in:  # the twins read the marker, never move it
+        since = loop.last_visit(store, actor.name, boards.VISIT_PAGE + ":since") or since
+    result = boards.board(get_graph(), store, estate.body, since=since, stale_days=loop.stale_days(),
+                          open_flags=lambda ids: loop.open_flags_on(store, ids))
+    return result, status, last_visit
+
+
+@route(bp, "/leader", action="read_estate")
+def home():
+    result, status, last_visit = _board(mark_visit=not wants_json())
+    data = {"status": status, **result.as_dict(), "csv": url_for("leader.home_csv")}
+    return respond("leader/home.html", data, board=result, status=status, last_visit=last_visit,
+                   many_people=boards.MANY_PEOPLE)
+
+
+@bp.get("/leader.csv")
+@requires("read_estate")
+def home_csv():
+    result, status, _ = _board(mark_visit=False)
+    response = Response(boards.write_board_csv(result), mimetype="text/csv; charset=utf-8")
+    response.headers["Content-Disposition"] = f'attachment; filename="what-needs-doing-v{status["version"]}.csv"'
+    return response
 
 
 # ---------------------------------------------------------------------------------------------
