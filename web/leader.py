@@ -24,6 +24,7 @@ from markupsafe import Markup
 from werkzeug.exceptions import BadRequest, NotFound
 
 from lineage import board as boards
+from lineage import find as finding
 from lineage import loop, materialised, model, select
 from lineage.errors import SelectorError
 from lineage.graph import LineageGraph
@@ -34,7 +35,7 @@ from lineage.confidence import path_to_green
 from lineage.whatif import what_if
 
 from . import params
-from .auth import allowed, current_actor, requires
+from .auth import allowed, current_actor, requires, visible
 from .db import get_graph, get_store, refresh_graph
 from .errors import wants_json
 from .respond import MEDIA_TYPES, node_url, picture_and_twin, picture_options, picture_response, respond, route
@@ -45,8 +46,11 @@ log = logging.getLogger(__name__)
 PAGE_SIZE = 50
 DECISION_DEPTH = 3
 """Steps upstream a decision's picture starts with."""
-EXPLORE_FOCUS = 60
+EXPLORE_FOCUS = 25
 """Nodes an Explore picture focuses on at most; a larger selection is listed, not drawn."""
+EXPLORE_BOXES = 30
+"""Boxes an Explore picture draws at most (the rest collapse into groups, listed in the table), so
+that its labels stay readable."""
 EXPLORE_PAGE_SIZE = 50
 MAX_TEXT = 200
 MAX_SELECTOR = 1000
@@ -371,13 +375,45 @@ def _stale_flags(organisation: str | None) -> list[dict[str, Any]]:
 
 
 # ---------------------------------------------------------------------------------------------
+# Names typed into forms
+
+
+def _resolve(text: str, kinds: list[str] | None, what: str) -> finding.Resolved:
+    """A typed name resolved (:func:`lineage.find.resolve`), people the reader may not see left
+    out; for a JSON twin, a 404 when nothing matches and a 400 listing the ids when several do."""
+    resolved = finding.resolve(get_store(), text, kinds=kinds)
+    resolved.choices = visible(resolved.choices)
+    resolved.suggestions = visible(resolved.suggestions)
+    if resolved.node is not None and not visible([resolved.node]):
+        resolved.node = None
+    if wants_json() and resolved.node is None:
+        if resolved.choices:
+            raise BadRequest(resolved.message(what) + " by id: " + ", ".join(c["id"] for c in resolved.choices))
+        raise NotFound(resolved.message(what))
+    return resolved
+
+
+# ---------------------------------------------------------------------------------------------
 # Explore
 
 
 def _explore_args() -> dict[str, Any]:
     text = params.text_arg("select", MAX_SELECTOR)
-    return {"select": text, "kinds": params.kinds_arg(), "depth": params.depth_arg(2),
+    return {"select": text, "name": params.text_arg("name", finding.MAX_TEXT), "kinds": params.kinds_arg(), "depth": params.depth_arg(2),
             "direction": params.direction_arg("both"), "page": params.int_arg("page", 1, 1, 10**7)}
+
+
+def _named(args: dict[str, Any]) -> dict[str, Any]:
+    """``args`` with a typed name turned into its node's selector (a download needs one node: a 404
+    when the name matches nothing, a 400 when it matches several)."""
+    if args["name"]:
+        resolved = _resolve(args["name"], None, "node")
+        if resolved.node is None:
+            if resolved.choices:
+                raise BadRequest(resolved.message("node") + " by id: " + ", ".join(c["id"] for c in resolved.choices))
+            raise NotFound(resolved.message("node"))
+        args["select"] = resolved.node["id"]
+    return args
 
 
 def _selection(g: LineageGraph, args: dict[str, Any]) -> np.ndarray:
@@ -388,7 +424,8 @@ def _selection(g: LineageGraph, args: dict[str, Any]) -> np.ndarray:
 
 
 def _explore_query(args: dict[str, Any], **changes: Any) -> dict[str, Any]:
-    query = {"select": args["select"], "kinds": ",".join(args["kinds"] or []) or None, "depth": args["depth"],
+    query = {"name": args["name"], "select": None if args["name"] else args["select"],
+             "kinds": ",".join(args["kinds"] or []) or None, "depth": args["depth"],
              "direction": args["direction"], **changes}
     return {k: v for k, v in query.items() if v is not None}
 
@@ -396,9 +433,17 @@ def _explore_query(args: dict[str, Any], **changes: Any) -> dict[str, Any]:
 @route(bp, "/explore", action="read_estate")
 def explore():
     args = _explore_args()
-    context = {"args": args, "kinds": model.NODE_KINDS, "error": None}
-    data: dict[str, Any] = {"select": args["select"], "kinds": args["kinds"], "depth": args["depth"],
-                            "direction": args["direction"]}
+    context = {"args": args, "kinds": model.NODE_KINDS, "error": None, "resolved": None}
+    data: dict[str, Any] = {"name": args["name"], "select": args["select"], "kinds": args["kinds"],
+                            "depth": args["depth"], "direction": args["direction"]}
+    if args["name"]:
+        resolved = _resolve(args["name"], None, "node")
+        if resolved.node is None:
+            status = 200 if resolved.choices else 404
+            return render_template("leader/explore.html", data={**data, "count": 0, "nodes": []},
+                                   **{**context, "resolved": resolved}), status
+        args["select"] = data["select"] = resolved.node["id"]
+        data["node"] = resolved.node
     if not args["select"]:
         return respond("leader/explore.html", {**data, "count": 0, "nodes": []}, **context)
     g = get_graph()
@@ -419,7 +464,8 @@ def explore():
                                                                              minlength=len(model.NODE_KINDS))) if n}
     shown = None
     if 0 < count <= EXPLORE_FOCUS:
-        options = {"depth": args["depth"], "direction": args["direction"], "expand": params.expand_arg()}
+        options = {"depth": args["depth"], "direction": args["direction"], "expand": params.expand_arg(),
+                   "max_nodes": EXPLORE_BOXES}
         shown = picture_and_twin(g, [g.ids[i] for i in found.tolist()], options)
     query = _explore_query(args)
     data.update(count=count, by_kind=by_kind, page=args["page"], pages=pages, nodes=nodes,
@@ -444,9 +490,9 @@ def _explore_row(record: dict[str, Any]) -> dict[str, Any]:
 @bp.get("/explore.csv")
 @requires("read_estate")
 def explore_csv():
-    args = _explore_args()
+    args = _named(_explore_args())
     if not args["select"]:
-        raise BadRequest("give a selector: select=..., for example select=kind:ai_tool")
+        raise BadRequest("give a name or a selector: name=... or select=..., for example select=kind:ai_tool")
     g = get_graph()
     found = _selection(g, args)
 
@@ -471,15 +517,16 @@ def explore_csv():
 def explore_picture(format: str):
     if format not in MEDIA_TYPES:
         raise NotFound(f"pictures come as {', '.join(MEDIA_TYPES)}; not '{format[:20]}'")
-    args = _explore_args()
+    args = _named(_explore_args())
     if not args["select"]:
-        raise BadRequest("give a selector: select=..., for example select=housing-register+1")
+        raise BadRequest("give a name or a selector: name=... or select=..., for example select=housing-register+1")
     g = get_graph()
     found = _selection(g, args)
     if not 0 < found.size <= EXPLORE_FOCUS:
         raise BadRequest(f"a picture focuses on 1 to {EXPLORE_FOCUS} nodes; this selection has {found.size:,}: "
                          "narrow the selector or choose fewer kinds")
-    options = {"depth": args["depth"], "direction": args["direction"], "expand": params.expand_arg()}
+    options = {"depth": args["depth"], "direction": args["direction"], "expand": params.expand_arg(),
+               "max_nodes": EXPLORE_BOXES}
     return picture_response(g, [g.ids[i] for i in found.tolist()], format, options, "selection")
 
 
@@ -489,19 +536,22 @@ def explore_picture(format: str):
 
 @route(bp, "/what-if", action="read_estate")
 def what_if_page():
-    dataset = params.text_arg("dataset", 128)
+    typed = params.text_arg("dataset", finding.MAX_TEXT)
     dimension = params.choice_arg("dimension", model.QUALITY_DIMENSIONS)
     raw_score = params.text_arg("score", 20)
     context: dict[str, Any] = {"dimensions": model.QUALITY_DIMENSIONS, "error": None, "result": None,
-                               "record": None}
-    data: dict[str, Any] = {"dataset": dataset, "dimension": dimension, "score": raw_score, "result": None}
-    if dataset is None:
+                               "record": None, "resolved": None, "typed": typed}
+    data: dict[str, Any] = {"dataset": typed, "dimension": dimension, "score": raw_score, "result": None}
+    if typed is None:
         return respond("leader/what_if.html", data, **context)
     g = get_graph()
-    if dataset not in g:
-        raise NotFound(f"there is no dataset with the id '{dataset}'")
-    if g.kind(dataset) != "dataset":
-        raise BadRequest(f"'{dataset}' is a {g.kind(dataset).replace('_', ' ')}; a what-if changes a dataset's quality")
+    if typed in g and g.kind(typed) != "dataset":
+        raise BadRequest(f"'{typed}' is a {g.kind(typed).replace('_', ' ')}; a what-if changes a dataset's quality")
+    resolved = _resolve(typed, ["dataset"], "dataset")
+    if resolved.node is None:
+        return render_template("leader/what_if.html", data=data, **{**context, "resolved": resolved}), \
+            200 if resolved.choices else 404
+    dataset = data["dataset"] = resolved.node["id"]
     record = g.record(dataset)
     weakest = model.weakest_dimension(record.get("quality"))
     dimension = dimension or (weakest[0] if weakest else model.QUALITY_DIMENSIONS[0])
