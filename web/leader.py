@@ -46,11 +46,11 @@ log = logging.getLogger(__name__)
 PAGE_SIZE = 50
 DECISION_DEPTH = 3
 """Steps upstream a decision's picture starts with."""
-EXPLORE_FOCUS = 25
+EXPLORE_FOCUS = 30
 """Nodes an Explore picture focuses on at most; a larger selection is listed, not drawn."""
-EXPLORE_BOXES = 30
-"""Boxes an Explore picture draws at most (the rest collapse into groups, listed in the table), so
-that its labels stay readable."""
+EXPLORE_BOXES = EXPLORE_FOCUS + 2 * len(model.NODE_KINDS)
+"""Boxes an Explore picture draws at most: its focus and a "+ N more" group per kind on each side
+(the rest collapse into those groups, and the table lists them), so that its labels stay readable."""
 EXPLORE_PAGE_SIZE = 50
 MAX_TEXT = 200
 MAX_SELECTOR = 1000
@@ -234,6 +234,9 @@ def _decision_query(choices: dict[str, Any]) -> DecisionQuery:
     owner = params.text_arg("owner", 128)
     if owner is not None and not _OWNER.match(owner):
         raise BadRequest(f"owner is a person's id (lower-case letters, digits, '.', '_', '-'); got {owner[:50]!r}")
+    if owner is not None and choices.get("owners") is not None \
+            and owner not in {o["id"] for o in choices["owners"]}:
+        raise BadRequest(f"owner must be the id of a person who owns a decision; {owner!r} owns none")
     sort = params.choice_arg("sort", tuple(SORTS), "confidence")
     return DecisionQuery(
         decision_type=params.choice_arg("type", choices["types"]),
@@ -276,8 +279,11 @@ def decisions():
     pages = {"prev": url_for("leader.decisions", **{**request.args, "page": query.page - 1}) if query.page > 1 else None,
              "next": url_for("leader.decisions", **{**request.args, "page": query.page + 1})
              if query.page < page.pages else None}
+    owners = choices.get("owners") or []
     return respond("leader/decisions.html", data, query=query, choices=choices, links=links, pages=pages,
-                   sorts=SORTS, status=status)
+                   sorts=SORTS, status=status, owner_ids=[o["id"] for o in owners],
+                   owner_names={o["id"]: o["name"] for o in owners},
+                   frequency_labels={f: f.capitalize() for f in model.FREQUENCIES})
 
 
 DECISION_CSV_COLUMNS = ("id", "name", "decision_type", "organisation", "frequency", "people_affected", "value_gbp",
