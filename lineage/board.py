@@ -114,6 +114,33 @@ def flag_action(flag: dict[str, Any], owner: Owner) -> str:
     return f"{ask} answer the flag on {what}, open for {days}."
 
 
+def risky_action(row: dict[str, Any]) -> str:
+    """A decision on red or amber data (an Insights row): who owns it and what sets its band."""
+    link = (row.get("confidence") or {}).get("link")
+    owner = _who(row.get("owner"))
+    ask = f"Ask {owner}, who owns {row['name']}, to" if owner else f"Name an owner for {row['name']}, who can then"
+    if not link:
+        return f"{ask} get the data behind it assessed."
+    score = f" ({link['score']:.2f} now)" if link.get("score") is not None else ""
+    return f"{ask} get {possessive(link['dataset_name'])} {link['dimension']}{score} raised: it sets the decision's band."
+
+
+def readiness_action(row: dict[str, Any]) -> str:
+    """A critical system that is not AI-ready (an Insights row)."""
+    owner = _who(row.get("owner"))
+    if owner:
+        return f"Ask {owner} what it would take to make {row['name']} AI-ready."
+    return f"Name an owner for {row['name']}, who can then say what it would take to make it AI-ready."
+
+
+def hot_spot_action(spot: dict[str, Any], dimension: str) -> str:
+    """A weak dataset on one quality dimension (an Insights hot spot)."""
+    owner = _who(spot.get("owner"))
+    score = f"{spot['score']:.2f}" if spot.get("score") is not None else spot["rag"]
+    what = f"{possessive(spot['name'])} {dimension} ({score} now)"
+    return f"Ask {owner} to improve {what}." if owner else f"Name an owner for {spot['name']}, who can then improve {what}."
+
+
 def change_action(change: materialised.BandChange) -> str:
     went = "fell" if change.worse else "rose"
     return f"{change.name} {went} from {change.band_from} to {change.band_to}. {change.why}"
@@ -229,8 +256,9 @@ def board(g: LineageGraph, store: Any, estate: dict[str, Any], *, since: str | N
     return result
 
 
-__all__ = ["Board", "board", "MANY_PEOPLE", "LISTED", "CSV_COLUMNS", "write_board_csv", "decision_action",
-           "tool_action", "ownerless_action", "flag_action", "change_action", "fix_words"]
+ACTIONS = {"decision": decision_action, "tool": tool_action, "ownerless": ownerless_action, "flag": flag_action,
+           "change": change_action, "risky": risky_action, "readiness": readiness_action, "hot_spot": hot_spot_action}
+"""Every finding as a sentence that starts with what to do and names who: for templates."""
 
 
 VISIT_PAGE = "leader-home"

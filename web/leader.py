@@ -168,8 +168,8 @@ def _current(name: str) -> tuple[materialised.Stored, dict[str, Any]]:
 
 @bp.app_context_processor
 def leader_helpers() -> dict[str, Any]:
-    return {"sort_link": _sort_link, "target_url": target_url, "freshness": freshness,
-            "tool_action": boards.tool_action, "ownerless_action": boards.ownerless_action}
+    return {"sort_link": _sort_link, "target_url": target_url, "freshness": freshness, "actions": boards.ACTIONS,
+            "score_band": model.rag_for_score}
 
 
 def target_url(target: dict[str, Any]) -> str:
@@ -365,9 +365,42 @@ def insights_page():
     stale = _stale_flags(organisation)
     data = {"status": status, "insights": found.body, "charts": [chart.as_dict() for chart in drawn],
             "stale_flags": {"days": loop.stale_days(), "flags": stale}}
+    decisions_body = materialised.stored(get_store(), DECISIONS)
     return respond("leader/insights.html", data, result=result, status=status, by=by, rankings=RANKINGS,
                    charts=[(chart, Markup(chart.svg())) for chart in drawn], stale_flags=stale,
-                   stale_days=loop.stale_days())
+                   stale_days=loop.stale_days(), insight_actions=_insight_actions(result, stale),
+                   decision_organisations=(decisions_body.body.get("organisations", []) if decisions_body else []))
+
+
+FIRST_ACTIONS = 3
+"""Findings each Insights section turns into actions before its folded detail."""
+
+
+def _insight_actions(result: Insights, stale: list[dict[str, Any]]) -> dict[str, list[tuple[str, str]]]:
+    """Each section's first findings as (what to do, naming who; where to do it)."""
+    n = FIRST_ACTIONS
+    people = get_graph().records([f["owner"] for f in stale[:n] if f.get("owner") and f["owner"] in get_graph()])
+    hot = sorted(((spot, row["dimension"]) for row in result.quality["dimensions"] for spot in row["hot_spots"]),
+                 key=lambda pair: (pair[0]["rag"] != "red", -pair[0]["decisions"], pair[0]["score"] or 0))
+    seen: set[str] = set()
+    hot_spots = []
+    for spot, dimension in hot:
+        if spot["id"] not in seen and len(hot_spots) < n:
+            seen.add(spot["id"])
+            hot_spots.append((boards.hot_spot_action(spot, dimension),
+                              url_for("leader.what_if_page", dataset=spot["id"], dimension=dimension)))
+    return {
+        "risky": [(boards.risky_action(row), url_for("leader.decision", node_id=row["id"]) + "#path-to-green")
+                  for row in result.risky_decisions["rows"][:n]],
+        "tools": [(boards.tool_action(row), node_url(row["id"], "ai_tool")) for row in result.ai_oversight["rows"][:n]],
+        "ownerless": [(boards.ownerless_action(row), target_url({"kind": row["kind"], "id": row["id"]}))
+                      for row in result.ownerless["rows"][:n]],
+        "readiness": [(boards.readiness_action(row), node_url(row["id"], "system"))
+                      for row in result.readiness["rows"] if not row["ai_ready"]][:n],
+        "hot_spots": hot_spots,
+        "flags": [(boards.flag_action(f, {"name": people[f["owner"]]["name"]} if f.get("owner") in people else None),
+                   url_for("loop.flag", flag_id=f["id"])) for f in stale[:n]],
+    }
 
 
 def _stale_flags(organisation: str | None) -> list[dict[str, Any]]:
