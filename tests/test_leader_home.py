@@ -289,7 +289,7 @@ def test_explore_by_name(rob):
     assert data["url"].startswith("/explore?name=social+housing+allocations")
     many = rob.get("/explore?name=housing")
     assert many.status_code == 200 and "Which node do you mean?" in many.text
-    assert 'href="/explore?depth=2&amp;direction=both&amp;name=housing-register"' in many.text
+    assert 'href="/explore?depth=1&amp;direction=both&amp;name=housing-register"' in many.text
     none = rob.get("/explore?name=hosuing+regster")
     assert none.status_code == 404 and "govuk-error-summary" in none.text
     assert shows(none, "No node is called “hosuing regster”. Did you mean “Housing register”")
@@ -305,11 +305,13 @@ def test_explore_by_name(rob):
 
 
 def test_explore_pictures_stay_readable(rob):
-    data = rob.get("/explore.json?select=kind:ai_tool").get_json()
-    assert data["count"] <= leader.EXPLORE_FOCUS and data["picture"]
-    page = rob.get("/explore?select=kind:ai_tool")
+    many = rob.get("/explore.json?select=kind:ai_tool").get_json()
+    assert many["count"] > leader.EXPLORE_FOCUS and many["picture"] is None and len(many["nodes"]) == many["count"]
+    assert "so that its labels stay readable" in rob.get("/explore?select=kind:ai_tool").text
+    page = rob.get("/explore?select=1%2Bsocial-housing-allocations")
     boxes = len(re.findall(r'class="node"', page.text))
     assert 0 < boxes <= leader.EXPLORE_BOXES, boxes
+    assert rob.get("/explore.json?name=Housing+register").get_json()["depth"] == leader.EXPLORE_DEPTH == 1
 
 
 def test_what_if_by_name(rob):

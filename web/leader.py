@@ -25,7 +25,7 @@ from werkzeug.exceptions import BadRequest, NotFound
 
 from lineage import board as boards
 from lineage import find as finding
-from lineage import loop, materialised, model, select
+from lineage import loop, materialised, model, render, select
 from lineage.errors import SelectorError
 from lineage.graph import LineageGraph
 from lineage.insights import RANKINGS, Insights, charts, decision_provenance, write_csv
@@ -46,9 +46,13 @@ log = logging.getLogger(__name__)
 PAGE_SIZE = 50
 DECISION_DEPTH = 3
 """Steps upstream a decision's picture starts with."""
-EXPLORE_FOCUS = 30
-"""Nodes an Explore picture focuses on at most; a larger selection is listed, not drawn."""
-EXPLORE_BOXES = EXPLORE_FOCUS + 2 * len(model.NODE_KINDS)
+EXPLORE_FOCUS = 6
+"""Nodes an Explore picture focuses on at most; a larger selection is listed, not drawn (many boxes
+in one rank would shrink every label below 12 px on a 1280 px page)."""
+EXPLORE_DEPTH = 1
+"""Steps an Explore picture draws around its focus unless asked for more: one step keeps labels at
+least 12 px on a 1280 px page; two or more spread it wider than the page and shrink them."""
+EXPLORE_BOXES = max(render.MIN_NODES, EXPLORE_FOCUS + 2 * len(model.NODE_KINDS))
 """Boxes an Explore picture draws at most: its focus and a "+ N more" group per kind on each side
 (the rest collapse into those groups, and the table lists them), so that its labels stay readable."""
 EXPLORE_PAGE_SIZE = 50
@@ -438,7 +442,8 @@ def _resolve(text: str, kinds: list[str] | None, what: str) -> finding.Resolved:
 
 def _explore_args() -> dict[str, Any]:
     text = params.text_arg("select", MAX_SELECTOR)
-    return {"select": text, "name": params.text_arg("name", finding.MAX_TEXT), "kinds": params.kinds_arg(), "depth": params.depth_arg(2),
+    return {"select": text, "name": params.text_arg("name", finding.MAX_TEXT), "kinds": params.kinds_arg(),
+            "depth": params.depth_arg(EXPLORE_DEPTH),
             "direction": params.direction_arg("both"), "page": params.int_arg("page", 1, 1, 10**7)}
 
 

@@ -136,6 +136,16 @@ def test_search_as_you_type_on_what_if_and_explore(rob):
     page.get_by_role("button", name="Show", exact=True).click()
     expect(page.locator("#selection-count")).to_contain_text("1 node")
     expect(page.locator(".app-picture__viewport svg")).to_be_visible()
+    smallest = page.evaluate(LABEL_PX)
+    assert smallest >= 12, f"the picture's smallest label is {smallest:.1f} px at 1280 px"
+
+
+# The smallest label of the picture, in screen pixels (its font size times the picture's scale).
+LABEL_PX = """() => {
+  const svg = document.querySelector('.app-picture__viewport svg')
+  const scale = svg.getScreenCTM().a
+  return Math.min(...[...svg.querySelectorAll('text')].map((t) => parseFloat(getComputedStyle(t).fontSize) * scale))
+}"""
 
 
 def test_names_work_without_javascript(browser, leader_url):
