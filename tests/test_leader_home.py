@@ -201,6 +201,7 @@ def test_the_decision_page_warns_of_an_ai_tool_without_human_review(db):
 
 def test_leaders_land_on_their_home_at_the_front_door_and_after_signing_in(app, rob):
     assert rob.get("/").headers["Location"].endswith("/leader")
+    assert rob.get("/index.json").status_code == 200  # the twin stays the home page's
     anonymous = app.test_client()
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', anonymous.get("/sign-in").text).group(1)
     page = anonymous.post("/sign-in", data={"csrf_token": token, "name": "rob", "password": "leader-demo-pass"})

@@ -9,6 +9,7 @@ from lineage.model import NODE_KINDS
 from . import params
 from .auth import current_actor, requires, visible
 from .db import get_store
+from .errors import wants_json
 from .respond import respond, route
 
 bp = Blueprint("home", __name__)
@@ -18,7 +19,7 @@ SEARCH_LIMIT = 100
 
 @route(bp, "/", action="view")
 def index():
-    if current_actor().role == "leader":  # a leader's front door is their home (sign-in lands here too)
+    if current_actor().role == "leader" and not wants_json():  # a leader's front door (sign-in lands here too)
         return redirect(url_for("leader.home"))
     store = get_store()
     counts = store.counts()
