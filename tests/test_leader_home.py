@@ -345,6 +345,9 @@ def test_decisions_table_filters_by_normal_frequency_and_owner_name(rob):
     assert '<option value="owner-jo">Jo Fletcher</option>' in page.text and "Owner's id" not in page.text
     assert "computed at change" not in page.text and "Up to date: worked out" in page.text
     assert '<option value="daily">Daily</option>' in page.text
+    by_people = rob.get("/decisions?sort=people")  # sorting from the form too: a phone's cards have no headers
+    assert '<option value="people" selected>People affected</option>' in by_people.text
+    assert "sorted by people affected (descending)" in by_people.text
     row = re.search(r'<td class="govuk-table__cell" data-label="Data confidence">(.*?)</td>', page.text).group(1)
     assert re.fullmatch(r"<strong class=\"govuk-tag govuk-tag--\w+\">\w+</strong>", row.strip())
 

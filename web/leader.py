@@ -421,15 +421,16 @@ def _stale_flags(organisation: str | None) -> list[dict[str, Any]]:
 # Names typed into forms
 
 
-def _resolve(text: str, kinds: list[str] | None, what: str) -> finding.Resolved:
+def _resolve(text: str, kinds: list[str] | None, what: str, *, need_one: bool = False) -> finding.Resolved:
     """A typed name resolved (:func:`lineage.find.resolve`), people the reader may not see left
-    out; for a JSON twin, a 404 when nothing matches and a 400 listing the ids when several do."""
+    out. For a JSON twin, or with ``need_one`` (a download), anything but one node is an error: a
+    404 when nothing matches, a 400 listing the ids when several do."""
     resolved = finding.resolve(get_store(), text, kinds=kinds)
     resolved.choices = visible(resolved.choices)
     resolved.suggestions = visible(resolved.suggestions)
     if resolved.node is not None and not visible([resolved.node]):
         resolved.node = None
-    if wants_json() and resolved.node is None:
+    if (need_one or wants_json()) and resolved.node is None:
         if resolved.choices:
             raise BadRequest(resolved.message(what) + " by id: " + ", ".join(c["id"] for c in resolved.choices))
         raise NotFound(resolved.message(what))
@@ -448,15 +449,9 @@ def _explore_args() -> dict[str, Any]:
 
 
 def _named(args: dict[str, Any]) -> dict[str, Any]:
-    """``args`` with a typed name turned into its node's selector (a download needs one node: a 404
-    when the name matches nothing, a 400 when it matches several)."""
+    """``args`` with a typed name turned into its node's selector (a download needs one node)."""
     if args["name"]:
-        resolved = _resolve(args["name"], None, "node")
-        if resolved.node is None:
-            if resolved.choices:
-                raise BadRequest(resolved.message("node") + " by id: " + ", ".join(c["id"] for c in resolved.choices))
-            raise NotFound(resolved.message("node"))
-        args["select"] = resolved.node["id"]
+        args["select"] = _resolve(args["name"], None, "node", need_one=True).node["id"]
     return args
 
 
