@@ -40,7 +40,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from . import loop, private
+from . import loop, materialised, private
 from .accounts import Accounts
 from .describe import plural
 from .errors import LineageError, NotFoundError
@@ -63,10 +63,13 @@ class Digest:
     updates: list[dict[str, Any]] = field(default_factory=list)
     flag_replies: list[dict[str, Any]] = field(default_factory=list)
     new_flags: list[dict[str, Any]] = field(default_factory=list)
+    band_changes: list[dict[str, Any]] = field(default_factory=list)
+    """For leaders: decisions whose data confidence band changed since then, and why
+    (:func:`lineage.materialised.band_changes`)."""
 
     @property
     def empty(self) -> bool:
-        return not (self.updates or self.flag_replies or self.new_flags)
+        return not (self.updates or self.flag_replies or self.new_flags or self.band_changes)
 
     @property
     def who(self) -> str:
@@ -82,7 +85,7 @@ class Digest:
     def as_dict(self) -> dict[str, Any]:
         person = {k: v for k, v in self.person.items() if k != "contact"} if self.person else None
         return {"since": self.since, "person": person, "accounts": self.accounts, "updates": self.updates,
-                "flag_replies": self.flag_replies, "new_flags": self.new_flags}
+                "flag_replies": self.flag_replies, "new_flags": self.new_flags, "band_changes": self.band_changes}
 
 
 def _person(g: LineageGraph, person_id: str) -> dict[str, Any]:
@@ -120,7 +123,14 @@ def digest_for(g: LineageGraph, store: Store, who: str, since: str | Date | date
         digest.updates = loop.updates_for_person(g, store, person_id, since=since_at, limit=limit)
         digest.new_flags = loop.list_flags(store, owner=person_id, since=since_at, limit=limit)
     digest.flag_replies = loop.flag_events_since(store, since_at, flaggers=digest.accounts, person=person_id)[:limit]
+    roles = {a["name"]: a["role"] for a in accounts.list()}
+    if any(roles.get(name) == LEADER for name in digest.accounts):
+        digest.band_changes = [c.as_dict() for c in materialised.band_changes(store, since=since_at, limit=limit)]
     return digest
+
+
+LEADER = "leader"
+"""The role whose digests list the decisions that changed band."""
 
 
 def digests(g: LineageGraph, store: Store, since: str | Date | datetime, *, limit: int = 50) -> list[Digest]:
@@ -143,6 +153,13 @@ def digests(g: LineageGraph, store: Store, since: str | Date | datetime, *, limi
             orphans.add(flagger)
     people.update(f["owner"] for f in loop.list_flags(store, since=since_at, limit=-1)
                   if f["owner"] and f["owner"] in g and g.kind(f["owner"]) == "person")
+    if materialised.band_changes(store, since=since_at, limit=1):  # every leader hears of them
+        for account in Accounts(store).list():
+            if account["role"] == LEADER:
+                if account["person"] and account["person"] in g:
+                    people.add(account["person"])
+                else:
+                    orphans.add(account["name"])
     found = [digest_for(g, store, who, since_at, limit=limit) for who in sorted(people)]
     found += [digest_for(g, store, name, since_at, limit=limit) for name in sorted(orphans)]
     return [d for d in found if not d.empty]
@@ -188,6 +205,8 @@ def render_text(digest: Digest) -> Rendered:
                      "to your flags")
     if digest.new_flags:
         parts.append(f"{plural(len(digest.new_flags), 'new flag')} on your data")
+    if digest.band_changes:
+        parts.append(f"{plural(len(digest.band_changes), 'decision')} changed data confidence")
     subject = "Lineage: " + (", ".join(parts) if parts else "nothing new") + f" since {_when(digest.since)}"
     name = digest.person["name"] if digest.person else digest.accounts[0]
     lines = [f"Hello {name},", "", f"Here is what is new for you since {_when(digest.since)}."]
@@ -228,8 +247,18 @@ def render_text(digest: Digest) -> Rendered:
             lines += ["", *_wrapped(f"{flag['dataset_name'] or flag['dataset']}{about}{records} (flag {flag['id']}, "
                                     f"raised by {flag['flagger']} on {_when(flag['created'])})", "* ", "  ")]
             lines += _wrapped(flag["text"], "  > ")
-    lines += ["", "-- ", "You get this digest because your records, your flags or the data you own are part of",
-              "the lineage map. Reply to the owners through the app, not to this email."]
+    if digest.band_changes:
+        lines += ["", f"DECISIONS WHOSE DATA CONFIDENCE CHANGED ({len(digest.band_changes)})"]
+        for change in digest.band_changes:
+            went = "fell" if change["worse"] else "rose"
+            lines += ["", *_wrapped(f"{change['name']}: {went} from {change['band_from']} to {change['band_to']} "
+                                    f"({_when(change['at'])})", "* ", "  ")]
+            lines += _wrapped(change["why"])
+            if change["owner_name"]:
+                lines += _wrapped(f"Owner: {change['owner_name']}")
+    lines += ["", "-- ", *_wrapped("You get this digest because your records, your flags, the data you own or "
+                                   "the decisions you oversee are part of the lineage map. Reply to the owners "
+                                   "through the app, not to this email.", "")]
     return Rendered(" ".join(subject.split()), "\n".join(lines) + "\n")
 
 

@@ -48,6 +48,7 @@ import scipy.sparse as sp
 from scipy.sparse import csgraph
 
 from . import model
+from .model import frequency_band
 from .bulk import gc_paused
 from .condensation import condense, descendant_union, row_maxima
 from .confidence import (BANDS, LINKS, ConfidencePass, band_sort_key, confidence_at, confidence_pass, decisive_data,
@@ -580,6 +581,7 @@ class DecisionRow:
     decision_type: str | None
     organisation: str | None
     frequency: str | None
+    frequency_band: str | None      # lineage.model.frequency_band: for filtering (the free text is shown)
     people_affected: int | None
     value_gbp: float | None
     human_in_loop: bool | None
@@ -636,7 +638,7 @@ def decision_rows(g: LineageGraph, *, facts: EstateFacts | None = None) -> list[
             band = band_of[i]
             rows.append(DecisionRow(
                 ids[position], values["name"][i], values["decision_type"][i], values["organisation"][i],
-                values["frequency"][i], int(people) if type(people) in (int, float) else None,
+                values["frequency"][i], frequency_band(values["frequency"][i]), int(people) if type(people) in (int, float) else None,
                 float(value) if type(value) in (int, float) else None, in_loop if type(in_loop) is bool else None,
                 ai, ai_any and not ai, None if band == "unknown" else band, band_sort_key(band, score_of[i]),
                 ids[w] if ok else None, dataset_names[a] if ok else None,
@@ -701,6 +703,10 @@ class DecisionProvenance:
     paths: list[dict[str, Any]]
     single_points_of_failure: list[dict[str, Any]]
     failures_text: str
+    unreviewed_ai_tools: list[dict[str, Any]] = field(default_factory=list)
+    """AI tools that inform the decision directly and have no human review of their results."""
+    ai_warning: str | None = None
+    """The warning the decision's page opens with when there are such tools."""
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -805,7 +811,21 @@ def decision_provenance(g: LineageGraph, decision: str, *, limit: int = UPSTREAM
         failures_text = "Nothing flows into this decision yet."
     decision_fields = ("decision_type", "frequency", "people_affected", "value_gbp", "value_basis", "human_in_loop",
                        "organisation", "description", "outcome")
-    return DecisionProvenance(
+    tool_records = g.records(sorted(decisive))
+    missing = {tool_records[t].get("owner") for t in decisive} - set(owner_records) - {None, ""}
+    owner_records.update(g.records([o for o in missing if o in g]))
+    unreviewed = [{**_summary(tool_records[t]), "owner": owner_of(tool_records[t])}
+                  for t in sorted(decisive, key=lambda t: (tool_records[t]["name"], t))
+                  if tool_records[t].get("human_review") is not True]
+    warning = None
+    if unreviewed:
+        names = [t["name"] for t in unreviewed]
+        listed_names = ", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else names[0]
+        warning = (f"{'An AI tool informs' if len(names) == 1 else f'{len(names)} AI tools inform'} this decision "
+                   f"with no person reviewing {'its' if len(names) == 1 else 'their'} results: {listed_names}.")
+        if record.get("human_in_loop") is True:
+            warning += " A person makes the decision, but what the tool produces reaches them unchecked."
+    provenance_result = DecisionProvenance(
         decision={**_summary(record), **{k: record.get(k) for k in decision_fields}, "owner": owner_of(record)},
         upstream_count=result.upstream_count, counts=result.counts, people_count=result.people_count,
         team_count=len(result.teams),
@@ -813,7 +833,9 @@ def decision_provenance(g: LineageGraph, decision: str, *, limit: int = UPSTREAM
                 "people": t["people"]} for t in result.teams[:team_limit]],
         confidence=described, confidence_text=described["text"], unassessed_datasets=result.unassessed_datasets,
         dataset_count=int(datasets.size), datasets=dataset_rows, ai_tool_count=tools.count, ai_tools=tool_rows,
-        paths=path_rows, single_points_of_failure=failure_rows, failures_text=failures_text)
+        paths=path_rows, single_points_of_failure=failure_rows, failures_text=failures_text,
+        unreviewed_ai_tools=unreviewed, ai_warning=warning)
+    return provenance_result
 
 
 # ---------------------------------------------------------------------------------------------

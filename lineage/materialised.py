@@ -52,8 +52,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from . import model
 from .errors import LineageError
 from .graph import LineageGraph
+from .confidence import possessive
 from .insights import DecisionRow, decision_rows, estate_facts, insights
 
 ESTATE = "insights"
@@ -61,7 +63,7 @@ DECISIONS = "decisions"
 COLUMNS = DecisionRow.FIELDS
 """The columns of ``materialised_decisions`` (created by :mod:`lineage.migrations`, step 5): a
 change to DecisionRow's fields needs a migration step that creates the table again."""
-_INDEXED = ("name", "decision_type", "organisation", "frequency", "people_affected", "value_gbp", "ai_involved",
+_INDEXED = ("name", "decision_type", "organisation", "frequency", "frequency_band", "people_affected", "value_gbp", "ai_involved",
             "confidence_key, weakest_dataset", "owner_name")
 """The table's indexes, one per sort (each also holds the id, the key of a WITHOUT ROWID table): a page is
 found by walking one index, without reading the rows it skips."""
@@ -163,8 +165,11 @@ def refresh(store: Any, g: LineageGraph, *, force: bool = False) -> RefreshSumma
     bodies[DECISIONS] = {
         "count": len(rows),
         "types": sorted({r.decision_type for r in rows if r.decision_type}),
-        "frequencies": sorted({r.frequency for r in rows if r.frequency}),
-        "organisations": sorted({r.organisation for r in rows if r.organisation})}
+        "frequencies": [f for f in model.FREQUENCIES if f in {r.frequency_band for r in rows}],
+        "organisations": sorted({r.organisation for r in rows if r.organisation}),
+        "owners": sorted(({"id": owner, "name": name} for owner, name in {(r.owner, r.owner_name) for r in rows
+                                                                          if r.owner}),
+                         key=lambda o: (o["name"].casefold(), o["id"]))}
     summary = _write(store, g.version, bodies, rows, compute_seconds=computed - started, force=force)
     if summary is not None:
         summary.seconds = time.perf_counter() - started
@@ -195,6 +200,8 @@ def _write(store: Any, version: int, bodies: dict[str, dict[str, Any]], rows: li
                 conn.execute("ROLLBACK")
                 seen, existing = _stored_digests(conn)
                 continue
+            if existing:  # moments as lineage.loop stores them, so that they compare with its visits
+                _record_band_changes(conn, changed, version, datetime.now(UTC).isoformat(timespec="microseconds"))
             _write_decisions(conn, changed, gone, empty=not existing)
             seconds = compute_seconds + time.perf_counter() - started
             at = _now()
@@ -216,6 +223,125 @@ def _write(store: Any, version: int, bodies: dict[str, dict[str, Any]], rows: li
     return RefreshSummary(version=version, seconds=compute_seconds + write_seconds, compute_seconds=compute_seconds,
                           write_seconds=write_seconds, locked_seconds=locked, organisations=len(bodies) - 2,
                           decisions=len(rows), decisions_written=len(changed), decisions_deleted=len(gone))
+
+
+_CHANGE_FIELDS = ("id", "name", "owner", "owner_name", "people_affected", "value_gbp", "confidence",
+                  "weakest_dataset", "weakest_dataset_name", "weakest_dimension", "weakest_score")
+
+
+def _record_band_changes(conn: sqlite3.Connection, changed: list[tuple[Any, ...]], version: int, at: str) -> None:
+    """Append a row to ``materialised_band_changes`` for each changed decision whose band moved
+    (a new decision, or one gone, is not a change of band)."""
+    index = {name: COLUMNS.index(name) for name in _CHANGE_FIELDS}
+    old: dict[str, tuple[Any, ...]] = {}
+    ids = [row[0] for row in changed]
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        old.update((row[0], row) for row in conn.execute(
+            f"SELECT id, confidence, weakest_dataset, weakest_dataset_name, weakest_dimension, weakest_score "
+            f"FROM materialised_decisions WHERE id IN ({','.join('?' * len(chunk))})", chunk))
+    moved = []
+    for row in changed:
+        before = old.get(row[0])
+        new = {name: row[i] for name, i in index.items()}
+        if before is None or (before[1] or "unknown") == (new["confidence"] or "unknown"):
+            continue
+        moved.append((version, at, new["id"], new["name"], new["owner"], new["owner_name"], new["people_affected"],
+                      new["value_gbp"], before[1] or "unknown", new["confidence"] or "unknown", *before[2:],
+                      new["weakest_dataset"], new["weakest_dataset_name"], new["weakest_dimension"],
+                      new["weakest_score"]))
+    conn.executemany("INSERT INTO materialised_band_changes (version, at, id, name, owner, owner_name, people_affected, "
+                     "value_gbp, band_from, band_to, dataset_from, dataset_name_from, dimension_from, score_from, "
+                     "dataset_to, dataset_name_to, dimension_to, score_to) "
+                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", moved)
+
+
+@dataclass
+class BandChange:
+    """A decision whose data confidence band moved at a refresh: from what to what, and why."""
+
+    version: int
+    at: str
+    id: str
+    name: str | None
+    owner: str | None
+    owner_name: str | None
+    people_affected: int | None
+    value_gbp: float | None
+    band_from: str
+    band_to: str
+    dataset_from: str | None
+    dataset_name_from: str | None
+    dimension_from: str | None
+    score_from: float | None
+    dataset_to: str | None
+    dataset_name_to: str | None
+    dimension_to: str | None
+    score_to: float | None
+
+    @property
+    def worse(self) -> bool:
+        """Whether the band fell (unknown counts as below red: nothing assessed to trust)."""
+        order = {"unknown": -1, "red": 0, "amber": 1, "green": 2}
+        return order[self.band_to] < order[self.band_from]
+
+    @property
+    def why(self) -> str:
+        """The reason in one sentence, from the weakest links before and after.
+
+        >>> BandChange(3, "", "x", "Allocations", None, None, None, None, "amber", "red", "reg", "Register",
+        ...            "timeliness", 0.71, "reg", "Register", "timeliness", 0.55).why
+        "Register's timeliness went from 0.71 to 0.55."
+        """
+        def link(name: str | None, dimension: str | None, score: float | None) -> str:
+            shown = f"{score:.2f}" if score is not None else "not scored"
+            return f"{possessive(name or 'a dataset')} {dimension} is {shown}"
+        if self.dataset_to is None:
+            return "No data behind its main inputs is assessed any more."
+        if self.dataset_from == self.dataset_to and self.dimension_from == self.dimension_to:
+            before = f"{self.score_from:.2f}" if self.score_from is not None else "not scored"
+            after = f"{self.score_to:.2f}" if self.score_to is not None else "not scored"
+            return f"{possessive(self.dataset_name_to or self.dataset_to)} {self.dimension_to} went from {before} to {after}."
+        now = link(self.dataset_name_to, self.dimension_to, self.score_to)
+        if self.dataset_from is None:
+            return f"Its data is now assessed: {now}."
+        return f"The weakest link is now {now} (it was {link(self.dataset_name_from, self.dimension_from, self.score_from)})."
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**self.__dict__, "worse": self.worse, "why": self.why}
+
+
+def band_changes(store: Any, *, since: str | None = None, since_version: int | None = None,
+                 limit: int = 200) -> list[BandChange]:
+    """Decisions whose band changed after ``since`` (a moment, ISO 8601) or after graph version
+    ``since_version``, newest first, one row per decision (its latest change; a decision that
+    moved and moved back is left out)."""
+    clauses, args = [], []
+    if since is not None:
+        clauses.append("at > ?")
+        args.append(since)
+    if since_version is not None:
+        clauses.append("version > ?")
+        args.append(since_version)
+    where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
+    rows = store.conn.execute(f"SELECT version, at, id, name, owner, owner_name, people_affected, value_gbp, band_from, "
+                              f"band_to, dataset_from, dataset_name_from, dimension_from, score_from, dataset_to, "
+                              f"dataset_name_to, dimension_to, score_to FROM materialised_band_changes{where} "
+                              f"ORDER BY seq", args).fetchall()
+    first: dict[str, str] = {}
+    latest: dict[str, BandChange] = {}
+    for row in rows:
+        change = BandChange(*row)
+        first.setdefault(change.id, change.band_from)
+        latest[change.id] = change
+    found = []
+    for decision, change in latest.items():
+        if first[decision] == change.band_to:
+            continue  # moved and came back: no change since then
+        change.band_from = first[decision]
+        found.append(change)
+    found.sort(key=lambda c: (c.version, c.people_affected or 0, c.value_gbp or 0), reverse=True)
+    return found[:limit]
 
 
 def _stored_digests(conn: sqlite3.Connection) -> tuple[int | None, dict[str, int]]:
@@ -276,7 +402,7 @@ class DecisionQuery:
     def where(self) -> tuple[str, list[Any]]:
         clauses, args = [], []
         for column, value in (("decision_type", self.decision_type), ("organisation", self.organisation),
-                              ("frequency", self.frequency), ("owner", self.owner)):
+                              ("frequency_band", self.frequency), ("owner", self.owner)):
             if value is not None:
                 clauses.append(f"{column} = ?")
                 args.append(value)

@@ -226,7 +226,7 @@ CREATE TABLE IF NOT EXISTS materialised_decisions (
 DECISION_VIEW_TABLE = """
 DROP TABLE IF EXISTS materialised_decisions;
 CREATE TABLE materialised_decisions (
-    id TEXT PRIMARY KEY, name TEXT, decision_type TEXT, organisation TEXT, frequency TEXT,
+    id TEXT PRIMARY KEY, name TEXT, decision_type TEXT, organisation TEXT, frequency TEXT, frequency_band TEXT,
     people_affected INTEGER, value_gbp REAL, human_in_loop INTEGER, ai_involved INTEGER, ai_earlier_only INTEGER,
     confidence TEXT, confidence_key REAL, weakest_dataset TEXT, weakest_dataset_name TEXT,
     weakest_dimension TEXT, weakest_score REAL, owner TEXT, owner_name TEXT,
@@ -239,6 +239,35 @@ data confidence follows lineage.confidence). A later change to those fields need
 that drops and creates ``materialised_decisions`` again, then recomputes (``then=_clear_leader_views,
 recompute=True``): the table is a cache of figures, so nothing is lost. ``tests/test_reliability.py``
 fails until it is added."""
+
+
+BAND_CHANGE_TABLE = """
+CREATE TABLE IF NOT EXISTS materialised_band_changes (
+    seq INTEGER PRIMARY KEY,
+    version INTEGER NOT NULL,
+    at TEXT NOT NULL,
+    id TEXT NOT NULL,
+    name TEXT,
+    owner TEXT,
+    owner_name TEXT,
+    people_affected INTEGER,
+    value_gbp REAL,
+    band_from TEXT,
+    band_to TEXT,
+    dataset_from TEXT,
+    dataset_name_from TEXT,
+    dimension_from TEXT,
+    score_from REAL,
+    dataset_to TEXT,
+    dataset_name_to TEXT,
+    dimension_to TEXT,
+    score_to REAL
+);
+CREATE INDEX IF NOT EXISTS materialised_band_changes_at ON materialised_band_changes (at);
+CREATE INDEX IF NOT EXISTS materialised_band_changes_version ON materialised_band_changes (version);
+"""
+"""Decisions whose data confidence band moved at a refresh of the leader views, and why (the
+leader's home and digests read it)."""
 
 
 def _statements(script: str) -> tuple[str, ...]:
@@ -284,6 +313,7 @@ STEPS: tuple[Step, ...] = (
     Step(8, "accounts: a session generation per account (signing out ends every session), token expiry",
          ("ALTER TABLE users ADD COLUMN sessions INTEGER NOT NULL DEFAULT 0",
           "ALTER TABLE tokens ADD COLUMN expires TEXT")),
+    Step(9, "the leader views' log of decisions that changed band", _statements(BAND_CHANGE_TABLE)),
 )
 """Every step, in order; a step's number is its position (checked below)."""
 LATEST = STEPS[-1].number

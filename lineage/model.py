@@ -665,3 +665,29 @@ def weakest_dimension(quality: Mapping[str, Any] | None) -> tuple[str, float | N
         return None
     dimension, score, rag = best
     return dimension, score, rag or rag_for_score(score)
+
+
+FREQUENCIES: tuple[str, ...] = ("continuous", "daily", "weekly", "monthly", "quarterly", "annual", "one-off", "ad hoc")
+"""How often a decision is made, normalised for filtering (the free text is kept for display)."""
+_FREQUENCY_WORDS: tuple[tuple[str, str], ...] = (
+    ("continuous", "continuous"), ("real time", "continuous"), ("real-time", "continuous"), ("hourly", "continuous"),
+    ("daily", "daily"), ("every day", "daily"), ("weekly", "weekly"), ("fortnightly", "weekly"),
+    ("monthly", "monthly"), ("quarterly", "quarterly"), ("annual", "annual"), ("yearly", "annual"),
+    ("one-off", "one-off"), ("one off", "one-off"), ("once", "one-off"), ("ad hoc", "ad hoc"), ("ad-hoc", "ad hoc"),
+    ("as needed", "ad hoc"), ("on demand", "ad hoc"))
+
+
+def frequency_band(text: Any) -> str | None:
+    """The :data:`FREQUENCIES` entry a decision's free-text frequency means: the word that comes
+    first in it ("annual, with monthly top-ups" is annual); None when none is there.
+
+    >>> frequency_band("daily (November to March)"), frequency_band("annual, with monthly top-ups")
+    ('daily', 'annual')
+    >>> frequency_band("ad hoc (one-off revision)"), frequency_band("when it rains") is None
+    ('ad hoc', True)
+    """
+    if not isinstance(text, str):
+        return None
+    lower = text.lower()
+    found = [(lower.find(word), band) for word, band in _FREQUENCY_WORDS if word in lower]
+    return min(found)[1] if found else None

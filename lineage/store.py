@@ -516,6 +516,45 @@ class Store:
         args: list[Any] = [query] + ([kind] if kind else []) + [limit]
         return [dict(zip(("id", "kind", "name", "description"), row)) for row in self.conn.execute(sql, args)]
 
+    def find_names(self, text: str, *, kinds: Sequence[str] | None = None, limit: int = 200,
+                   contains: bool = True) -> list[dict[str, Any]]:
+        """Nodes whose *name* has every word of ``text`` as the start of a word, best first (full-text
+        rank), kept to ``kinds``; with ``contains``, when none does, names that hold ``text``
+        anywhere (a scan: only then). Each row: id, kind, name, organisation."""
+        words = [w for w in "".join(c if c.isalnum() else " " for c in text).split() if w]
+        kept = " AND n.kind IN ({})".format(",".join("?" * len(kinds))) if kinds else ""
+        columns = "n.id, n.kind, n.name, n.organisation"
+        rows: list[tuple] = []
+        if words:
+            query = " AND ".join(f'name : "{w}"*' for w in words)
+            rows = self.conn.execute(f"SELECT {columns} FROM nodes_fts f JOIN nodes n ON n.key = f.rowid "
+                                     f"WHERE nodes_fts MATCH ?{kept} ORDER BY f.rank LIMIT ?",
+                                     [query, *(kinds or []), limit]).fetchall()
+        if not rows and contains and text.strip():
+            pattern = "%" + text.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            rows = self.conn.execute(f"SELECT {columns} FROM nodes n WHERE n.name LIKE ? ESCAPE '\\'{kept} LIMIT ?",
+                                     [pattern, *(kinds or []), limit]).fetchall()
+        return [dict(zip(("id", "kind", "name", "organisation"), row)) for row in rows]
+
+    def names(self, *, kinds: Sequence[str] | None = None, limit: int = 50_000) -> list[dict[str, Any]] | None:
+        """Every node's id, kind and name (of ``kinds``), or None when there are more than ``limit``."""
+        kept = " WHERE kind IN ({})".format(",".join("?" * len(kinds))) if kinds else ""
+        rows = self.conn.execute(f"SELECT id, kind, name, organisation FROM nodes{kept} LIMIT ?",
+                                 [*(kinds or []), limit + 1]).fetchall()
+        if len(rows) > limit:
+            return None
+        return [dict(zip(("id", "kind", "name", "organisation"), row)) for row in rows]
+
+    def node_names(self, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """id -> {id, kind, name, organisation} for the ids that exist."""
+        found: dict[str, dict[str, Any]] = {}
+        for start in range(0, len(ids), _BATCH):
+            chunk = list(ids[start:start + _BATCH])
+            for row in self.conn.execute("SELECT id, kind, name, organisation FROM nodes WHERE id IN ({})".format(
+                    ",".join("?" * len(chunk))), chunk):
+                found[row[0]] = dict(zip(("id", "kind", "name", "organisation"), row))
+        return found
+
     def topology(self) -> Topology:
         """Every node's id and kind, every edge as node positions, and the numbers queries aggregate.
 

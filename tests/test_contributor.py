@@ -54,7 +54,7 @@ def links_of(page: str) -> list[str]:
 # -- front doors ------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("who, door", [("ali", "/people/officer-ali"), ("jo", "/inbox"), ("rob", "/decisions"),
+@pytest.mark.parametrize("who, door", [("ali", "/people/officer-ali"), ("jo", "/inbox"), ("rob", "/leader"),
                                        ("admin", "/account")])
 def test_each_role_has_a_front_door(app, who, door):
     client = client_as(app, who)

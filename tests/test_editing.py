@@ -145,7 +145,7 @@ def test_trusted_single_sign_on_header(db):
     app = create_app({"LINEAGE_DB": str(db), "TESTING": True, "LINEAGE_TRUSTED_HEADER": "X-Remote-User"})
     client = app.test_client()
     assert "Signed in as <strong>rob</strong>" in client.get("/", headers={"X-Remote-User": "rob"},
-                                                            follow_redirects=True).text
+                                                                follow_redirects=True).text
     assert client.get("/nodes/housing-register", headers={"X-Remote-User": "stranger"}).status_code == 302
     assert client.get("/nodes/housing-register").status_code == 302
 
@@ -200,6 +200,8 @@ URLS = {
     "leader.explore_csv": "/explore.csv?select=housing-register",
     "leader.explore_picture": "/explore/picture.dot?select=housing-register",
     "leader.what_if_page": "/what-if", "leader.what_if_page_json": "/what-if.json",
+    "leader.home": "/leader", "leader.home_json": "/leader.json", "leader.home_csv": "/leader.csv",
+    "find.find_json": "/find.json?q=housing",
     # closing the loop (tests/test_loop_web.py); update 1 and flag 1 come from the loop_records fixture
     "loop.new_update": "/nodes/social-housing-allocations/updates/new", "loop.update": "/updates/1",
     "loop.update_json": "/updates/1.json", "loop.edit_update": "/updates/1/edit",

@@ -21,8 +21,8 @@ SEARCH_LIMIT = 100
 
 def front_door(actor: Actor) -> str | None:
     """Where each person starts (docs UX.md): a contributor linked to a person, their My impact;
-    an owner, their inbox (the closest page to "Your data" until it exists); a leader, the
-    decisions; an admin, accounts (their own, until an accounts page exists). None: the home page
+    an owner, their inbox (the closest page to "Your data" until it exists); a leader, their
+    home; an admin, accounts (their own, until an accounts page exists). None: the home page
     (nobody signed in, or an account linked to no person in the graph)."""
     if not actor.signed_in:
         return None
@@ -30,7 +30,7 @@ def front_door(actor: Actor) -> str | None:
         if actor.person and actor.person in get_graph() and get_graph().kind(actor.person) == "person":
             return url_for("contributor.person", node_id=actor.person)
         return None
-    return {"owner": url_for("loop.inbox"), "leader": url_for("leader.decisions"),
+    return {"owner": url_for("loop.inbox"), "leader": url_for("leader.home"),
             "admin": url_for("account.account")}.get(actor.role)
 
 

@@ -23,7 +23,9 @@ from flask import Blueprint, Flask, Response, current_app, render_template, requ
 from markupsafe import Markup
 from werkzeug.exceptions import BadRequest, NotFound
 
-from lineage import loop, materialised, model, select
+from lineage import board as boards
+from lineage import find as finding
+from lineage import loop, materialised, model, render, select
 from lineage.errors import SelectorError
 from lineage.graph import LineageGraph
 from lineage.insights import RANKINGS, Insights, charts, decision_provenance, write_csv
@@ -33,10 +35,10 @@ from lineage.confidence import path_to_green
 from lineage.whatif import what_if
 
 from . import params
-from .auth import people_rule, requires
+from .auth import allowed, current_actor, people_rule, requires, visible
 from .db import get_graph, get_store, refresh_graph
 from .errors import wants_json
-from .respond import MEDIA_TYPES, picture_and_twin, picture_options, picture_response, respond, route
+from .respond import MEDIA_TYPES, node_url, picture_and_twin, picture_options, picture_response, respond, route
 
 bp = Blueprint("leader", __name__)
 log = logging.getLogger(__name__)
@@ -44,8 +46,15 @@ log = logging.getLogger(__name__)
 PAGE_SIZE = 50
 DECISION_DEPTH = 3
 """Steps upstream a decision's picture starts with."""
-EXPLORE_FOCUS = 60
-"""Nodes an Explore picture focuses on at most; a larger selection is listed, not drawn."""
+EXPLORE_FOCUS = 6
+"""Nodes an Explore picture focuses on at most; a larger selection is listed, not drawn (many boxes
+in one rank would shrink every label below 12 px on a 1280 px page)."""
+EXPLORE_DEPTH = 1
+"""Steps an Explore picture draws around its focus unless asked for more: one step keeps labels at
+least 12 px on a 1280 px page; two or more spread it wider than the page and shrink them."""
+EXPLORE_BOXES = max(render.MIN_NODES, EXPLORE_FOCUS + 2 * len(model.NODE_KINDS))
+"""Boxes an Explore picture draws at most: its focus and a "+ N more" group per kind on each side
+(the rest collapse into those groups, and the table lists them), so that its labels stay readable."""
 EXPLORE_PAGE_SIZE = 50
 MAX_TEXT = 200
 MAX_SELECTOR = 1000
@@ -163,7 +172,61 @@ def _current(name: str) -> tuple[materialised.Stored, dict[str, Any]]:
 
 @bp.app_context_processor
 def leader_helpers() -> dict[str, Any]:
-    return {"sort_link": _sort_link}
+    return {"sort_link": _sort_link, "target_url": target_url, "freshness": freshness, "actions": boards.ACTIONS,
+            "score_band": model.rag_for_score}
+
+
+def target_url(target: dict[str, Any]) -> str:
+    """Where to act on a board item: a decision's provenance, a flag's page, or a node's page."""
+    if target["kind"] == "decision":
+        return url_for("leader.decision", node_id=target["id"])
+    if target["kind"] == "flag":
+        return url_for("loop.flag", flag_id=target["id"])
+    return node_url(target["id"], target["kind"])
+
+
+def freshness(status: dict[str, Any]) -> str:
+    """How fresh stored figures are, in plain words: "Up to date (worked out 3 minutes ago)."."""
+    ago = boards.ago(status["computed_at"])
+    if status["current"]:
+        return f"Up to date: worked out {ago}."
+    return (f"Worked out {ago}, before the latest change to the map; "
+            "they are being brought up to date. Reload the page in a moment for the latest.")
+
+
+# ---------------------------------------------------------------------------------------------
+# The leader's home: what needs doing
+
+
+def _board(*, mark_visit: bool) -> tuple[boards.Board, dict[str, Any], bool]:
+    """The board, the freshness of the figures under it, and whether "since" is the reader's last visit."""
+    estate, status = _current(ESTATE)
+    store = get_store()
+    actor = current_actor()
+    account = actor.name if actor.signed_in and mark_visit else None
+    since, last_visit = boards.since_last_visit(store, account)
+    if not mark_visit and actor.signed_in:  # the twins read the marker, never move it
+        since = loop.last_visit(store, actor.name, boards.VISIT_PAGE + ":since") or since
+    result = boards.board(get_graph(), store, estate.body, since=since, stale_days=loop.stale_days(),
+                          open_flags=lambda ids: loop.open_flags_on(store, ids))
+    return result, status, last_visit
+
+
+@route(bp, "/leader", action="read_estate")
+def home():
+    result, status, last_visit = _board(mark_visit=not wants_json())
+    data = {"status": status, **result.as_dict(), "csv": url_for("leader.home_csv")}
+    return respond("leader/home.html", data, board=result, status=status, last_visit=last_visit,
+                   many_people=boards.MANY_PEOPLE)
+
+
+@bp.get("/leader.csv")
+@requires("read_estate")
+def home_csv():
+    result, status, _ = _board(mark_visit=False)
+    response = Response(boards.write_board_csv(result), mimetype="text/csv; charset=utf-8")
+    response.headers["Content-Disposition"] = f'attachment; filename="what-needs-doing-v{status["version"]}.csv"'
+    return response
 
 
 # ---------------------------------------------------------------------------------------------
@@ -175,6 +238,9 @@ def _decision_query(choices: dict[str, Any]) -> DecisionQuery:
     owner = params.text_arg("owner", 128)
     if owner is not None and not _OWNER.match(owner):
         raise BadRequest(f"owner is a person's id (lower-case letters, digits, '.', '_', '-'); got {owner[:50]!r}")
+    if owner is not None and choices.get("owners") is not None \
+            and owner not in {o["id"] for o in choices["owners"]}:
+        raise BadRequest(f"owner must be the id of a person who owns a decision; {owner!r} owns none")
     sort = params.choice_arg("sort", tuple(SORTS), "confidence")
     return DecisionQuery(
         decision_type=params.choice_arg("type", choices["types"]),
@@ -217,8 +283,11 @@ def decisions():
     pages = {"prev": url_for("leader.decisions", **{**request.args, "page": query.page - 1}) if query.page > 1 else None,
              "next": url_for("leader.decisions", **{**request.args, "page": query.page + 1})
              if query.page < page.pages else None}
+    owners = choices.get("owners") or []
     return respond("leader/decisions.html", data, query=query, choices=choices, links=links, pages=pages,
-                   sorts=SORTS, status=status)
+                   sorts=SORTS, status=status, owner_ids=[o["id"] for o in owners],
+                   owner_names={o["id"]: o["name"] for o in owners},
+                   frequency_labels={f: f.capitalize() for f in model.FREQUENCIES})
 
 
 DECISION_CSV_COLUMNS = ("id", "name", "decision_type", "organisation", "frequency", "people_affected", "value_gbp",
@@ -300,9 +369,42 @@ def insights_page():
     stale = _stale_flags(organisation)
     data = {"status": status, "insights": found.body, "charts": [chart.as_dict() for chart in drawn],
             "stale_flags": {"days": loop.stale_days(), "flags": stale}}
+    decisions_body = materialised.stored(get_store(), DECISIONS)
     return respond("leader/insights.html", data, result=result, status=status, by=by, rankings=RANKINGS,
                    charts=[(chart, Markup(chart.svg())) for chart in drawn], stale_flags=stale,
-                   stale_days=loop.stale_days())
+                   stale_days=loop.stale_days(), insight_actions=_insight_actions(result, stale),
+                   decision_organisations=(decisions_body.body.get("organisations", []) if decisions_body else []))
+
+
+FIRST_ACTIONS = 3
+"""Findings each Insights section turns into actions before its folded detail."""
+
+
+def _insight_actions(result: Insights, stale: list[dict[str, Any]]) -> dict[str, list[tuple[str, str]]]:
+    """Each section's first findings as (what to do, naming who; where to do it)."""
+    n = FIRST_ACTIONS
+    people = get_graph().records([f["owner"] for f in stale[:n] if f.get("owner") and f["owner"] in get_graph()])
+    hot = sorted(((spot, row["dimension"]) for row in result.quality["dimensions"] for spot in row["hot_spots"]),
+                 key=lambda pair: (pair[0]["rag"] != "red", -pair[0]["decisions"], pair[0]["score"] or 0))
+    seen: set[str] = set()
+    hot_spots = []
+    for spot, dimension in hot:
+        if spot["id"] not in seen and len(hot_spots) < n:
+            seen.add(spot["id"])
+            hot_spots.append((boards.hot_spot_action(spot, dimension),
+                              url_for("leader.what_if_page", dataset=spot["id"], dimension=dimension)))
+    return {
+        "risky": [(boards.risky_action(row), url_for("leader.decision", node_id=row["id"]) + "#path-to-green")
+                  for row in result.risky_decisions["rows"][:n]],
+        "tools": [(boards.tool_action(row), node_url(row["id"], "ai_tool")) for row in result.ai_oversight["rows"][:n]],
+        "ownerless": [(boards.ownerless_action(row), target_url({"kind": row["kind"], "id": row["id"]}))
+                      for row in result.ownerless["rows"][:n]],
+        "readiness": [(boards.readiness_action(row), node_url(row["id"], "system"))
+                      for row in result.readiness["rows"] if not row["ai_ready"]][:n],
+        "hot_spots": hot_spots,
+        "flags": [(boards.flag_action(f, {"name": people[f["owner"]]["name"]} if f.get("owner") in people else None),
+                   url_for("loop.flag", flag_id=f["id"])) for f in stale[:n]],
+    }
 
 
 def _stale_flags(organisation: str | None) -> list[dict[str, Any]]:
@@ -316,13 +418,41 @@ def _stale_flags(organisation: str | None) -> list[dict[str, Any]]:
 
 
 # ---------------------------------------------------------------------------------------------
+# Names typed into forms
+
+
+def _resolve(text: str, kinds: list[str] | None, what: str, *, need_one: bool = False) -> finding.Resolved:
+    """A typed name resolved (:func:`lineage.find.resolve`), people the reader may not see left
+    out. For a JSON twin, or with ``need_one`` (a download), anything but one node is an error: a
+    404 when nothing matches, a 400 listing the ids when several do."""
+    resolved = finding.resolve(get_store(), text, kinds=kinds)
+    resolved.choices = visible(resolved.choices)
+    resolved.suggestions = visible(resolved.suggestions)
+    if resolved.node is not None and not visible([resolved.node]):
+        resolved.node = None
+    if (need_one or wants_json()) and resolved.node is None:
+        if resolved.choices:
+            raise BadRequest(resolved.message(what) + " by id: " + ", ".join(c["id"] for c in resolved.choices))
+        raise NotFound(resolved.message(what))
+    return resolved
+
+
+# ---------------------------------------------------------------------------------------------
 # Explore
 
 
 def _explore_args() -> dict[str, Any]:
     text = params.text_arg("select", MAX_SELECTOR)
-    return {"select": text, "kinds": params.kinds_arg(), "depth": params.depth_arg(2),
+    return {"select": text, "name": params.text_arg("name", finding.MAX_TEXT), "kinds": params.kinds_arg(),
+            "depth": params.depth_arg(EXPLORE_DEPTH),
             "direction": params.direction_arg("both"), "page": params.int_arg("page", 1, 1, 10**7)}
+
+
+def _named(args: dict[str, Any]) -> dict[str, Any]:
+    """``args`` with a typed name turned into its node's selector (a download needs one node)."""
+    if args["name"]:
+        args["select"] = _resolve(args["name"], None, "node", need_one=True).node["id"]
+    return args
 
 
 def _selection(g: LineageGraph, args: dict[str, Any]) -> np.ndarray:
@@ -333,7 +463,8 @@ def _selection(g: LineageGraph, args: dict[str, Any]) -> np.ndarray:
 
 
 def _explore_query(args: dict[str, Any], **changes: Any) -> dict[str, Any]:
-    query = {"select": args["select"], "kinds": ",".join(args["kinds"] or []) or None, "depth": args["depth"],
+    query = {"name": args["name"], "select": None if args["name"] else args["select"],
+             "kinds": ",".join(args["kinds"] or []) or None, "depth": args["depth"],
              "direction": args["direction"], **changes}
     return {k: v for k, v in query.items() if v is not None}
 
@@ -341,9 +472,17 @@ def _explore_query(args: dict[str, Any], **changes: Any) -> dict[str, Any]:
 @route(bp, "/explore", action="read_estate")
 def explore():
     args = _explore_args()
-    context = {"args": args, "kinds": model.NODE_KINDS, "error": None}
-    data: dict[str, Any] = {"select": args["select"], "kinds": args["kinds"], "depth": args["depth"],
-                            "direction": args["direction"]}
+    context = {"args": args, "kinds": model.NODE_KINDS, "error": None, "resolved": None}
+    data: dict[str, Any] = {"name": args["name"], "select": args["select"], "kinds": args["kinds"],
+                            "depth": args["depth"], "direction": args["direction"]}
+    if args["name"]:
+        resolved = _resolve(args["name"], None, "node")
+        if resolved.node is None:
+            status = 200 if resolved.choices else 404
+            return render_template("leader/explore.html", data={**data, "count": 0, "nodes": []},
+                                   **{**context, "resolved": resolved}), status
+        args["select"] = data["select"] = resolved.node["id"]
+        data["node"] = resolved.node
     if not args["select"]:
         return respond("leader/explore.html", {**data, "count": 0, "nodes": []}, **context)
     g = get_graph()
@@ -364,7 +503,8 @@ def explore():
                                                                              minlength=len(model.NODE_KINDS))) if n}
     shown = None
     if 0 < count <= EXPLORE_FOCUS:
-        options = {"depth": args["depth"], "direction": args["direction"], "expand": params.expand_arg()}
+        options = {"depth": args["depth"], "direction": args["direction"], "expand": params.expand_arg(),
+                   "max_nodes": EXPLORE_BOXES}
         shown = picture_and_twin(g, [g.ids[i] for i in found.tolist()], options)
     query = _explore_query(args)
     data.update(count=count, by_kind=by_kind, page=args["page"], pages=pages, nodes=nodes,
@@ -389,9 +529,9 @@ def _explore_row(record: dict[str, Any]) -> dict[str, Any]:
 @bp.get("/explore.csv")
 @requires("read_estate")
 def explore_csv():
-    args = _explore_args()
+    args = _named(_explore_args())
     if not args["select"]:
-        raise BadRequest("give a selector: select=..., for example select=kind:ai_tool")
+        raise BadRequest("give a name or a selector: name=... or select=..., for example select=kind:ai_tool")
     g = get_graph()
     found = _selection(g, args)
 
@@ -416,15 +556,16 @@ def explore_csv():
 def explore_picture(format: str):
     if format not in MEDIA_TYPES:
         raise NotFound(f"pictures come as {', '.join(MEDIA_TYPES)}; not '{format[:20]}'")
-    args = _explore_args()
+    args = _named(_explore_args())
     if not args["select"]:
-        raise BadRequest("give a selector: select=..., for example select=housing-register+1")
+        raise BadRequest("give a name or a selector: name=... or select=..., for example select=housing-register+1")
     g = get_graph()
     found = _selection(g, args)
     if not 0 < found.size <= EXPLORE_FOCUS:
         raise BadRequest(f"a picture focuses on 1 to {EXPLORE_FOCUS} nodes; this selection has {found.size:,}: "
                          "narrow the selector or choose fewer kinds")
-    options = {"depth": args["depth"], "direction": args["direction"], "expand": params.expand_arg()}
+    options = {"depth": args["depth"], "direction": args["direction"], "expand": params.expand_arg(),
+               "max_nodes": EXPLORE_BOXES}
     return picture_response(g, [g.ids[i] for i in found.tolist()], format, options, "selection")
 
 
@@ -434,19 +575,22 @@ def explore_picture(format: str):
 
 @route(bp, "/what-if", action="read_estate")
 def what_if_page():
-    dataset = params.text_arg("dataset", 128)
+    typed = params.text_arg("dataset", finding.MAX_TEXT)
     dimension = params.choice_arg("dimension", model.QUALITY_DIMENSIONS)
     raw_score = params.text_arg("score", 20)
     context: dict[str, Any] = {"dimensions": model.QUALITY_DIMENSIONS, "error": None, "result": None,
-                               "record": None}
-    data: dict[str, Any] = {"dataset": dataset, "dimension": dimension, "score": raw_score, "result": None}
-    if dataset is None:
+                               "record": None, "resolved": None, "typed": typed}
+    data: dict[str, Any] = {"dataset": typed, "dimension": dimension, "score": raw_score, "result": None}
+    if typed is None:
         return respond("leader/what_if.html", data, **context)
     g = get_graph()
-    if dataset not in g:
-        raise NotFound(f"there is no dataset with the id '{dataset}'")
-    if g.kind(dataset) != "dataset":
-        raise BadRequest(f"'{dataset}' is a {g.kind(dataset).replace('_', ' ')}; a what-if changes a dataset's quality")
+    if typed in g and g.kind(typed) != "dataset":
+        raise BadRequest(f"'{typed}' is a {g.kind(typed).replace('_', ' ')}; a what-if changes a dataset's quality")
+    resolved = _resolve(typed, ["dataset"], "dataset")
+    if resolved.node is None:
+        return render_template("leader/what_if.html", data=data, **{**context, "resolved": resolved}), \
+            200 if resolved.choices else 404
+    dataset = data["dataset"] = resolved.node["id"]
     record = g.record(dataset)
     weakest = model.weakest_dimension(record.get("quality"))
     dimension = dimension or (weakest[0] if weakest else model.QUALITY_DIMENSIONS[0])

@@ -48,9 +48,10 @@ def base_url(samples_db, tmp_path_factory) -> Iterator[str]:
     yield from serve(db)
 
 
-def open_page(browser, base_url: str, problems: "Problems") -> Iterator:
-    """A fresh page at 1280x900 on its own context; fails the test if anything went wrong on it."""
-    context = browser.new_context(viewport=VIEWPORT, base_url=base_url)
+def open_page(browser, base_url: str, problems: "Problems", **options) -> Iterator:
+    """A fresh page at 1280x900 on its own context (``options`` for it, e.g. a signed-in
+    ``storage_state``); fails the test if anything went wrong on it."""
+    context = browser.new_context(viewport=VIEWPORT, base_url=base_url, **options)
     context.set_default_timeout(10_000)
     # Only loopback: anything else is refused (and then reported as a failed request).
     context.route(lambda url: not url.startswith(base_url + "/"), problems.refuse)

@@ -59,7 +59,8 @@ def test_insights_to_the_riskiest_decision_to_its_weakest_dataset_to_what_if(pag
     expect(page.locator("h1")).to_have_text("Where the risk is, and what is ready for AI")
     expect(page.locator("figure svg[role=img]")).to_have_count(3)
 
-    risky = page.locator("#risky-decisions ~ table tbody tr").first
+    page.get_by_text(re.compile(r"^See the \d+ riskiest decisions")).click()  # the detail, folded under the summary
+    risky = page.locator("#risky-decisions ~ details table tbody tr").first
     decision = risky.locator("th a").inner_text().strip()
     rating = risky.locator(".govuk-tag").first.inner_text().strip()
     assert rating in ("RED", "AMBER")
@@ -108,6 +109,7 @@ def test_decisions_table_sorts_by_its_headers_and_filters(page):
     header.get_by_role("link").click()
     expect(page.locator("th[aria-sort]")).to_have_attribute("aria-sort", "ascending")
 
+    page.get_by_text("Filter the decisions").click()
     page.get_by_label("Data confidence").select_option("red")
     page.get_by_role("button", name="Apply filters").click()
     expect(page).to_have_url(re.compile(r"confidence=red"))
@@ -118,9 +120,10 @@ def test_decisions_table_sorts_by_its_headers_and_filters(page):
 
 def test_explore_draws_a_selection_and_its_address_reproduces_it(page):
     page.goto("/explore")
+    page.get_by_text("Advanced: selectors, kinds, steps and direction").click()
     page.get_by_label("Selector").fill("+ctr-scheme")
     page.get_by_label("Datasets").check()
-    page.get_by_role("button", name="Show the selection").click()
+    page.get_by_role("button", name="Show", exact=True).click()
     expect(page.locator("#selection-count")).to_contain_text("dataset")
     expect(page.locator(".app-picture__viewport svg")).to_be_visible()
     address = page.locator("#view-link").get_attribute("href")

@@ -1,6 +1,8 @@
-// Page behaviour: GOV.UK Frontend components, then pan and zoom for every picture.
+// Page behaviour: GOV.UK Frontend components, then pan and zoom for every picture, and search as
+// you type on every name box.
 import { initAll } from './govuk-frontend.min.js'
 import { initPicture } from './picture.js'
+import { initFind } from './find.js'
 
 initAll()
 
@@ -20,4 +22,7 @@ for (const fold of document.querySelectorAll('details[data-fold-narrow]')) {
 
 for (const element of document.querySelectorAll('.app-picture')) {
   initPicture(element)
+}
+for (const element of document.querySelectorAll('.app-find[data-find]')) {
+  initFind(element)
 }
