@@ -125,6 +125,25 @@ def copy_db(template: Path, path: Path) -> Path:
     return path
 
 
+def with_demo_accounts(path: Path) -> Path:
+    """The database at ``path`` with the demo accounts (one per role) added."""
+    from lineage.accounts import Accounts, ensure_demo_accounts
+
+    store = Store(path)
+    ensure_demo_accounts(Accounts(store), actor="test")
+    store.close()
+    return path
+
+
+def client_as(app, name: str | None):
+    """A test client of ``app`` signed in as a demo account (None: nobody)."""
+    client = app.test_client()
+    if name:
+        with client.session_transaction() as session:
+            session["user"] = name
+    return client
+
+
 @pytest.fixture
 def store(tmp_path) -> Store:
     s = Store(tmp_path / "lineage.db", create=True)

@@ -7,9 +7,9 @@ import json
 import re
 
 import pytest
-from conftest import copy_db, snapshot
+from conftest import client_as, copy_db, snapshot, with_demo_accounts
 
-from lineage.accounts import DEMO_ACCOUNTS, Accounts, ensure_demo_accounts
+from lineage.accounts import DEMO_ACCOUNTS, Accounts
 from lineage.store import Store
 from web import create_app, writes
 from web.bulk import MAX_UPLOAD
@@ -21,24 +21,13 @@ SCRIPT = '<script>alert("x")</script>'
 @pytest.fixture
 def db(tmp_path, samples_db):
     path = copy_db(samples_db, tmp_path / "web.db")
-    store = Store(path)
-    ensure_demo_accounts(Accounts(store), actor="test")
-    store.close()
+    with_demo_accounts(path)
     return path
 
 
 @pytest.fixture
 def app(db):
     return create_app({"LINEAGE_DB": str(db), "TESTING": True})
-
-
-def client_as(app, name: str | None):
-    """A test client signed in as a demo account (None: nobody)."""
-    client = app.test_client()
-    if name:
-        with client.session_transaction() as session:
-            session["user"] = name
-    return client
 
 
 @pytest.fixture

@@ -17,14 +17,13 @@ import networkx as nx
 import pytest
 from markupsafe import escape
 
-from conftest import copy_db, write_graph
+from conftest import client_as, copy_db, write_graph, with_demo_accounts
 from test_graph import _dominating_every_origin
 from test_graph import expected_decision_confidence
 from test_insights import downstream_totals, expected_what_if, of_kind
 
 from lineage import io as lineage_io
 from lineage import materialised
-from lineage.accounts import Accounts, ensure_demo_accounts
 from lineage.store import Store
 from web import create_app, leader
 
@@ -546,18 +545,9 @@ def test_what_if_score_error_keeps_the_form(client):
 
 @pytest.fixture
 def accounts_app(db):
-    store = Store(db)
-    ensure_demo_accounts(Accounts(store), actor="test")
-    store.close()
+    with_demo_accounts(db)
     return create_app({"LINEAGE_DB": str(db), "TESTING": True})
 
-
-def client_as(app, name):
-    client = app.test_client()
-    if name:
-        with client.session_transaction() as session:
-            session["user"] = name
-    return client
 
 
 LEADER_URLS = ["/decisions", "/decisions.json", "/decisions.csv", "/insights", "/insights.json", "/explore",

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from markupsafe import escape
 
-from conftest import copy_db
+from conftest import client_as, copy_db, with_demo_accounts
 
 from lineage import board as boards
 from lineage import digest, find, loop, materialised, model
@@ -33,18 +33,8 @@ def db(tmp_path, samples_db):
 
 @pytest.fixture
 def app(db):
-    store = Store(db)
-    ensure_demo_accounts(Accounts(store), actor="test")
-    store.close()
+    with_demo_accounts(db)
     return create_app({"LINEAGE_DB": str(db), "TESTING": True})
-
-
-def client_as(app, name):
-    client = app.test_client()
-    if name:
-        with client.session_transaction() as session:
-            session["user"] = name
-    return client
 
 
 @pytest.fixture

@@ -14,12 +14,12 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
-from conftest import copy_db, run, snapshot
+from conftest import copy_db, run, snapshot, with_demo_accounts
 from test_editing import PASSWORDS, client_as, csrf_token, names_in, unnamed_people
 from test_openlineage import DW, facet, run_event
 
 from lineage import private
-from lineage.accounts import Accounts, common_passwords, ensure_demo_accounts, password_problem
+from lineage.accounts import Accounts, common_passwords, password_problem
 from lineage.errors import ValidationError
 from lineage.io.openlineage import node_id as ol_node_id
 from lineage.policy import Actor, PeopleRule
@@ -30,9 +30,7 @@ from web.auth import RateLimiter
 @pytest.fixture
 def db(tmp_path, samples_db):
     path = copy_db(samples_db, tmp_path / "web.db")
-    store = Store(path)
-    ensure_demo_accounts(Accounts(store), actor="test")
-    store.close()
+    with_demo_accounts(path)
     return path
 
 
