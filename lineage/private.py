@@ -37,18 +37,25 @@ def make_folder(path: str | Path) -> Path:
     return path
 
 
+def _open_new(path: Path) -> int | None:
+    """A write descriptor on a new 0600 file at ``path``; None if the file exists already."""
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+    except FileExistsError:
+        return None
+    os.fchmod(descriptor, FILE_MODE)  # os.open's mode is filtered by the umask; this is not
+    return descriptor
+
+
 def create_file(path: str | Path, *, folders: bool = True) -> Path:
     """``path`` created empty and 0600 if it does not exist (its folder 0700 if that is missing too,
     unless ``folders`` is false: then a missing folder is a ``FileNotFoundError``)."""
     path = Path(path)
     if folders:
         make_folder(path.parent)
-    try:
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
-    except FileExistsError:
-        return path
-    os.fchmod(descriptor, FILE_MODE)
-    os.close(descriptor)
+    descriptor = _open_new(path)
+    if descriptor is not None:
+        os.close(descriptor)
     return path
 
 
@@ -56,11 +63,9 @@ def write_new(path: str | Path, data: bytes) -> bool:
     """Write ``data`` to a new 0600 file at ``path``; False (nothing written) if it exists already."""
     path = Path(path)
     make_folder(path.parent)
-    try:
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
-    except FileExistsError:
+    descriptor = _open_new(path)
+    if descriptor is None:
         return False
-    os.fchmod(descriptor, FILE_MODE)
     with open(descriptor, "wb") as file:
         file.write(data)
     return True
