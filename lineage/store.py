@@ -417,9 +417,12 @@ class Store:
         for row in rows:
             yield self._edge_record(row)
 
-    def node_page(self, *, kind: str | None = None, limit: int = 100, offset: int = 0) -> "NodePage":
-        """One page of nodes in id order, with the total that match."""
-        where, args = ("WHERE kind = ?", [kind]) if kind else ("", [])
+    def node_page(self, *, kind: str | None = None, owner: str | None = None, limit: int = 100,
+                  offset: int = 0) -> "NodePage":
+        """One page of nodes in id order, with the total that match (of one kind, one owner)."""
+        clauses = [(c, v) for c, v in (("kind = ?", kind), ("owner = ?", owner)) if v]
+        where = ("WHERE " + " AND ".join(c for c, _ in clauses)) if clauses else ""
+        args = [v for _, v in clauses]
         total = self.conn.execute(f"SELECT count(*) FROM nodes {where}", args).fetchone()[0]
         rows = self.conn.execute(f"{self._NODE_SELECT} {where} ORDER BY id LIMIT ? OFFSET ?", [*args, limit, offset])
         return NodePage(total=total, nodes=[self._node_record(row) for row in rows])

@@ -24,7 +24,7 @@ from flask_wtf.csrf import CSRFProtect
 from werkzeug.exceptions import Forbidden, Unauthorized
 
 from lineage.accounts import Accounts, actor_of
-from lineage.errors import NotFoundError, RateLimitError, StoreError
+from lineage.errors import RateLimitError, StoreError
 from lineage.policy import ANONYMOUS, OPEN, Actor, Verdict, decide
 
 from .db import get_store
@@ -61,10 +61,8 @@ def _resolve_actor() -> Actor:
         name = request.headers.get(header, "").strip().lower()
         if not name:
             return ANONYMOUS
-        try:
-            return actor_of(accounts.get(name))
-        except NotFoundError:  # a name the proxy knows and we do not: nobody, here
-            return ANONYMOUS
+        user = accounts.active(name)  # a name the proxy knows and we do not (or disabled): nobody, here
+        return actor_of(user) if user else ANONYMOUS
     authorization = request.headers.get("Authorization", "")
     if authorization.lower().startswith("bearer "):
         user = accounts.user_for_token(authorization[7:].strip())
@@ -74,10 +72,10 @@ def _resolve_actor() -> Actor:
         return actor_of(user)
     name = session.get("user")
     if name:
-        try:
-            return actor_of(accounts.get(name))
-        except NotFoundError:  # the account was removed: its session ends
-            session.clear()
+        user = accounts.active(name)
+        if user:
+            return actor_of(user)
+        session.clear()  # the account was removed or disabled: its session ends
     return OPEN if accounts.count() == 0 else ANONYMOUS
 
 
