@@ -5,8 +5,9 @@ columns people ask for (owner, organisation, quality in words, decisions fed).
 with it, what do I do first?" Each thing they own comes with its quality in words, its open
 flags, the decisions it feeds (a count, and the largest number of people any one of them affects:
 populations of different decisions overlap, so they are never added up) and its last change; the
-things that need attention come first (open flags, assessments older than
-:data:`ASSESSMENT_MAX_DAYS`, red dimensions on data that feeds :data:`MANY_DECISIONS` or more).
+things that need attention come first (open flags; red dimensions on data that feeds
+:data:`MANY_DECISIONS` or more; assessments older than :data:`ASSESSMENT_MAX_DAYS`; then fair data
+feeding as many).
 
 Node lists (:func:`node_list`) filter by owner, organisation, kind and quality band in SQL (the
 store keeps each node's owner, organisation and weakest quality rating in columns), sort, page,
@@ -138,6 +139,9 @@ def _attention(item: dict[str, Any], max_days: int) -> list[dict[str, Any]]:
         words = " and ".join(DIMENSION_WORDS[d] for d in item["red_dimensions"][:2])
         found.append({"reason": "red", "rank": 1, "text": f"poor quality ({words}) and it feeds "
                       f"{item['decisions']} decisions"})
+    elif item["rag"] == "amber" and item["decisions"] >= MANY_DECISIONS:
+        found.append({"reason": "fair", "rank": 3, "text": f"fair quality ({DIMENSION_WORDS[item['weakest_dimension']]}, "
+                      f"{item['score']:.2f}) and it feeds {item['decisions']} decisions"})
     if item["assessment_stale"]:
         found.append({"reason": "stale", "rank": 2, "text": f"quality last assessed {item['assessment_days']} days "
                       f"ago (on {item['oldest_assessment']}); assess it again at least every {max_days} days"})
@@ -190,6 +194,8 @@ class NodeQuery:
     order: str = "asc"
     page: int = 1
     page_size: int = 50
+    hide_people: bool = False
+    """Leave people out (for those who see other people only as counts)."""
 
     def __post_init__(self) -> None:
         if self.kind is not None and self.kind not in model.NODE_KINDS:
@@ -206,6 +212,8 @@ class NodeQuery:
         if self.kind:
             clauses.append("n.kind = ?")
             args.append(self.kind)
+        if self.hide_people:
+            clauses.append("n.kind != 'person'")
         if self.owner == "none":
             clauses.append("n.owner IS NULL")
         elif self.owner:

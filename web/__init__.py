@@ -18,7 +18,8 @@ from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
 from werkzeug.exceptions import BadRequest
 
-from . import account, api, auth, bulk, contributor, db, edit, errors, filters, home, leader, loop, nodes, openlineage
+from . import (account, admin, api, auth, bulk, contributor, db, edit, errors, filters, home, leader, loop, nodes,
+               openlineage, owner)
 
 MAX_QUERY_STRING = 2048
 """Longest query string accepted, in bytes: no page needs more, and a long one costs parsing."""
@@ -60,7 +61,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     db.init_app(app)
     errors.init_app(app)
     for blueprint in (home.bp, account.bp, contributor.bp, nodes.bp, edit.bp, bulk.bp, leader.bp, api.bp,
-                      openlineage.bp, loop.bp):
+                      openlineage.bp, loop.bp, owner.bp, admin.bp):
         app.register_blueprint(blueprint)
     auth.init_app(app)
     auth.check_every_view_declares_an_action(app)

@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovSubmitInput, GovTextInput
+from werkzeug.exceptions import NotFound
 from wtforms import PasswordField, StringField, SubmitField
 from wtforms.validators import InputRequired, Length
 
@@ -14,6 +15,10 @@ bp = Blueprint("account", __name__)
 SIGN_IN_ATTEMPTS = 10
 SIGN_IN_WINDOW = 300.0
 """At most 10 sign-in attempts per account name and per address in 5 minutes."""
+
+
+FRONT_DOORS = {"owner": lambda _: url_for("owner.your_data"), "admin": lambda _: url_for("admin.accounts")}
+"""Where a role lands after signing in without a page to go back to (others: the home page)."""
 
 
 class SignInForm(FlaskForm):
@@ -52,7 +57,8 @@ def sign_in():
             session.clear()  # a fresh session: nothing from before signing in carries over
             session["user"] = user["name"]
             session.permanent = True
-            return redirect(safe_next(request.args.get("next")))
+            return redirect(safe_next(request.args.get("next")) if request.args.get("next")
+                            else FRONT_DOORS.get(user["role"], safe_next)(None))
         problem = "The account name or password is not right"
         form.password.errors = [problem]
     status = 401 if problem else 400 if form.errors else 200
@@ -82,10 +88,17 @@ def account():
                            form=form, secret=secret, title="Your account")
 
 
-@bp.post("/account/tokens/<int:token_id>/revoke")
+@bp.route("/account/tokens/<int:token_id>/revoke", methods=["GET", "POST"])
 @requires("own_tokens")
 def revoke_token(token_id: int):
+    """Ask first (GET), then revoke (POST)."""
     actor = current_actor()
-    get_accounts().revoke_token(actor.name, token_id, actor=actor.name)
-    flash("The token is revoked: nothing can use it any more.")
+    accounts = get_accounts()
+    token = next((t for t in accounts.tokens(actor.name) if t["id"] == token_id), None)
+    if token is None:
+        raise NotFound("you have no token with that number; it may be revoked already")
+    if request.method == "GET":
+        return render_template("account/revoke.html", token=token, title=f"Revoke the token for {token['label']}?")
+    accounts.revoke_token(actor.name, token_id, actor=actor.name)
+    flash(f"The token for {token['label']} is revoked: nothing can use it any more.")
     return redirect(url_for("account.account"))
