@@ -62,7 +62,7 @@ def linkable(store: Store, text: str, *, kinds: Sequence[str], exclude: Iterable
         return []
     excluded = set(exclude)
     marks = ",".join("?" * len(kinds))
-    query = " ".join(f'"{w}"*' for w in words)
+    query = "name : (" + " ".join(f'"{w}"*' for w in words) + ")"  # names only, not descriptions
     sql = (f"SELECT n.id, n.name, n.kind, n.organisation FROM nodes_fts f JOIN nodes n ON n.key = f.rowid "
            f"WHERE nodes_fts MATCH ? AND n.kind IN ({marks}) ORDER BY f.rank LIMIT ?")
     rows = store.conn.execute(sql, [query, *kinds, limit + len(excluded) + 1]).fetchall()

@@ -78,7 +78,8 @@ def label(name: str) -> str:
     if name.startswith("quality."):
         parts = name.split(".")
         text = parts[1].capitalize()
-        return text if len(parts) == 2 else f"{text}: {'note' if parts[2] == 'note' else 'date assessed'}"
+        part = {"note": "note", "as_of": "date assessed", "score": "score", "rag": "rating"}.get(parts[-1], parts[-1])
+        return text if len(parts) == 2 else f"{text}: {part}"
     return LABELS.get(name, name.replace("_", " ").capitalize())
 
 
