@@ -254,7 +254,7 @@ class Accounts:
         """The account a set-password link is for, while it works; else None."""
         row = self.conn.execute("SELECT user, expires FROM password_links WHERE digest = ?",
                                 (_digest(secret),)).fetchone()
-        if row is None or row[1] < _now():
+        if row is None or row[1] <= _now():
             return None
         return self.get(row[0])
 
