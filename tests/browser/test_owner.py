@@ -66,6 +66,7 @@ def test_owner_journey(page, problems, owner_db, axe_source):
     page.get_by_label("Name", exact=True).fill("Housing register")
     page.get_by_label("Number of records").fill("8,500")
     page.get_by_label("Accuracy score").fill("0.81")
+    page.get_by_text("Timeliness: note and date assessed").click()  # folded away until wanted
     page.locator("#quality_timeliness_note").fill("Backlog cleared in October")
     page.locator("#quality_timeliness_as_of_day").fill("3")
     page.locator("#quality_timeliness_as_of_month").fill("October")
