@@ -56,8 +56,8 @@ def test_your_data_lists_what_jo_owns_by_kind_with_figures_from_the_library(app,
     reached = [d for d in traverse(g, "housing-register").ids() if g.kind(d) == "decision"]
     people = [g.record(d)["people_affected"] for d in reached if g.record(d).get("people_affected")]
     assert register["decisions"] == len(reached) and register["largest_people_affected"] == max(people)  # never a sum
-    for link in ("/nodes/new", "/bulk", "/history"):
-        assert f'href="{link}"' in page.text
+    for link in ("/nodes/new", "/bulk", "/history", "/social-housing-allocations/updates/new"):
+        assert f'{link}"' in page.text
     # the first thing to do: fair data that feeds many decisions
     assert data["attention"][0]["id"] == "housing-register" and "feeds" in data["attention"][0]["text"]
 
@@ -386,3 +386,20 @@ def test_set_password_links_expire(db):
     assert accounts.link_user(secret) is None
     with pytest.raises(Exception, match="expired or was already used"):
         accounts.use_password_link(secret, "a long new password")
+
+
+def test_cli_disables_enables_and_makes_password_links(db):
+    from click.testing import CliRunner
+
+    from lineage.cli import cli
+
+    runner = CliRunner()
+    assert runner.invoke(cli, ["--db", str(db), "user", "disable", "ali"]).output == "ali is disabled.\n"
+    assert "(disabled)" in runner.invoke(cli, ["--db", str(db), "user", "list"]).output
+    assert Accounts(Store(db)).verify("ali", PASSWORDS["ali"]) is None
+    assert runner.invoke(cli, ["--db", str(db), "user", "enable", "ali"]).exit_code == 0
+    link = runner.invoke(cli, ["--db", str(db), "user", "password-link", "ali", "--base-url", "https://x.gov.uk/"])
+    secret = link.output.strip().removeprefix("https://x.gov.uk/set-password/")
+    assert Accounts(Store(db)).link_user(secret)["name"] == "ali"
+    refused = runner.invoke(cli, ["--db", str(db), "user", "disable", "nobody"])
+    assert refused.exit_code == 1 and "there is no account called 'nobody'" in refused.output

@@ -178,3 +178,15 @@ def test_admin_adds_an_account_and_resets_a_password(page, problems, owner_db, a
     expect(page.locator("#set-password-link")).to_contain_text("/set-password/")
     log = [entry["action"] for entry in Accounts(Store(owner_db)).log(user="jo")]
     assert log[0].startswith("set-password link made")
+
+    # A token: shown wrapped with a copy button; revoking asks first.
+    page.goto("/account")
+    page.get_by_label("What the token is for").fill("Airflow pipelines")
+    page.get_by_role("button", name="Make a token").click()
+    expect(page.get_by_role("button", name="Copy the token")).to_be_visible()
+    no_axe_violations(page, axe_source)
+    page.get_by_role("link", name="Revoke the token for Airflow pipelines").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Revoke the token for Airflow pipelines?")
+    no_axe_violations(page, axe_source)
+    page.get_by_role("button", name="Yes, revoke it").click()
+    expect(page.locator(".govuk-notification-banner")).to_contain_text("The token for Airflow pipelines is revoked")
