@@ -66,6 +66,7 @@ def test_owner_edits_adds_deletes_undoes_and_sees_history(owner_page, owner_prob
     # Add an edge from a dataset Jo owns: the kinds and the other end are limited by the model.
     page.goto("/nodes/housing-register")
     page.get_by_role("link", name="Add an edge from it").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Where does this data go next?")
     no_axe_violations(page, axe_source)
     page.get_by_label("A decision it informs").check()
     page.get_by_role("button", name="Continue").click()
@@ -100,6 +101,7 @@ def test_owner_edits_adds_deletes_undoes_and_sees_history(owner_page, owner_prob
     # Edit the dataset's quality, then hand it to another owner (last: Jo no longer owns it after).
     page.goto("/nodes/housing-register")
     page.get_by_role("link", name="Edit Housing register").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Edit Housing register")
     no_axe_violations(page, axe_source)
     page.get_by_label("Timeliness score").fill("")
     page.get_by_role("button", name="Save").click()

@@ -111,6 +111,7 @@ def test_owner_journey(page, problems, owner_db, axe_source):
     # A merging CSV upload, from Your data: one column changes, the rest stays.
     page.goto("/your-data")
     page.get_by_role("link", name="Upload changes from a spreadsheet").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Upload changes")
     no_axe_violations(page, axe_source)
     page.get_by_label("Upload a file").set_input_files(
         files=[{"name": "timeliness.csv", "mimeType": "text/csv",
@@ -172,6 +173,7 @@ def test_admin_adds_an_account_and_resets_a_password(page, problems, owner_db, a
     # The admin resets Jo's password: a new link, shown once.
     sign_in(page, "admin")
     page.get_by_role("link", name="jo", exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("jo")
     no_axe_violations(page, axe_source)
     page.get_by_role("button", name="Reset the password").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Give jo this link")
