@@ -32,15 +32,20 @@ and add the decisions each listed node feeds from the compiled graph.
 from __future__ import annotations
 
 import os
+import threading
+import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date as Date
 from datetime import datetime, timezone
 from typing import Any
 
+import numpy as np
+
 from . import model
 from .errors import LineageError, NotFoundError
 from .graph import LineageGraph, largest, traverse
+from .insights import underpinning
 from .loop import open_flags_on
 from .store import Store
 
@@ -257,6 +262,26 @@ def _row(g: LineageGraph, record: dict[str, Any], owner_name: str | None) -> dic
             **decisions_fed(g, record["id"])}
 
 
+_DECISION_COUNTS: "weakref.WeakKeyDictionary[LineageGraph, dict[str, int]]" = weakref.WeakKeyDictionary()
+_COUNTS_LOCK = threading.Lock()
+_COUNTED_KINDS = ("system", "dataset", "process", "ai_tool", "decision")
+
+
+def decision_counts(g: LineageGraph) -> dict[str, int]:
+    """The decisions downstream of every system, dataset, process, AI tool and decision, in one
+    pass over the whole graph (:func:`lineage.insights.underpinning`), kept for the graph's life:
+    what a list sorts by. The same counts as :func:`decisions_fed` (a decision does not count
+    itself); people and teams start no flow of their own here and count 0."""
+    with _COUNTS_LOCK:
+        counts = _DECISION_COUNTS.get(g)
+        if counts is None:
+            totals = underpinning(g, _COUNTED_KINDS)
+            own = (g.kind_codes[totals.nodes] == model.NODE_KINDS.index("decision")).astype(np.int64)
+            counts = dict(zip((g.ids[n] for n in totals.nodes.tolist()), (totals.decisions - own).tolist()))
+            _DECISION_COUNTS[g] = counts
+        return counts
+
+
 def _all_rows(g: LineageGraph, store: Store, query: NodeQuery) -> list[tuple[str, str | None]]:
     where, args = query.where()
     sql = (f"SELECT n.id, o.name FROM nodes n LEFT JOIN nodes o ON o.id = n.owner{where} "
@@ -267,8 +292,8 @@ def _all_rows(g: LineageGraph, store: Store, query: NodeQuery) -> list[tuple[str
 def node_list(g: LineageGraph, store: Store, query: NodeQuery) -> NodeList:
     """One page of nodes matching ``query``, each with owner, organisation, quality and decisions fed.
 
-    Sorting by decisions counts the decisions of every match (a search each): meant for the
-    filtered lists people read, not a million-node estate unfiltered.
+    Sorting by decisions uses :func:`decision_counts` (one pass over the graph, kept while the
+    graph is current); the rows shown count theirs with :func:`decisions_fed`.
     """
     where, args = query.where()
     total = store.conn.execute(f"SELECT count(*) FROM nodes n{where}", args).fetchone()[0]
@@ -277,7 +302,8 @@ def node_list(g: LineageGraph, store: Store, query: NodeQuery) -> NodeList:
     direction = "DESC" if query.order == "desc" else "ASC"
     if query.sort == "decisions":
         found = _all_rows(g, store, query)
-        counted = [(decisions_fed(g, node_id)["decisions"], node_id, owner) for node_id, owner in found]
+        counts = decision_counts(g)
+        counted = [(counts.get(node_id, 0), node_id, owner) for node_id, owner in found]
         counted.sort(key=lambda row: row[0], reverse=query.order == "desc")
         chosen = [(node_id, owner) for _, node_id, owner in counted[offset:offset + query.page_size]]
     else:

@@ -403,3 +403,13 @@ def test_cli_disables_enables_and_makes_password_links(db):
     assert Accounts(Store(db)).link_user(secret)["name"] == "ali"
     refused = runner.invoke(cli, ["--db", str(db), "user", "disable", "nobody"])
     assert refused.exit_code == 1 and "there is no account called 'nobody'" in refused.output
+
+
+def test_decision_counts_for_sorting_agree_with_each_nodes_own_count(db):
+    store = Store(db)
+    g = LineageGraph.from_store(store)
+    counts = owned.decision_counts(g)
+    for node_id in g.ids:
+        if g.kind(node_id) in ("system", "dataset", "process", "ai_tool", "decision"):
+            assert counts[node_id] == owned.decisions_fed(g, node_id)["decisions"], node_id
+    assert owned.decision_counts(g) is counts  # kept for the graph's life
