@@ -413,3 +413,14 @@ def test_decision_counts_for_sorting_agree_with_each_nodes_own_count(db):
         if g.kind(node_id) in ("system", "dataset", "process", "ai_tool", "decision"):
             assert counts[node_id] == owned.decisions_fed(g, node_id)["decisions"], node_id
     assert owned.decision_counts(g) is counts  # kept for the graph's life
+
+
+def test_an_owner_left_as_it_was_stays_even_when_another_has_the_same_name(jo, db):
+    store = Store(db)
+    with store.change("test", "a namesake") as change:
+        change.add_node({"id": "another-jo", "kind": "person", "name": "Jo Fletcher"})
+    store.close()
+    assert post_form(jo, "/nodes/housing-register/edit", refresh="weekly").status_code == 302
+    assert Store(db).node("housing-register")["owner"] == "owner-jo"
+    other = post_form(jo, "/nodes/lettings-outcomes/edit", owner="jo fletcher x")
+    assert other.status_code == 400

@@ -57,9 +57,18 @@ def _undo_link(change: int, what: str | None = None, differences: list | None = 
         said, url_for("edit.change", change=change), change)
 
 
-def _resolver(exclude: tuple[str, ...] = ()) -> forms.Resolver:
-    """Names typed into a form (an owner, a team, an edge's other end) as node ids."""
+def _resolver(exclude: tuple[str, ...] = (), stored: dict[str, Any] | None = None) -> forms.Resolver:
+    """Names typed into a form (an owner, a team, an edge's other end) as node ids. A name left as
+    the stored record shows it stays that node, even when another has the same name."""
+    kept = {}
+    for field in forms.REFERENCES:
+        node_id = (stored or {}).get(field)
+        if isinstance(node_id, str):
+            kept[(forms.REFERENCES[field], (_name_of(node_id) or node_id).lower())] = node_id
+
     def resolve(text: str, kind: str) -> str:
+        if (kind, text.strip().lower()) in kept:
+            return kept[(kind, text.strip().lower())]
         try:
             return search.resolve(get_store(), text, kinds=kind.split(","), exclude=exclude)["id"]
         except (search.NoMatch, search.Ambiguous) as error:
@@ -143,7 +152,7 @@ def edit_node(node_id: str):
     form_class = forms.record_form_class(kind)
     form = form_class(data=forms.form_data(record, kind, _name_of)) if request.method == "GET" else form_class()
     if form.validate_on_submit():
-        changes, problems = forms.record_from_form(form, kind, record, resolve=_resolver())
+        changes, problems = forms.record_from_form(form, kind, record, resolve=_resolver(stored=record))
         proposed = {k: v for k, v in {**record, **changes}.items() if v is not None}
         problems += node_problems({k: v for k, v in proposed.items() if k not in ("created", "updated", "version")})
         if not problems:
@@ -180,7 +189,7 @@ def delete_node(node_id: str):
         version = _version(request.form.get("version"))
         change, _ = apply(f"delete {record['kind']} '{node_id}'",
                           lambda c: c.delete_node(node_id, expected_version=version))
-        flash(_undo_link(change))
+        flash(_undo_link(change, f"{record['name']} is deleted"))
         return redirect(url_for("nodes.node_list", kind=record["kind"]))
     consequence = removal_consequence(get_graph(), node=node_id)
     return render_template("edit/delete.html", record=record, consequence=consequence, edge=None,
@@ -355,7 +364,7 @@ def delete_edge(source: str, target: str):
         version = _version(request.form.get("version"))
         change, _ = apply(f"delete edge {edge_ref(source, target)}",
                           lambda c: c.delete_edge(source, target, expected_version=version))
-        flash(_undo_link(change))
+        flash(_undo_link(change, f"The link from {store.node(source)['name']} to {store.node(target)['name']} is deleted"))
         return redirect(node_url(source, source_kind))
     consequence = removal_consequence(get_graph(), edge=(source, target))
     return render_template("edit/delete.html", record=None, edge=record, consequence=consequence,
