@@ -17,8 +17,12 @@ SIGN_IN_WINDOW = 300.0
 """At most 10 sign-in attempts per account name and per address in 5 minutes."""
 
 
-FRONT_DOORS = {"owner": lambda _: url_for("owner.your_data"), "admin": lambda _: url_for("admin.accounts")}
+FRONT_DOORS = {"owner": "owner.your_data", "admin": "admin.accounts"}
 """Where a role lands after signing in without a page to go back to (others: the home page)."""
+
+
+def front_door(role: str | None) -> str:
+    return url_for(FRONT_DOORS.get(role or "", "home.index"))
 
 
 class SignInForm(FlaskForm):
@@ -58,7 +62,7 @@ def sign_in():
             session["user"] = user["name"]
             session.permanent = True
             return redirect(safe_next(request.args.get("next")) if request.args.get("next")
-                            else FRONT_DOORS.get(user["role"], safe_next)(None))
+                            else front_door(user["role"]))
         problem = "The account name or password is not right"
         form.password.errors = [problem]
     status = 401 if problem else 400 if form.errors else 200
