@@ -465,15 +465,16 @@ class Store:
         for row in rows:
             yield self._edge_record(row)
 
-    def node_page(self, *, kind: str | None = None, limit: int = 100, offset: int = 0,
-                  without: Iterable[str] = ()) -> "NodePage":
-        """One page of nodes in id order, with the total that match; ``without`` names kinds to
-        leave out (people, for a reader who may not see them by name)."""
-        where, args = ("WHERE kind = ?", [kind]) if kind else ("", [])
+    def node_page(self, *, kind: str | None = None, owner: str | None = None, limit: int = 100,
+                  offset: int = 0, without: Iterable[str] = ()) -> "NodePage":
+        """One page of nodes in id order, with the total that match (of one kind, one owner);
+        ``without`` names kinds to leave out (people, for a reader who may not see them by name)."""
+        clauses = [(c, [v]) for c, v in (("kind = ?", kind), ("owner = ?", owner)) if v]
         left_out = sorted(set(without))
         if left_out:
-            where += (" AND " if where else "WHERE ") + f"kind NOT IN ({','.join('?' * len(left_out))})"
-            args += left_out
+            clauses.append((f"kind NOT IN ({','.join('?' * len(left_out))})", left_out))
+        where = ("WHERE " + " AND ".join(c for c, _ in clauses)) if clauses else ""
+        args = [v for _, values in clauses for v in values]
         total = self.conn.execute(f"SELECT count(*) FROM nodes {where}", args).fetchone()[0]
         rows = self.conn.execute(f"{self._NODE_SELECT} {where} ORDER BY id LIMIT ? OFFSET ?", [*args, limit, offset])
         return NodePage(total=total, nodes=[self._node_record(row) for row in rows])
@@ -544,6 +545,15 @@ class Store:
         if len(rows) > limit:
             return None
         return [dict(zip(("id", "kind", "name", "organisation"), row)) for row in rows]
+
+    def owners_among(self, ids: Sequence[str]) -> set[str]:
+        """Those of ``ids`` that own at least one node."""
+        found: set[str] = set()
+        for start in range(0, len(ids), _BATCH):
+            chunk = list(ids[start:start + _BATCH])
+            found.update(row[0] for row in self.conn.execute("SELECT DISTINCT owner FROM nodes WHERE owner IN ({})".format(
+                ",".join("?" * len(chunk))), chunk))
+        return found
 
     def node_names(self, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
         """id -> {id, kind, name, organisation} for the ids that exist."""

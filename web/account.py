@@ -11,15 +11,17 @@ from __future__ import annotations
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovRadioInput, GovSubmitInput, GovTextInput
+from werkzeug.exceptions import NotFound
 from wtforms import PasswordField, RadioField, StringField, SubmitField
 from wtforms.validators import InputRequired, Length
 
-from lineage.accounts import password_problem
+from lineage.accounts import actor_of, password_problem
 from lineage.errors import LineageError
 
-from .auth import (SESSION_GENERATION, RateLimiter, current_actor, get_accounts, limit, requires, safe_next,
+from .auth import (SESSION_GENERATION, RateLimiter, current_actor, get_accounts, requires, safe_next,
                    start_session)
 from .db import get_store
+from .home import front_door
 
 bp = Blueprint("account", __name__)
 
@@ -83,7 +85,9 @@ def sign_in():
             if user is not None:
                 by_name.reset(keys[0])
                 start_session(user)
-                return redirect(safe_next(request.args.get("next")))
+                # Straight to the page asked for, or to the role's front door (no hop through the home page).
+                door = None if request.args.get("next") else front_door(actor_of(user))
+                return redirect(door or safe_next(request.args.get("next")))
             by_name.hit(keys[0])  # only failures count: signing in often locks nobody out
             by_address.hit(keys[1])
             problem = "The account name or password is not right"
@@ -154,10 +158,17 @@ def password():
     return render_template("account/password.html", form=form, title="Change your password"), status
 
 
-@bp.post("/account/tokens/<int:token_id>/revoke")
+@bp.route("/account/tokens/<int:token_id>/revoke", methods=["GET", "POST"])
 @requires("own_tokens")
 def revoke_token(token_id: int):
+    """Ask first (GET), then revoke (POST)."""
     actor = current_actor()
-    get_accounts().revoke_token(actor.name, token_id, actor=actor.name)
-    flash("The token is revoked: nothing can use it any more.")
+    accounts = get_accounts()
+    token = next((t for t in accounts.tokens(actor.name) if t["id"] == token_id), None)
+    if token is None:
+        raise NotFound("you have no token with that number; it may be revoked already")
+    if request.method == "GET":
+        return render_template("account/revoke.html", token=token, title=f"Revoke the token for {token['label']}?")
+    accounts.revoke_token(actor.name, token_id, actor=actor.name)
+    flash(f"The token for {token['label']} is revoked: nothing can use it any more.")
     return redirect(url_for("account.account"))
