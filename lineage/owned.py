@@ -42,7 +42,7 @@ from typing import Any
 
 import numpy as np
 
-from . import model
+from . import model, words
 from .errors import LineageError, NotFoundError
 from .graph import LineageGraph, largest, traverse
 from .insights import underpinning
@@ -56,19 +56,6 @@ MANY_DECISIONS = 3
 OWNED_LIMIT = 2000
 """Things listed on one owner's page; beyond this, the list says how many more there are."""
 
-QUALITY_WORDS = {"green": "good", "amber": "fair", "red": "poor"}
-"""A band in words: "fair (0.71)", words first and the number second."""
-BAND_FLOORS = "Good is a score of 0.9 or more, fair 0.7 or more, poor below 0.7."
-DIMENSION_WORDS = {
-    "completeness": "records are missing details",
-    "uniqueness": "the same person or case is recorded twice",
-    "consistency": "records disagree with each other or with other systems",
-    "timeliness": "records are entered or updated late",
-    "validity": "records are in the wrong format or out of range",
-    "accuracy": "records do not match reality",
-}
-"""What a weak dimension means, in the words of the people who enter the records."""
-
 SORTS = {"name": "name", "kind": "kind", "organisation": "organisation", "owner": "owner",
          "quality": "quality", "decisions": "decisions"}
 QUALITY_BANDS = ("red", "amber", "green", "unassessed")
@@ -79,16 +66,17 @@ def assessment_max_days(env: Mapping[str, str] | None = None) -> int:
     return int(raw) if raw.strip().isdigit() and int(raw) > 0 else ASSESSMENT_MAX_DAYS
 
 
+def weakness(dimension: str) -> str:
+    """What a weak dimension means, in the words of the people who enter the records (lower case)."""
+    return words.dimension_name(dimension).lower()
+
+
 def quality_words(rag: str | None, score: float | None, dimension: str | None = None) -> str:
     """A rating in words: ``"fair (0.71): records are entered or updated late"``."""
     if rag is None:
         return "not assessed"
-    words = QUALITY_WORDS.get(rag, rag)
-    if score is not None:
-        words += f" ({score:.2f})"
-    if dimension and rag != "green":
-        words += f": {DIMENSION_WORDS.get(dimension, dimension)}"
-    return words
+    said = words.score_text(score, rag)
+    return f"{said}: {weakness(dimension)}" if dimension and rag != "green" else said
 
 
 def _as_of(assessment: Any) -> Date | None:
@@ -141,11 +129,11 @@ def _attention(item: dict[str, Any], max_days: int) -> list[dict[str, Any]]:
         found.append({"reason": "flags", "rank": 0, "text": f"{count} open flag{'s' if count != 1 else ''} "
                       f"from the people who enter the records: answer {'them' if count != 1 else 'it'}"})
     if item["red_dimensions"] and item["decisions"] >= MANY_DECISIONS:
-        words = " and ".join(DIMENSION_WORDS[d] for d in item["red_dimensions"][:2])
-        found.append({"reason": "red", "rank": 1, "text": f"poor quality ({words}) and it feeds "
+        weak = " and ".join(weakness(d) for d in item["red_dimensions"][:2])
+        found.append({"reason": "red", "rank": 1, "text": f"poor quality ({weak}) and it feeds "
                       f"{item['decisions']} decisions"})
     elif item["rag"] == "amber" and item["decisions"] >= MANY_DECISIONS:
-        found.append({"reason": "fair", "rank": 3, "text": f"fair quality ({DIMENSION_WORDS[item['weakest_dimension']]}, "
+        found.append({"reason": "fair", "rank": 3, "text": f"fair quality ({weakness(item['weakest_dimension'])}, "
                       f"{item['score']:.2f}) and it feeds {item['decisions']} decisions"})
     if item["assessment_stale"]:
         found.append({"reason": "stale", "rank": 2, "text": f"quality last assessed {item['assessment_days']} days "
@@ -181,7 +169,7 @@ def your_data(g: LineageGraph, store: Store, person_id: str, *, today: Date | No
     attention.sort(key=lambda a: (a["rank"], -a["decisions"], a["name"].lower()))
     ordered = {kind: groups[kind] for kind in model.NODE_KINDS if kind in groups}
     return {"person": {"id": person["id"], "name": person["name"]}, "total": total, "shown": len(records),
-            "groups": ordered, "attention": attention, "max_days": max_days, "bands": BAND_FLOORS}
+            "groups": ordered, "attention": attention, "max_days": max_days, "bands": words.BANDS_EXPLAINED}
 
 
 # -- lists people can use ------------------------------------------------------------------------

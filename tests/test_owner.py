@@ -319,6 +319,8 @@ def test_admin_adds_an_account_with_a_set_password_link(app, db):
     assert mismatch.status_code == 400 and "Enter the same password twice" in mismatch.text
     short = post_form(visitor, path, password="short", again="short")
     assert short.status_code == 400 and "at least 12 characters" in short.text
+    common = post_form(visitor, path, password="111111111111", again="111111111111")
+    assert common.status_code == 400 and "one of the most common ones" in common.text
     done = post_form(visitor, path, password="correct horse battery", again="correct horse battery")
     assert done.status_code == 302 and done.location == "/sign-in"
     assert visitor.get(path).status_code == 404  # once only
@@ -337,6 +339,9 @@ def test_admin_add_account_errors_all_at_once(app, db):
                       password="short")
     assert [href for href, _ in summary(taken.text)] == ["#name", "#person", "#password"]
     assert "There is already an account called jo" in taken.text
+    common = post_form(admin, "/admin/accounts/new", name="kim", role="leader", how="password",
+                       password="000000000000")
+    assert [href for href, _ in summary(common.text)] == ["#password"] and "most common ones" in common.text
     made = post_form(admin, "/admin/accounts/new", name="kim", role="leader", how="password",
                      password="a long first password")
     assert made.status_code == 302 and Accounts(Store(db)).verify("kim", "a long first password")

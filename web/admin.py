@@ -17,7 +17,7 @@ from werkzeug.exceptions import NotFound
 from wtforms import PasswordField, RadioField, StringField, SubmitField
 from wtforms.validators import InputRequired, Length
 
-from lineage.accounts import LINK_HOURS, MIN_PASSWORD, NAME_PATTERN
+from lineage.accounts import LINK_HOURS, MIN_PASSWORD, NAME_PATTERN, password_problem
 from lineage.errors import NotFoundError, ValidationError
 from lineage.policy import ROLES
 
@@ -111,8 +111,8 @@ def new_account():
         if problem:
             form.person.errors = [problem]
         password = form.password.data or ""
-        if form.how.data == "password" and len(password) < MIN_PASSWORD:
-            form.password.errors = [f"Enter a first password of at least {MIN_PASSWORD} characters"]
+        if form.how.data == "password" and (problem := password_problem(password)):
+            form.password.errors = [problem[:1].upper() + problem[1:]]
         if not form.errors:
             actor = current_actor().name or "admin"
             try:
@@ -128,7 +128,7 @@ def new_account():
                                            hours=LINK_HOURS, title=f"The set-password link for {name}")
                 return redirect(url_for("admin.account", name=name))
     status = 400 if form.errors else 200
-    return render_template("admin/new_account.html", form=form, title="Add an account"), status
+    return render_template("admin/new_account.html", form=form, min_password=MIN_PASSWORD, title="Add an account"), status
 
 
 def _account_or_404(name: str) -> dict[str, Any]:
@@ -228,8 +228,8 @@ def set_password(secret: str):
         raise NotFound("this link has expired or was already used: ask an admin for a new one")
     form = SetPasswordForm()
     if form.validate_on_submit():
-        if len(form.password.data) < MIN_PASSWORD:
-            form.password.errors = [f"Enter a password of at least {MIN_PASSWORD} characters"]
+        if problem := password_problem(form.password.data):
+            form.password.errors = [problem[:1].upper() + problem[1:]]
         elif form.again.data != form.password.data:
             form.again.errors = ["Enter the same password twice"]
         else:

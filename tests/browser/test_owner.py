@@ -4,45 +4,18 @@ merging CSV upload; an admin adds an account and resets a password. axe on every
 from __future__ import annotations
 
 import re
-import shutil
-from typing import Iterator
 
-import pytest
 from playwright.sync_api import expect
 
-from lineage.accounts import Accounts, ensure_demo_accounts
+from lineage.accounts import Accounts
 from lineage.store import Store
 
-from .conftest import Problems, open_page, serve
-from .test_editing import no_axe_violations, sign_in
+# A database and a server of this module's own (module-scoped fixtures are made again per module).
+from .test_editing import accounts_db, accounts_url, no_axe_violations, owner_page, owner_problems, sign_in  # noqa: F401
 
 
-@pytest.fixture(scope="module")
-def owner_db(samples_db, tmp_path_factory):
-    db = tmp_path_factory.mktemp("owner") / "lineage.db"
-    shutil.copyfile(samples_db, db)
-    store = Store(db)
-    ensure_demo_accounts(Accounts(store), actor="test")
-    store.close()
-    return db
-
-
-@pytest.fixture(scope="module")
-def owner_url(owner_db) -> Iterator[str]:
-    yield from serve(owner_db)
-
-
-@pytest.fixture
-def problems(owner_url) -> Problems:
-    return Problems(owner_url)
-
-
-@pytest.fixture
-def page(browser, owner_url, problems) -> Iterator:
-    yield from open_page(browser, owner_url, problems)
-
-
-def test_owner_journey(page, problems, owner_db, axe_source):
+def test_owner_journey(owner_page, owner_problems, accounts_db, axe_source):
+    page, problems, owner_db = owner_page, owner_problems, accounts_db
     problems.expect_status("/nodes/housing-register/edit")  # the form's errors, on purpose
     problems.expect_status("/edges/new?source=housing-register&kind=feeds")
     sign_in(page, "jo")
@@ -134,7 +107,8 @@ def test_owner_journey(page, problems, owner_db, axe_source):
     no_axe_violations(page, axe_source)
 
 
-def test_admin_adds_an_account_and_resets_a_password(page, problems, owner_db, axe_source):
+def test_admin_adds_an_account_and_resets_a_password(owner_page, owner_problems, accounts_db, axe_source):
+    page, problems, owner_db = owner_page, owner_problems, accounts_db
     sign_in(page, "admin")
     expect(page).to_have_url(re.compile(r"/admin/accounts$"))  # the admin's front door
     expect(page.get_by_role("heading", level=1)).to_have_text("Accounts")
