@@ -18,7 +18,7 @@ from werkzeug.exceptions import BadRequest
 
 from lineage import model
 from lineage.consequence import removal_consequence
-from lineage.describe import attribute_changes
+from lineage.describe import KIND_LABELS, attribute_changes
 from lineage.errors import ConflictError, NotFoundError, Problem, ValidationError
 from lineage.policy import decide
 from lineage.store import edge_ref
@@ -216,7 +216,7 @@ def _other_end_kinds(edge_kind: str, side: str) -> list[str]:
 
 
 def _kinds_in_words(kinds: list[str]) -> str:
-    names = [k.replace("_", " ") for k in kinds]
+    names = [KIND_LABELS.get(k, (k,))[0] for k in kinds]
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
 
 
