@@ -9,9 +9,10 @@ things that need attention come first (open flags; red dimensions on data that f
 :data:`MANY_DECISIONS` or more; assessments older than :data:`ASSESSMENT_MAX_DAYS`; then fair data
 feeding as many).
 
-Node lists (:func:`node_list`) filter by owner, organisation, kind and quality band in SQL (the
-store keeps each node's owner, organisation and weakest quality rating in columns), sort, page,
-and add the decisions each listed node feeds from the compiled graph.
+Node lists (:func:`node_list`) filter by owner, organisation, kind and quality band in the store
+(:meth:`lineage.store.Store.list_nodes`: it keeps each node's owner, organisation and weakest
+quality rating in columns), sort, page, and add the decisions each listed node feeds from the
+compiled graph.
 
 >>> from lineage.store import Store
 >>> from lineage.graph import LineageGraph
@@ -56,8 +57,8 @@ MANY_DECISIONS = 3
 OWNED_LIMIT = 2000
 """Things listed on one owner's page; beyond this, the list says how many more there are."""
 
-SORTS = {"name": "name", "kind": "kind", "organisation": "organisation", "owner": "owner",
-         "quality": "quality", "decisions": "decisions"}
+SORTS = ("name", "kind", "organisation", "owner", "quality", "decisions")
+"""What a list sorts by: the decisions each node feeds, or one of the store's columns."""
 QUALITY_BANDS = ("red", "amber", "green", "unassessed")
 
 
@@ -155,8 +156,8 @@ def your_data(g: LineageGraph, store: Store, person_id: str, *, today: Date | No
         person = store.node(person_id)
     except NotFoundError:
         person = {"id": person_id, "kind": "person", "name": person_id}
-    total = store.conn.execute("SELECT count(*) FROM nodes WHERE owner = ?", (person_id,)).fetchone()[0]
-    records = list(store.node_page(owner=person_id, limit=limit).nodes)
+    page = store.node_page(owner=person_id, limit=limit)
+    total, records = page.total, list(page.nodes)
     flags = open_flags_on(store, [r["id"] for r in records if r["kind"] == "dataset"])
     groups: dict[str, list[dict[str, Any]]] = {}
     attention = []
@@ -200,27 +201,10 @@ class NodeQuery:
         if self.order not in ("asc", "desc"):
             raise LineageError(f"order must be asc or desc; got '{self.order}'")
 
-    def where(self) -> tuple[str, list[Any]]:
-        clauses, args = [], []
-        if self.kind:
-            clauses.append("n.kind = ?")
-            args.append(self.kind)
-        if self.hide_people:
-            clauses.append("n.kind != 'person'")
-        if self.owner == "none":
-            clauses.append("n.owner IS NULL")
-        elif self.owner:
-            clauses.append("n.owner = ?")
-            args.append(self.owner)
-        if self.organisation:
-            clauses.append("n.organisation = ?")
-            args.append(self.organisation)
-        if self.quality == "unassessed":
-            clauses.append("n.kind = 'dataset' AND n.quality_rag IS NULL")
-        elif self.quality:
-            clauses.append("n.quality_rag = ?")
-            args.append(self.quality)
-        return (" WHERE " + " AND ".join(clauses)) if clauses else "", args
+    def filters(self) -> dict[str, Any]:
+        """The query's filters, as :meth:`lineage.store.Store.list_nodes` takes them."""
+        return {"kind": self.kind, "owner": self.owner, "organisation": self.organisation, "quality": self.quality,
+                "without": ("person",) if self.hide_people else ()}
 
 
 @dataclass
@@ -232,12 +216,6 @@ class NodeList:
 
     def as_dict(self) -> dict[str, Any]:
         return {"total": self.total, "page": self.page, "pages": self.pages, "rows": self.rows}
-
-
-_ORDER = {"name": "lower(n.name) {d}, n.id", "kind": "n.kind {d}, lower(n.name), n.id",
-          "organisation": "n.organisation IS NULL, n.organisation {d}, lower(n.name), n.id",
-          "owner": "o.name IS NULL, lower(o.name) {d}, lower(n.name), n.id",
-          "quality": "n.quality_score IS NULL, n.quality_score {d}, lower(n.name), n.id"}
 
 
 def _row(g: LineageGraph, record: dict[str, Any], owner_name: str | None) -> dict[str, Any]:
@@ -270,34 +248,23 @@ def decision_counts(g: LineageGraph) -> dict[str, int]:
         return counts
 
 
-def _all_rows(g: LineageGraph, store: Store, query: NodeQuery) -> list[tuple[str, str | None]]:
-    where, args = query.where()
-    sql = (f"SELECT n.id, o.name FROM nodes n LEFT JOIN nodes o ON o.id = n.owner{where} "
-           f"ORDER BY {_ORDER['name'].format(d='ASC')}")
-    return store.conn.execute(sql, args).fetchall()
-
-
 def node_list(g: LineageGraph, store: Store, query: NodeQuery) -> NodeList:
     """One page of nodes matching ``query``, each with owner, organisation, quality and decisions fed.
 
     Sorting by decisions uses :func:`decision_counts` (one pass over the graph, kept while the
     graph is current); the rows shown count theirs with :func:`decisions_fed`.
     """
-    where, args = query.where()
-    total = store.conn.execute(f"SELECT count(*) FROM nodes n{where}", args).fetchone()[0]
-    pages = max(1, -(-total // query.page_size))
     offset = (query.page - 1) * query.page_size
-    direction = "DESC" if query.order == "desc" else "ASC"
     if query.sort == "decisions":
-        found = _all_rows(g, store, query)
+        total, found = store.list_nodes(**query.filters())
         counts = decision_counts(g)
         counted = [(counts.get(node_id, 0), node_id, owner) for node_id, owner in found]
         counted.sort(key=lambda row: row[0], reverse=query.order == "desc")
         chosen = [(node_id, owner) for _, node_id, owner in counted[offset:offset + query.page_size]]
     else:
-        sql = (f"SELECT n.id, o.name FROM nodes n LEFT JOIN nodes o ON o.id = n.owner{where} "
-               f"ORDER BY {_ORDER[query.sort].format(d=direction)} LIMIT ? OFFSET ?")
-        chosen = store.conn.execute(sql, [*args, query.page_size, offset]).fetchall()
+        total, chosen = store.list_nodes(**query.filters(), sort=query.sort, descending=query.order == "desc",
+                                         limit=query.page_size, offset=offset)
+    pages = max(1, -(-total // query.page_size))
     records = {r["id"]: r for r in store.nodes(ids=[node_id for node_id, _ in chosen])}
     rows = [_row(g, records[node_id], owner) for node_id, owner in chosen if node_id in records]
     return NodeList(total=total, page=query.page, pages=pages, rows=rows)
@@ -311,10 +278,3 @@ def node_rows(g: LineageGraph, store: Store, query: NodeQuery) -> list[dict[str,
 
 NODE_CSV_COLUMNS = ("id", "name", "kind", "owner", "owner_name", "organisation", "quality", "quality_score",
                     "weakest_dimension", "decisions", "largest_people_affected")
-
-
-def owners_in(store: Store) -> list[dict[str, str]]:
-    """The people who own something, by name (for an owner filter)."""
-    rows = store.conn.execute("SELECT DISTINCT o.id, o.name FROM nodes n JOIN nodes o ON o.id = n.owner "
-                              "ORDER BY lower(o.name), o.id")
-    return [{"id": row[0], "name": row[1]} for row in rows]

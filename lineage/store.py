@@ -546,6 +546,59 @@ class Store:
             return None
         return [dict(zip(("id", "kind", "name", "organisation"), row)) for row in rows]
 
+    _LIST_ORDER = {"name": "lower(n.name) {d}, n.id", "kind": "n.kind {d}, lower(n.name), n.id",
+                   "organisation": "n.organisation IS NULL, n.organisation {d}, lower(n.name), n.id",
+                   "owner": "o.name IS NULL, lower(o.name) {d}, lower(n.name), n.id",
+                   "quality": "n.quality_score IS NULL, n.quality_score {d}, lower(n.name), n.id"}
+
+    def list_nodes(self, *, kind: str | None = None, owner: str | None = None, organisation: str | None = None,
+                   quality: str | None = None, without: Iterable[str] = (), sort: str = "name",
+                   descending: bool = False, limit: int | None = None, offset: int = 0,
+                   ) -> tuple[int, list[tuple[str, str | None]]]:
+        """The nodes a list shows: how many match, and (id, owner's name) of those on the page.
+
+        Filters: ``kind``; ``owner`` (a person id, or "none" for no owner); ``organisation``;
+        ``quality``, the band of the weakest assessed dimension ("red", "amber", "green", or
+        "unassessed" for datasets with none); ``without``, kinds to leave out. ``sort`` is one of
+        name, kind, organisation, owner (by name) and quality (the weakest score); ``limit`` None
+        is every match.
+        """
+        if sort not in self._LIST_ORDER:
+            raise ValueError(f"sort must be one of: {', '.join(self._LIST_ORDER)}; got {sort!r}")
+        clauses: list[str] = []
+        args: list[Any] = []
+        for clause, value in (("n.kind = ?", kind), ("n.organisation = ?", organisation)):
+            if value:
+                clauses.append(clause)
+                args.append(value)
+        left_out = sorted(set(without))
+        if left_out:
+            clauses.append(f"n.kind NOT IN ({','.join('?' * len(left_out))})")
+            args += left_out
+        if owner == "none":
+            clauses.append("n.owner IS NULL")
+        elif owner:
+            clauses.append("n.owner = ?")
+            args.append(owner)
+        if quality == "unassessed":
+            clauses.append("n.kind = 'dataset' AND n.quality_rag IS NULL")
+        elif quality:
+            clauses.append("n.quality_rag = ?")
+            args.append(quality)
+        where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
+        total = self.conn.execute(f"SELECT count(*) FROM nodes n{where}", args).fetchone()[0]
+        order = self._LIST_ORDER[sort].format(d="DESC" if descending else "ASC")
+        page = "" if limit is None else " LIMIT ? OFFSET ?"
+        rows = self.conn.execute(f"SELECT n.id, o.name FROM nodes n LEFT JOIN nodes o ON o.id = n.owner{where} "
+                                 f"ORDER BY {order}{page}", [*args, *([limit, offset] if page else [])]).fetchall()
+        return total, [(row[0], row[1]) for row in rows]
+
+    def owners(self) -> list[dict[str, str]]:
+        """The people who own something, by name (for an owner filter)."""
+        rows = self.conn.execute("SELECT DISTINCT o.id, o.name FROM nodes n JOIN nodes o ON o.id = n.owner "
+                                 "ORDER BY lower(o.name), o.id")
+        return [{"id": row[0], "name": row[1]} for row in rows]
+
     def owners_among(self, ids: Sequence[str]) -> set[str]:
         """Those of ``ids`` that own at least one node."""
         found: set[str] = set()

@@ -140,7 +140,7 @@ def node_list():
     pages = {"prev": url_for("nodes.node_list", **_list_args(page=query.page - 1)) if query.page > 1 else None,
              "next": url_for("nodes.node_list", **_list_args(page=query.page + 1)) if query.page < found.pages else None}
     return respond("node_list.html", data, kinds=NODE_KINDS, query=query, pages=pages, sort_link=_sort_link,
-                   organisations=get_store().organisations(), owners=owned.owners_in(get_store()),
+                   organisations=get_store().organisations(), owners=get_store().owners(),
                    csv_link=url_for("nodes.node_list_csv", **_list_args()), bands=owned.QUALITY_BANDS)
 
 
