@@ -142,7 +142,7 @@ def test_trusted_single_sign_on_header(db):
 def test_account_page_makes_and_revokes_tokens(app):
     client = client_as(app, "ali")
     token = csrf_token(client, "/account")
-    made = client.post("/account", data={"csrf_token": token, "label": "my script"})
+    made = client.post("/account", data={"csrf_token": token, "label": "my script", "expires": "never"})
     secret = re.search(r'id="new-token">([^<]+)<', made.text).group(1)
     assert client_as(app, None).get("/api/nodes", headers={"Authorization": f"Bearer {secret}"}).status_code == 200
     token_id = re.search(r'/account/tokens/(\d+)/revoke', made.text).group(1)

@@ -366,7 +366,7 @@ def test_admin_changes_role_links_person_resets_and_disables(app, db):
     reset = admin.post(f"{url}/reset", data={"csrf_token": token})
     assert reset.status_code == 200 and "/set-password/" in reset.text
     ali = client_as(app, "ali")
-    secret = ali.post("/account", data={"csrf_token": csrf_token(ali, "/account"), "label": "script"})
+    secret = ali.post("/account", data={"csrf_token": csrf_token(ali, "/account"), "label": "script", "expires": "never"})
     secret = re.search(r'id="new-token">([^<]+)<', secret.text).group(1)
     assert admin.post(f"{url}/disable", data={"csrf_token": token}).status_code == 302
     assert ali.get("/nodes/housing-register").status_code == 302  # the session ends
@@ -384,7 +384,10 @@ def test_admin_changes_role_links_person_resets_and_disables(app, db):
 def test_revoking_a_token_asks_first(app):
     ali = client_as(app, "ali")
     token = csrf_token(ali, "/account")
-    made = ali.post("/account", data={"csrf_token": token, "label": "my script"})
+    unchosen = ali.post("/account", data={"csrf_token": token, "label": "my script"})
+    assert unchosen.status_code == 400 and "Choose when the token stops working" in unchosen.text
+    assert 'value="never" checked' not in ali.get("/account").text  # no radio chosen for you
+    made = ali.post("/account", data={"csrf_token": token, "label": "my script", "expires": "never"})
     token_id = re.search(r'/account/tokens/(\d+)/revoke', made.text).group(1)
     ask = ali.get(f"/account/tokens/{token_id}/revoke")
     assert ask.status_code == 200 and "Yes, revoke it" in ask.text and "No, keep it" in ask.text

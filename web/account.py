@@ -29,7 +29,7 @@ SIGN_IN_ATTEMPTS = 10
 ADDRESS_ATTEMPTS = 200
 SIGN_IN_WINDOW = 300.0
 """At most 10 failed sign-ins per account name and 200 per address in 5 minutes."""
-TOKEN_LIFETIMES = (("", "Never: until you revoke it"), ("30", "In 30 days"), ("90", "In 90 days"),
+TOKEN_LIFETIMES = (("never", "Never: until you revoke it"), ("30", "In 30 days"), ("90", "In 90 days"),
                    ("365", "In a year"))
 
 
@@ -45,8 +45,9 @@ class TokenForm(FlaskForm):
     label = StringField("What the token is for", widget=GovTextInput(),
                         validators=[InputRequired("Say what the token is for, for example “Airflow”"),
                                     Length(max=100, message="Keep it to 100 characters")])
+    # Not chosen for you (GOV.UK: no pre-selected radios where the choice matters).
     expires = RadioField("When should it stop working?", widget=GovRadioInput(), choices=TOKEN_LIFETIMES,
-                         default="")
+                         validators=[InputRequired("Choose when the token stops working")])
     submit = SubmitField("Make a token", widget=GovSubmitInput())
 
 
@@ -121,7 +122,7 @@ def account():
     secret = None
     if form.validate_on_submit():
         secret = accounts.new_token(actor.name, form.label.data, actor=actor.name,
-                                    expires_in=int(form.expires.data) if form.expires.data else None)
+                                    expires_in=None if form.expires.data == "never" else int(form.expires.data))
         form = TokenForm(formdata=None)
     user = accounts.get(actor.name)
     person_name = None
@@ -131,7 +132,7 @@ def account():
         except LineageError:
             person_name = None
     return render_template("account/account.html", user=user, tokens=accounts.tokens(actor.name), form=form,
-                           secret=secret, person_name=person_name, title="Your account")
+                           secret=secret, person_name=person_name, title="Your account"), 400 if form.errors else 200
 
 
 @bp.route("/account/password", methods=["GET", "POST"])

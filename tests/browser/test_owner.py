@@ -1,6 +1,7 @@
 """Owners and admins in Chromium (issue 15): Your data, an edit with several errors at once, the
 success banner, an edge added by name with search as you type, the cross-organisation warning, a
-merging CSV upload; an admin adds an account and resets a password. axe on every page."""
+merging CSV upload; an admin adds an account and resets a password, and the new user changes
+their own password. axe on every page."""
 from __future__ import annotations
 
 import re
@@ -107,8 +108,10 @@ def test_owner_journey(owner_page, owner_problems, accounts_db, axe_source):
     no_axe_violations(page, axe_source)
 
 
-def test_admin_adds_an_account_and_resets_a_password(owner_page, owner_problems, accounts_db, axe_source):
+def test_admin_adds_an_account_and_resets_a_password_and_a_user_changes_their_own(owner_page, owner_problems, accounts_db, axe_source):
     page, problems, owner_db = owner_page, owner_problems, accounts_db
+    problems.expect_status("/account/password")  # the mistyped new password, on purpose
+    problems.expect_status("/account")  # a token whose end was not chosen, on purpose
     sign_in(page, "admin")
     expect(page).to_have_url(re.compile(r"/admin/accounts$"))  # the admin's front door
     expect(page.get_by_role("heading", level=1)).to_have_text("Accounts")
@@ -142,6 +145,29 @@ def test_admin_adds_an_account_and_resets_a_password(owner_page, owner_problems,
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_text("Signed in as sandra")).to_be_visible()
     expect(page).to_have_url(re.compile(r"/your-data$"))
+
+    # Sandra changes her own password: a mistake is said plainly, then the change is confirmed.
+    page.get_by_role("link", name="Your account").first.click()
+    page.get_by_role("link", name="Change your password").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Change your password")
+    no_axe_violations(page, axe_source)
+    page.get_by_label("Your current password").fill("sandra's long password")
+    page.get_by_label("New password", exact=True).fill("three random words here")
+    page.get_by_label("New password again").fill("three random words there")
+    page.get_by_role("button", name="Change your password").click()
+    expect(page.locator(".govuk-error-summary")).to_contain_text("The two new passwords are not the same")
+    no_axe_violations(page, axe_source)
+    page.get_by_label("Your current password").fill("sandra's long password")
+    page.get_by_label("New password", exact=True).fill("three random words here")
+    page.get_by_label("New password again").fill("three random words here")
+    page.get_by_role("button", name="Change your password").click()
+    expect(page.locator(".govuk-notification-banner")).to_contain_text("Your password is changed")
+    page.get_by_role("button", name=re.compile("Sign out")).click()
+    page.goto("/sign-in")
+    page.get_by_label("Account name").fill("sandra")
+    page.locator("#password").fill("three random words here")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_text("Signed in as sandra")).to_be_visible()
     page.get_by_role("button", name=re.compile("Sign out")).click()
 
     # The admin resets Jo's password: a new link, shown once.
@@ -158,6 +184,9 @@ def test_admin_adds_an_account_and_resets_a_password(owner_page, owner_problems,
     # A token: shown wrapped with a copy button; revoking asks first.
     page.goto("/account")
     page.get_by_label("What the token is for").fill("Airflow pipelines")
+    page.get_by_role("button", name="Make a token").click()
+    expect(page.locator(".govuk-error-summary")).to_contain_text("Choose when the token stops working")  # not chosen for you
+    page.get_by_label("In 90 days").check()
     page.get_by_role("button", name="Make a token").click()
     expect(page.get_by_role("button", name="Copy the token")).to_be_visible()
     no_axe_violations(page, axe_source)
