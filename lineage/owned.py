@@ -255,12 +255,14 @@ def node_list(g: LineageGraph, store: Store, query: NodeQuery) -> NodeList:
     graph is current); the rows shown count theirs with :func:`decisions_fed`.
     """
     offset = (query.page - 1) * query.page_size
-    if query.sort == "decisions":
-        total, found = store.list_nodes(**query.filters())
+    if query.sort == "decisions":  # every match by name, ordered here by count; owners named for the page only
+        total, found = store.list_nodes(**query.filters(), owner_names=False)
         counts = decision_counts(g)
-        counted = [(counts.get(node_id, 0), node_id, owner) for node_id, owner in found]
-        counted.sort(key=lambda row: row[0], reverse=query.order == "desc")
-        chosen = [(node_id, owner) for _, node_id, owner in counted[offset:offset + query.page_size]]
+        ordered = sorted((node_id for node_id, _ in found), key=lambda node_id: counts.get(node_id, 0),
+                         reverse=query.order == "desc")[offset:offset + query.page_size]
+        owners = {r["id"]: r.get("owner") for r in store.nodes(ids=ordered)}
+        names = store.node_names([o for o in owners.values() if o])
+        chosen = [(node_id, names.get(owners.get(node_id), {}).get("name")) for node_id in ordered]
     else:
         total, chosen = store.list_nodes(**query.filters(), sort=query.sort, descending=query.order == "desc",
                                          limit=query.page_size, offset=offset)

@@ -525,6 +525,7 @@ def test_list_nodes_filters_sorts_and_pages():
     assert store.list_nodes(quality="red")[1] == [("reg", "Jo")]
     assert store.list_nodes(quality="unassessed")[1] == [("arch", None)]  # datasets only
     assert store.list_nodes(organisation="Council", limit=1, offset=1) == (2, [("reg", "Jo")])
+    assert store.list_nodes(owner="jo", owner_names=False) == (2, [("bid", None), ("reg", None)])
     with pytest.raises(ValueError, match="sort must be one of"):
         store.list_nodes(sort="size")
     assert store.owners() == [{"id": "jo", "name": "Jo"}]
