@@ -63,6 +63,10 @@ def password_problem(password: str) -> str | None:
     return None
 
 
+LINK_HOURS = 72
+"""How long a set-password link works: three days, and once."""
+_FIELDS = ("name", "role", "person", "created", "updated", "disabled")
+
 # Checked against when a name is unknown, so that a wrong name costs as long as a wrong password.
 _DUMMY_HASH = generate_password_hash("not a real password")
 
@@ -93,29 +97,44 @@ class Accounts:
     def count(self) -> int:
         return self.conn.execute("SELECT count(*) FROM users").fetchone()[0]
 
+    @staticmethod
+    def _user(row: tuple) -> dict[str, Any]:
+        user = dict(zip(_FIELDS, row))
+        user["disabled"] = bool(user["disabled"])
+        return user
+
     def list(self) -> list[dict[str, Any]]:
-        rows = self.conn.execute("SELECT name, role, person, created, updated FROM users ORDER BY name")
-        return [dict(zip(("name", "role", "person", "created", "updated"), row)) for row in rows]
+        rows = self.conn.execute(f"SELECT {', '.join(_FIELDS)} FROM users ORDER BY name")
+        return [self._user(row) for row in rows]
 
     def get(self, name: str) -> dict[str, Any]:
-        row = self.conn.execute("SELECT name, role, person, created, updated FROM users WHERE name = ?",
-                                (name,)).fetchone()
+        row = self.conn.execute(f"SELECT {', '.join(_FIELDS)} FROM users WHERE name = ?", (name,)).fetchone()
         if row is None:
             raise NotFoundError(f"there is no account called '{name}'")
-        return dict(zip(("name", "role", "person", "created", "updated"), row))
+        return self._user(row)
+
+    def active(self, name: str) -> dict[str, Any] | None:
+        """The account if it exists and is not disabled, else None (a session of it ends)."""
+        try:
+            user = self.get(name)
+        except NotFoundError:
+            return None
+        return None if user["disabled"] else user
 
     def verify(self, name: str, password: str) -> dict[str, Any] | None:
         """The account, with its session generation (``sessions``), if ``password`` is its
-        password; otherwise None (in the same time)."""
-        row = self.conn.execute("SELECT password_hash, sessions FROM users WHERE name = ?", (name,)).fetchone()
+        password and it is not disabled; otherwise None (in the same time)."""
+        row = self.conn.execute("SELECT password_hash, sessions, disabled FROM users WHERE name = ?",
+                                (name,)).fetchone()
         matches = check_password_hash(row[0] if row else _DUMMY_HASH, password)
-        return {**self.get(name), "sessions": row[1]} if row and matches else None
+        return {**self.get(name), "sessions": row[1]} if row and matches and not row[2] else None
 
     def in_session(self, name: str, generation: int) -> dict[str, Any] | None:
         """The account a session cookie names, if the cookie's session generation is still the
-        account's: signing out and changing the password move it on, ending older sessions."""
-        row = self.conn.execute("SELECT sessions FROM users WHERE name = ?", (name,)).fetchone()
-        if row is None or row[0] != generation:
+        account's and the account is not disabled: signing out, changing the password and
+        disabling move the generation on, ending older sessions."""
+        row = self.conn.execute("SELECT sessions, disabled FROM users WHERE name = ?", (name,)).fetchone()
+        if row is None or row[0] != generation or row[1]:
             return None
         return self.get(name)
 
@@ -137,6 +156,9 @@ class Accounts:
         now = _now()
         if row is None or (row[3] is not None and row[3] <= now):
             return None
+        user = self.active(row[1])
+        if user is None:  # a disabled account's tokens stop working with it
+            return None
         if (row[2] is None or row[2][:16] != now[:16]) and not self.store.read_only:  # ISO time to the minute
             try:
                 self.conn.execute("UPDATE tokens SET last_used = ? WHERE id = ?", (now, row[0]))
@@ -144,7 +166,7 @@ class Accounts:
                 # Noting the use is bookkeeping: a full disk or a busy database does not refuse a valid token.
                 if storage_error(error) is None:
                     raise
-        return self.get(row[1])
+        return user
 
     def tokens(self, name: str) -> list[dict[str, Any]]:
         rows = self.conn.execute("SELECT id, label, created, last_used, expires FROM tokens WHERE user = ? "
@@ -153,8 +175,11 @@ class Accounts:
         return [{**dict(zip(("id", "label", "created", "last_used", "expires"), row)),
                  "expired": row[4] is not None and row[4] <= now} for row in rows]
 
-    def log(self, *, limit: int = 100) -> list[dict[str, Any]]:
-        rows = self.conn.execute("SELECT at, actor, user, action FROM account_log ORDER BY id DESC LIMIT ?", (limit,))
+    def log(self, *, user: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
+        """Account changes, newest first: all of them, or one account's."""
+        where, args = ("WHERE user = ?", [user]) if user else ("", [])
+        rows = self.conn.execute(f"SELECT at, actor, user, action FROM account_log {where} ORDER BY id DESC LIMIT ?",
+                                 [*args, limit])
         return [dict(zip(("at", "actor", "user", "action"), row)) for row in rows]
 
     # checking
@@ -193,16 +218,64 @@ class Accounts:
 
     # writing
 
-    def add(self, name: str, password: str, *, role: str, person: str | None = None,
+    def add(self, name: str, password: str | None, *, role: str, person: str | None = None,
             actor: str) -> dict[str, Any]:
+        """Add an account. With ``password`` None nobody can sign in to it until a set-password
+        link (:meth:`new_password_link`) is used."""
         self._check(name=name, role=role, password=password, person=person)
         if self.conn.execute("SELECT 1 FROM users WHERE name = ?", (name,)).fetchone():
             raise ValidationError(Problem(f"account '{name}'", "an account with this name already exists", "name"))
         now = _now()
+        secret = password if password is not None else secrets.token_urlsafe(48)  # known to nobody
         self._write(actor, name, f"added as {role}", "INSERT INTO users (name, role, person, password_hash, created, "
                     "updated) VALUES (?, ?, ?, ?, ?, ?)",
-                    (name, role, person or None, generate_password_hash(password), now, now))
+                    (name, role, person or None, generate_password_hash(secret), now, now))
         return self.get(name)
+
+    def set_disabled(self, name: str, disabled: bool, *, actor: str) -> dict[str, Any]:
+        """Disable an account (nobody can sign in to it or use its tokens; its sessions end) or
+        enable it again."""
+        if disabled and name == actor:
+            raise ValidationError(Problem(f"account '{name}'", "you cannot disable your own account", "name"))
+        # Disabling moves the session generation on too, so enabling again does not revive old sessions.
+        self._write(actor, name, "disabled; every session ended" if disabled else "enabled",
+                    "UPDATE users SET disabled = ?, updated = ?, sessions = sessions + ? WHERE name = ?",
+                    (int(disabled), _now(), int(disabled), name))
+        return self.get(name)
+
+    def new_password_link(self, name: str, *, actor: str, hours: int = LINK_HOURS) -> str:
+        """A one-time secret with which the account's person sets their own password (within
+        ``hours``). Earlier links of the account stop working. The secret is returned once."""
+        self.get(name)
+        secret = secrets.token_urlsafe(32)
+        created = datetime.now(timezone.utc)
+        expires = (created + timedelta(hours=hours)).isoformat(timespec="seconds")
+        with self._logged(actor, name, f"set-password link made (works for {hours} hours, once)") as conn:
+            conn.execute("DELETE FROM password_links WHERE user = ?", (name,))
+            conn.execute("INSERT INTO password_links (digest, user, created, expires) VALUES (?, ?, ?, ?)",
+                         (_digest(secret), name, created.isoformat(timespec="seconds"), expires))
+        return secret
+
+    def link_user(self, secret: str) -> dict[str, Any] | None:
+        """The account a set-password link is for, while it works; else None."""
+        row = self.conn.execute("SELECT user, expires FROM password_links WHERE digest = ?",
+                                (_digest(secret),)).fetchone()
+        if row is None or row[1] <= _now():
+            return None
+        return self.get(row[0])
+
+    def use_password_link(self, secret: str, password: str) -> dict[str, Any]:
+        """Set the password with a set-password link, which then stops working."""
+        user = self.link_user(secret)
+        if user is None:
+            raise NotFoundError("this link has expired or was already used: ask an admin for a new one")
+        self._check(password=password)
+        with self._logged(user["name"], user["name"], "password set with a set-password link; every session ended") \
+                as conn:
+            conn.execute("DELETE FROM password_links WHERE user = ?", (user["name"],))
+            conn.execute("UPDATE users SET password_hash = ?, updated = ?, sessions = sessions + 1 WHERE name = ?",
+                         (generate_password_hash(password), _now(), user["name"]))
+        return self.get(user["name"])
 
     def set_role(self, name: str, role: str, *, actor: str) -> dict[str, Any]:
         self._check(role=role)
@@ -230,6 +303,7 @@ class Accounts:
     def remove(self, name: str, *, actor: str) -> None:
         with self._logged(actor, name, "removed") as conn:
             conn.execute("DELETE FROM tokens WHERE user = ?", (name,))
+            conn.execute("DELETE FROM password_links WHERE user = ?", (name,))
             if conn.execute("DELETE FROM users WHERE name = ?", (name,)).rowcount == 0:
                 raise NotFoundError(f"there is no account called '{name}'")
 

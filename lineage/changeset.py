@@ -22,17 +22,20 @@ True
 """
 from __future__ import annotations
 
+import csv
 import json
-import tempfile
+from io import StringIO
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import io
+from . import model
+from .io import located_native
+from .io.csv import read_table
 from .describe import attribute_changes
 from .errors import ConflictError, NotFoundError, Problem, ValidationError
 from .store import GraphData, Store, edge_ref, native_record
-from .validate import validate_records
+from .validate import Batch, validate_records
 
 MAX_LISTED = 500
 """Entries of each list a preview keeps; counts are always exact."""
@@ -97,8 +100,12 @@ def _removals(document: Any, source: str) -> tuple[list[str], list[tuple[str, st
     return nodes, edges
 
 
-def parse_changeset(content: bytes, filename: str, store: Store) -> Changeset:
+def parse_changeset(content: bytes, filename: str, store: Store, *, clear_blanks: bool = False) -> Changeset:
     """Read an uploaded ``.json`` or ``.csv`` file as a changeset, validated against ``store``.
+
+    A CSV row for something that exists already changes only the columns the file has, and a
+    blank cell changes nothing unless ``clear_blanks`` (then it removes that value): see
+    :func:`merged_csv`. A JSON record replaces the stored one whole.
 
     Raises
     ------
@@ -108,18 +115,12 @@ def parse_changeset(content: bytes, filename: str, store: Store) -> Changeset:
     name = Path(filename).name or "upload"
     suffix = Path(name).suffix.lower()
     if suffix == ".json":
-        nodes, edges = io.located_native(content, name)
+        nodes, edges = located_native(content, name)
         data = validate_records([nodes], [edges], existing_kinds=store.kinds_of)
         remove_nodes, remove_edges = _removals(json.loads(content), name)
     elif suffix == ".csv":
-        header = content.split(b"\n", 1)[0].decode("utf-8-sig", "replace").lower().replace(" ", "").split(",")
-        is_edges = "source" in header and "target" in header
-        # The CSV reader reads files: the upload is written to a temporary one, named as uploaded.
-        with tempfile.TemporaryDirectory() as folder:
-            path = Path(folder) / name
-            path.write_bytes(content)
-            located = io.located_csv(None, path) if is_edges else io.located_csv(path, None)
-            data = validate_records(*located, existing_kinds=store.kinds_of)
+        data = validate_records(*merged_csv(content, name, store, clear_blanks=clear_blanks),
+                                existing_kinds=store.kinds_of)
         remove_nodes, remove_edges = [], []
     else:
         raise ValidationError(Problem(name, "expected a .json (native lineage) or .csv (nodes or edges) file"))
@@ -221,3 +222,120 @@ def policy_targets(store: Store, changes: Changeset) -> list[tuple[str, Any]]:
     for source, target in [(e["source"], e["target"]) for e in changes.data.edges] + changes.remove_edges:
         targets.append(("edge", (stored.get(source) or new[source], stored.get(target) or new[target])))
     return targets
+
+
+# -- CSV rows merge with what is stored -----------------------------------------------------------
+
+
+def _text(content: bytes, name: str) -> str:
+    try:
+        return content.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise ValidationError(Problem(name, f"is not UTF-8 text (byte {error.start}): save it as "
+                                            "“CSV UTF-8” and upload it again")) from None
+
+
+def _merge_quality(stored: Any, given: dict[str, Any]) -> dict[str, Any]:
+    quality = dict(stored or {})
+    for dimension, value in given.items():
+        before = quality.get(dimension)
+        if isinstance(value, dict):  # some of score, rag, note, as_of
+            base = dict(before) if isinstance(before, dict) else ({"score": before} if before is not None else {})
+            quality[dimension] = {**base, **value}
+        elif isinstance(before, dict):  # a score alone keeps the note, rating and date
+            quality[dimension] = {**before, "score": value}
+        else:
+            quality[dimension] = value
+    return quality
+
+
+def _clear(record: dict[str, Any], column: str) -> None:
+    parts = column.split(".")
+    if parts[0] != "quality" or len(parts) == 1:
+        record.pop(column, None)
+        return
+    quality = dict(record.get("quality") or {})
+    if len(parts) == 2:
+        quality.pop(parts[1], None)
+    elif isinstance(quality.get(parts[1]), dict):
+        assessment = {k: v for k, v in quality[parts[1]].items() if k != parts[2]}
+        if assessment:
+            quality[parts[1]] = assessment
+        else:
+            quality.pop(parts[1])
+    if quality:
+        record["quality"] = quality
+    else:
+        record.pop("quality", None)
+
+
+def merge_record(stored: dict[str, Any] | None, row: dict[str, Any], blank: set[str], core: tuple[str, ...],
+                 *, clear_blanks: bool = False) -> dict[str, Any]:
+    """A CSV row applied to the stored record: only the columns given change; a blank cell
+    changes nothing, or with ``clear_blanks`` removes that value. A new record is the row.
+
+    >>> stored = {"id": "reg", "kind": "dataset", "name": "Register", "refresh": "daily",
+    ...           "quality": {"timeliness": {"score": 0.7, "note": "late"}}}
+    >>> merge_record(stored, {"id": "reg", "quality": {"timeliness": 0.8}}, {"refresh"}, ("id", "kind", "name"))
+    {'id': 'reg', 'kind': 'dataset', 'name': 'Register', 'refresh': 'daily', 'quality': {'timeliness': {'score': 0.8, 'note': 'late'}}}
+    >>> merge_record(stored, {"id": "reg"}, {"refresh"}, ("id", "kind", "name"), clear_blanks=True)["refresh"]
+    Traceback (most recent call last):
+    ...
+    KeyError: 'refresh'
+    """
+    if stored is None:
+        return row
+    merged = dict(native_record(stored))
+    for key, value in row.items():
+        merged[key] = _merge_quality(merged.get("quality"), value) if key == "quality" and isinstance(value, dict) \
+            else value
+    if clear_blanks:
+        for column in sorted(blank - set(core)):
+            _clear(merged, column)
+    return merged
+
+
+def merged_csv(content: bytes, name: str, store: Store, *, clear_blanks: bool = False) -> tuple[list[Batch], list[Batch]]:
+    """A CSV table of nodes (an ``id`` column) or edges (``source`` and ``target``), each row
+    merged with the stored record it names (:func:`merge_record`); new ones need every core column.
+    Messages name the file as uploaded and the line, never a path on the server."""
+    text = _text(content, name)
+    try:
+        header = [c.strip().lstrip("\ufeff") for c in next(csv.reader([text.split("\n", 1)[0]]), [])]
+    except csv.Error:
+        header = []
+    is_edges = "source" in header and "target" in header
+    core = model.EDGE_CORE_FIELDS if is_edges else model.NODE_CORE_FIELDS
+    required = ("source", "target") if is_edges else ("id",)
+    stored_nodes: dict[str, dict[str, Any]] = {}
+    stored_edges: dict[tuple[str, str], dict[str, Any]] = {}
+
+    def kind_of(cells: dict[str, str]) -> str | None:
+        found = stored_edges.get((cells.get("source", ""), cells.get("target", ""))) if is_edges \
+            else stored_nodes.get(cells.get("id", ""))
+        return found["kind"] if found else None
+
+    # Read the keys first, to look the stored records up in one go.
+    try:
+        keys = [dict(zip(header, row)) for row in list(csv.reader(StringIO(text, newline="")))[1:]
+                if any(c.strip() for c in row)]
+    except csv.Error:
+        keys = []  # read_table says what is wrong
+    if is_edges:
+        for row in keys:
+            try:
+                stored_edges[(row.get("source", "").strip(), row.get("target", "").strip())] = \
+                    store.edge(row.get("source", "").strip(), row.get("target", "").strip())
+            except NotFoundError:
+                pass
+    else:
+        stored_nodes = {r["id"]: r for r in store.nodes(ids=[row.get("id", "").strip() for row in keys])}
+    blanks: list[set[str]] = []
+    batch = read_table(text, name, core, required=required, kind_of=kind_of, blanks=blanks)
+    merged = []
+    for index, (record, blank) in enumerate(zip(batch.records, blanks)):
+        stored = stored_edges.get((record.get("source"), record.get("target"))) if is_edges \
+            else stored_nodes.get(record.get("id"))
+        merged.append((batch.locate(index), merge_record(stored, record, blank, core, clear_blanks=clear_blanks)))
+    located = Batch.located(merged)
+    return ([], [located]) if is_edges else ([located], [])

@@ -492,7 +492,8 @@ def user_list(ctx: click.Context, as_json: bool) -> None:
         _print_json(found)
         return
     for account in found:
-        click.echo(f"{account['name']:<20} {account['role']:<12} {account['person'] or '-'}")
+        click.echo(f"{account['name']:<20} {account['role']:<12} {account['person'] or '-'}"
+                   f"{'  (disabled)' if account.get('disabled') else ''}")
     if not found:
         click.echo("No accounts: anyone can read and nobody can edit. Add one with 'lineage user add'.")
 
@@ -534,6 +535,36 @@ def user_remove(ctx: click.Context, name: str) -> None:
     """Remove an account and its API tokens."""
     _accounts(ctx).remove(name, actor=ACTOR)
     click.echo(f"Removed {name}.")
+
+
+@user.command("disable")
+@click.argument("name")
+@click.pass_context
+def user_disable(ctx: click.Context, name: str) -> None:
+    """Disable an account: it cannot sign in and its API tokens stop working (enable it again with
+    'lineage user enable').  Example: lineage user disable jo"""
+    _accounts(ctx).set_disabled(name, True, actor=ACTOR)
+    click.echo(f"{name} is disabled.")
+
+
+@user.command("enable")
+@click.argument("name")
+@click.pass_context
+def user_enable(ctx: click.Context, name: str) -> None:
+    """Enable a disabled account again.  Example: lineage user enable jo"""
+    _accounts(ctx).set_disabled(name, False, actor=ACTOR)
+    click.echo(f"{name} is enabled.")
+
+
+@user.command("password-link")
+@click.argument("name")
+@click.option("--base-url", default="http://127.0.0.1:5000", show_default=True, help="Where the app is served.")
+@click.pass_context
+def user_password_link(ctx: click.Context, name: str, base_url: str) -> None:
+    """Make a one-time link with which the account's person sets their own password (printed once;
+    it works for 72 hours).  Example: lineage user password-link jo --base-url https://lineage.example.gov.uk"""
+    secret = _accounts(ctx).new_password_link(name, actor=ACTOR)
+    click.echo(f"{base_url.rstrip('/')}/set-password/{secret}")
 
 
 @user.command("token")

@@ -369,12 +369,17 @@ def view_text(g: LineageGraph, v: View, **options: Any) -> str:
 
 
 def _flat(record: dict[str, Any] | None) -> dict[str, Any]:
-    """A record's attributes with quality dimensions as ``quality.<dimension>`` (their scores)."""
+    """A record's attributes with quality dimensions as ``quality.<dimension>`` (their scores) and
+    the rest of an assessment as ``quality.<dimension>.note`` (``.as_of``, ``.rag``)."""
     flat: dict[str, Any] = {}
     for key, value in (record or {}).items():
         if key == "quality" and isinstance(value, dict):
             for dimension, assessment in value.items():
-                flat[f"quality.{dimension}"] = assessment.get("score") if isinstance(assessment, dict) else assessment
+                if isinstance(assessment, dict):
+                    flat[f"quality.{dimension}"] = assessment.get("score")
+                    flat.update({f"quality.{dimension}.{k}": v for k, v in assessment.items() if k != "score"})
+                else:
+                    flat[f"quality.{dimension}"] = assessment
         elif key not in ("created", "updated", "version"):
             flat[key] = value
     return flat

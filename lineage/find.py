@@ -29,7 +29,7 @@ matches, the closest names (``difflib``), so that a form can say "did you mean .
 from __future__ import annotations
 
 import difflib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -77,18 +77,21 @@ def _rank(text: str, node: dict[str, Any], position: int) -> tuple:
     return step, len(name), position
 
 
-def find(store: Any, text: str, *, kinds: Sequence[str] | None = None, limit: int = LIMIT) -> Found:
-    """Nodes by name, best first (see the module); at most ``limit``, ``more`` when there were more."""
+def find(store: Any, text: str, *, kinds: Sequence[str] | None = None, limit: int = LIMIT,
+         exclude: Iterable[str] = ()) -> Found:
+    """Nodes by name, best first (see the module); at most ``limit``, ``more`` when there were more.
+    ``exclude`` names ids to leave out (the node an edge starts from, when picking its other end)."""
     text, kinds = _check(text, kinds)
     if not 1 <= limit <= MAX_LIMIT:
         raise LineageError(f"limit must be from 1 to {MAX_LIMIT}; got {limit}")
     found = Found(text, kinds)
     if not text:
         return found
-    rows = store.find_names(text, kinds=kinds, limit=CANDIDATES)
+    left_out = set(exclude)
+    rows = [row for row in store.find_names(text, kinds=kinds, limit=CANDIDATES) if row["id"] not in left_out]
     by_id = store.node_names([text])  # an id typed in full is a match too
     exact = by_id.get(text)
-    if exact and (not kinds or exact["kind"] in kinds) and all(r["id"] != text for r in rows):
+    if exact and (not kinds or exact["kind"] in kinds) and text not in left_out and all(r["id"] != text for r in rows):
         rows.insert(0, exact)
     ranked = sorted(enumerate(rows), key=lambda pair: _rank(text, pair[1], pair[0]))
     found.matches = [row for _, row in ranked[:limit]]
@@ -140,8 +143,15 @@ class Resolved:
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
 
-    def message(self, what: str) -> str:
-        """Why a form could not take the name, and what to do: for an error summary."""
+    def message(self, what: str, *, listing: bool = False) -> str:
+        """Why a form could not take the name, and what to do: for an error summary. With
+        ``listing``, the names that match are in the message (a form with no list of choices)."""
+        if self.choices and listing:
+            names = ", ".join(f"{c['name']} ({c['organisation']})" if c.get("organisation") else c["name"]
+                              for c in self.choices[:5])
+            more = " and more" if self.more or len(self.choices) > 5 else ""
+            return f"{len(self.choices)}{'+' if self.more else ''} match “{self.text}”: {names}{more}. " \
+                   "Type more of the name, or choose one as you type"
         if self.choices:
             return f"{len(self.choices)}{'+' if self.more else ''} {what}s match “{self.text}”: choose one"
         closest = ", ".join(f"“{s['name']}”" for s in self.suggestions[:3])
@@ -149,13 +159,15 @@ class Resolved:
                                                         ": check the spelling, or type part of the name")
 
 
-def resolve(store: Any, text: str, *, kinds: Sequence[str] | None = None, limit: int = 20) -> Resolved:
+def resolve(store: Any, text: str, *, kinds: Sequence[str] | None = None, limit: int = 20,
+            exclude: Iterable[str] = ()) -> Resolved:
     """One node for a typed name (its id, its exact name in any case, or the only match), else the
-    matches to choose from, else the closest names."""
-    found = find(store, text, kinds=kinds, limit=min(limit, MAX_LIMIT))
+    matches to choose from, else the closest names (``exclude``: ids never to resolve to)."""
+    left_out = set(exclude)
+    found = find(store, text, kinds=kinds, limit=min(limit, MAX_LIMIT), exclude=left_out)
     result = Resolved(found.text)
     if not found.matches:
-        result.suggestions = suggestions(store, found.text, kinds=kinds)
+        result.suggestions = [s for s in suggestions(store, found.text, kinds=kinds) if s["id"] not in left_out]
         return result
     wanted = found.text.casefold()
     exact = [m for m in found.matches if m["id"] == found.text] or \

@@ -269,6 +269,17 @@ CREATE INDEX IF NOT EXISTS materialised_band_changes_version ON materialised_ban
 """Decisions whose data confidence band moved at a refresh of the leader views, and why (the
 leader's home and digests read it)."""
 
+PASSWORD_LINK_TABLE = """
+CREATE TABLE password_links (
+    digest TEXT PRIMARY KEY,
+    user TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE,
+    created TEXT NOT NULL,
+    expires TEXT NOT NULL
+);
+CREATE INDEX password_links_user ON password_links (user)
+"""
+"""One-time set-password links an admin made for an account (a digest of the secret, as for tokens)."""
+
 
 def _statements(script: str) -> tuple[str, ...]:
     """A script as its statements (no semicolons inside our statements or comments)."""
@@ -314,6 +325,8 @@ STEPS: tuple[Step, ...] = (
          ("ALTER TABLE users ADD COLUMN sessions INTEGER NOT NULL DEFAULT 0",
           "ALTER TABLE tokens ADD COLUMN expires TEXT")),
     Step(9, "the leader views' log of decisions that changed band", _statements(BAND_CHANGE_TABLE)),
+    Step(10, "accounts: disabled accounts and one-time set-password links",
+         ("ALTER TABLE users ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0", *_statements(PASSWORD_LINK_TABLE))),
 )
 """Every step, in order; a step's number is its position (checked below)."""
 LATEST = STEPS[-1].number

@@ -465,15 +465,16 @@ class Store:
         for row in rows:
             yield self._edge_record(row)
 
-    def node_page(self, *, kind: str | None = None, limit: int = 100, offset: int = 0,
-                  without: Iterable[str] = ()) -> "NodePage":
-        """One page of nodes in id order, with the total that match; ``without`` names kinds to
-        leave out (people, for a reader who may not see them by name)."""
-        where, args = ("WHERE kind = ?", [kind]) if kind else ("", [])
+    def node_page(self, *, kind: str | None = None, owner: str | None = None, limit: int = 100,
+                  offset: int = 0, without: Iterable[str] = ()) -> "NodePage":
+        """One page of nodes in id order, with the total that match (of one kind, one owner);
+        ``without`` names kinds to leave out (people, for a reader who may not see them by name)."""
+        clauses = [(c, [v]) for c, v in (("kind = ?", kind), ("owner = ?", owner)) if v]
         left_out = sorted(set(without))
         if left_out:
-            where += (" AND " if where else "WHERE ") + f"kind NOT IN ({','.join('?' * len(left_out))})"
-            args += left_out
+            clauses.append((f"kind NOT IN ({','.join('?' * len(left_out))})", left_out))
+        where = ("WHERE " + " AND ".join(c for c, _ in clauses)) if clauses else ""
+        args = [v for _, values in clauses for v in values]
         total = self.conn.execute(f"SELECT count(*) FROM nodes {where}", args).fetchone()[0]
         rows = self.conn.execute(f"{self._NODE_SELECT} {where} ORDER BY id LIMIT ? OFFSET ?", [*args, limit, offset])
         return NodePage(total=total, nodes=[self._node_record(row) for row in rows])
@@ -544,6 +545,72 @@ class Store:
         if len(rows) > limit:
             return None
         return [dict(zip(("id", "kind", "name", "organisation"), row)) for row in rows]
+
+    _LIST_ORDER = {"name": "lower(n.name) {d}, n.id", "kind": "n.kind {d}, lower(n.name), n.id",
+                   "organisation": "n.organisation IS NULL, n.organisation {d}, lower(n.name), n.id",
+                   "owner": "o.name IS NULL, lower(o.name) {d}, lower(n.name), n.id",
+                   "quality": "n.quality_score IS NULL, n.quality_score {d}, lower(n.name), n.id"}
+
+    def list_nodes(self, *, kind: str | None = None, owner: str | None = None, organisation: str | None = None,
+                   quality: str | None = None, without: Iterable[str] = (), sort: str = "name",
+                   descending: bool = False, limit: int | None = None, offset: int = 0, owner_names: bool = True,
+                   ) -> tuple[int, list[tuple[str, str | None]]]:
+        """The nodes a list shows: how many match, and (id, owner's name) of those on the page
+        (the name None with ``owner_names`` False: cheaper, for a caller that orders every match).
+
+        Filters: ``kind``; ``owner`` (a person id, or "none" for no owner); ``organisation``;
+        ``quality``, the band of the weakest assessed dimension ("red", "amber", "green", or
+        "unassessed" for datasets with none); ``without``, kinds to leave out. ``sort`` is one of
+        name, kind, organisation, owner (by name) and quality (the weakest score); ``limit`` None
+        is every match.
+        """
+        if sort not in self._LIST_ORDER:
+            raise ValueError(f"sort must be one of: {', '.join(self._LIST_ORDER)}; got {sort!r}")
+        clauses: list[str] = []
+        args: list[Any] = []
+        for clause, value in (("n.kind = ?", kind), ("n.organisation = ?", organisation)):
+            if value:
+                clauses.append(clause)
+                args.append(value)
+        left_out = sorted(set(without))
+        if left_out:
+            clauses.append(f"n.kind NOT IN ({','.join('?' * len(left_out))})")
+            args += left_out
+        if owner == "none":
+            clauses.append("n.owner IS NULL")
+        elif owner:
+            clauses.append("n.owner = ?")
+            args.append(owner)
+        if quality == "unassessed":
+            clauses.append("n.kind = 'dataset' AND n.quality_rag IS NULL")
+        elif quality:
+            clauses.append("n.quality_rag = ?")
+            args.append(quality)
+        where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
+        total = self.conn.execute(f"SELECT count(*) FROM nodes n{where}", args).fetchone()[0]
+        order = self._LIST_ORDER[sort].format(d="DESC" if descending else "ASC")
+        page = "" if limit is None else " LIMIT ? OFFSET ?"
+        if owner_names or sort == "owner":
+            select = f"SELECT n.id, o.name FROM nodes n LEFT JOIN nodes o ON o.id = n.owner{where}"
+        else:
+            select = f"SELECT n.id, NULL FROM nodes n{where}"
+        rows = self.conn.execute(f"{select} ORDER BY {order}{page}", [*args, *([limit, offset] if page else [])])
+        return total, [(row[0], row[1] if owner_names else None) for row in rows]
+
+    def owners(self) -> list[dict[str, str]]:
+        """The people who own something, by name (for an owner filter)."""
+        rows = self.conn.execute("SELECT DISTINCT o.id, o.name FROM nodes n JOIN nodes o ON o.id = n.owner "
+                                 "ORDER BY lower(o.name), o.id")
+        return [{"id": row[0], "name": row[1]} for row in rows]
+
+    def owners_among(self, ids: Sequence[str]) -> set[str]:
+        """Those of ``ids`` that own at least one node."""
+        found: set[str] = set()
+        for start in range(0, len(ids), _BATCH):
+            chunk = list(ids[start:start + _BATCH])
+            found.update(row[0] for row in self.conn.execute("SELECT DISTINCT owner FROM nodes WHERE owner IN ({})".format(
+                ",".join("?" * len(chunk))), chunk))
+        return found
 
     def node_names(self, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
         """id -> {id, kind, name, organisation} for the ids that exist."""

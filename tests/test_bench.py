@@ -47,3 +47,12 @@ def test_edges_benchmark_reports_every_figure(tmp_path):
     result = edges.bench_edges(2000, tmp_path, samples=10, deletes=3, old_samples=2)
     assert all(result[key]["n"] > 0 for _, key in edges.ROWS)
     assert "| GET /api/nodes/<id> (node and its edges) |" in edges.table([result])
+
+
+def test_owner_benchmark_reports_every_figure(tmp_path):
+    from bench import owner
+
+    result = owner.bench_owner(2000, tmp_path, samples=3)
+    assert all(result[key]["n"] > 0 for _, key in owner.ROWS)
+    assert result["csv_rows"] > 0 and result["most_owned"] > 0
+    assert "| Your data (one owner's page) |" in owner.table([result])

@@ -123,7 +123,18 @@ def test_update_form_errors_are_shown_against_their_fields(app):
     assert empty.status_code == 400 and "govuk-error-summary" in empty.text
     assert "Enter people helped as a number" in empty.text and "Write 1 to 2000 characters" in empty.text
     bad_date = post_form(jo, f"/nodes/{DECISION}/updates/new", text=SCRIPT, date="3rd October")
-    assert bad_date.status_code == 400 and "Expected a date like 2026-10-03" in bad_date.text
+    assert bad_date.status_code == 400 and "Enter the date as day, month and year" in bad_date.text
+    future = post_form(jo, f"/nodes/{DECISION}/updates/new", text="Soon", date="", date_day="1", date_month="1",
+                       date_year="2999")
+    assert future.status_code == 400 and "The date it happened must be today or in the past" in future.text
+    unreal = post_form(jo, f"/nodes/{DECISION}/updates/new", text="x", date="", date_day="31", date_month="2",
+                       date_year="2026")
+    assert unreal.status_code == 400 and "Enter a real date, like 3 10 2026" in unreal.text
+    named = post_form(jo, f"/nodes/{DECISION}/updates/new", text="Done", date="", date_day="3", date_month="October",
+                      date_year="2026", gbp_secured="£1.2m")
+    assert named.status_code == 302
+    assert jo.get(named.location + ".json").json["update"]["date"] == "2026-10-03"
+    assert jo.get(named.location + ".json").json["update"]["figures"] == {"gbp_secured": 1200000}
     assert SCRIPT not in bad_date.text and "&lt;script&gt;" in bad_date.text  # what was typed, escaped
     too_long = post_form(jo, f"/nodes/{DECISION}/updates/new", text="x" * 2001)
     assert too_long.status_code == 400 and "At most 2000 characters" in too_long.text
@@ -195,7 +206,7 @@ def test_flag_form_errors(app):
 def test_the_owner_answers_in_the_inbox_and_the_flagger_sees_the_reply(app, db):
     raise_flag(db, text=f"Wrong {SCRIPT}")
     jo = client_as(app, "jo")
-    assert 'href="/inbox"' in jo.get("/").text and 'href="/inbox"' not in client_as(app, "ali").get("/").text
+    assert 'href="/inbox"' in jo.get("/your-data").text and 'href="/inbox"' not in client_as(app, "ali").get("/").text
     inbox = jo.get("/inbox")
     assert "Flag 1" in inbox.text and "Wrong &lt;script&gt;" in inbox.text and SCRIPT not in inbox.text
     assert jo.get("/inbox.json").json["counts"] == {"open": 1, "acknowledged": 0, "fixed": 0, "wont_fix": 0}

@@ -650,6 +650,20 @@ def test_an_upgrade_gives_accounts_sessions_and_token_expiry(release_2):
     assert people.in_session("jo", 0) is None and people.in_session("jo", 1)["name"] == "jo"
 
 
+def test_an_upgrade_lets_admins_disable_accounts_and_make_set_password_links(release_2):
+    store = Store(release_2)
+    people = accounts.Accounts(store)
+    token = (DATA / "release-2.token").read_text().strip()
+    assert people.get("jo")["disabled"] is False  # accounts from release 2 stay enabled
+    secret = people.new_password_link("jo", actor="admin")
+    assert people.use_password_link(secret, "a new long passphrase")["name"] == "jo"
+    assert people.link_user(secret) is None  # once only
+    people.set_disabled("jo", True, actor="admin")
+    assert people.user_for_token(token) is None and people.verify("jo", "a new long passphrase") is None
+    people.set_disabled("jo", False, actor="admin")
+    assert people.user_for_token(token)["name"] == "jo"
+
+
 def test_an_upgrade_runs_once(release_2):
     Store(release_2).close()
     raw = sqlite3.connect(release_2)

@@ -509,3 +509,24 @@ def test_recent_changes_touching_some_ids(loaded_store):
     assert found[2]["touched"] > 1  # the load created the node and its edges
     assert [c["summary"] for c in loaded_store.recent_changes(["housing-register"], limit=1)] == ["new feed"]
     assert loaded_store.recent_changes(["no-such-node"]) == []
+
+
+def test_list_nodes_filters_sorts_and_pages():
+    store = Store(":memory:", create=True)
+    with store.change("t", "a small estate") as change:
+        change.add_node({"id": "jo", "kind": "person", "name": "Jo"})
+        change.add_node({"id": "reg", "kind": "dataset", "name": "Register", "owner": "jo", "organisation": "Council",
+                         "quality": {"timeliness": 0.55}})
+        change.add_node({"id": "arch", "kind": "dataset", "name": "Archive", "organisation": "Trust"})
+        change.add_node({"id": "bid", "kind": "decision", "name": "Bid", "owner": "jo", "organisation": "Council"})
+    assert store.list_nodes() == (4, [("arch", None), ("bid", "Jo"), ("jo", None), ("reg", "Jo")])
+    assert store.list_nodes(owner="jo", sort="name", descending=True) == (2, [("reg", "Jo"), ("bid", "Jo")])
+    assert store.list_nodes(owner="none", without=["person"]) == (1, [("arch", None)])
+    assert store.list_nodes(quality="red")[1] == [("reg", "Jo")]
+    assert store.list_nodes(quality="unassessed")[1] == [("arch", None)]  # datasets only
+    assert store.list_nodes(organisation="Council", limit=1, offset=1) == (2, [("reg", "Jo")])
+    assert store.list_nodes(owner="jo", owner_names=False) == (2, [("bid", None), ("reg", None)])
+    with pytest.raises(ValueError, match="sort must be one of"):
+        store.list_nodes(sort="size")
+    assert store.owners() == [{"id": "jo", "name": "Jo"}]
+    assert store.owners_among(["jo", "reg", "nobody"]) == {"jo"}

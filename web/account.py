@@ -11,15 +11,17 @@ from __future__ import annotations
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovRadioInput, GovSubmitInput, GovTextInput
+from werkzeug.exceptions import NotFound
 from wtforms import PasswordField, RadioField, StringField, SubmitField
 from wtforms.validators import InputRequired, Length
 
-from lineage.accounts import password_problem
+from lineage.accounts import actor_of, password_problem
 from lineage.errors import LineageError
 
-from .auth import (SESSION_GENERATION, RateLimiter, current_actor, get_accounts, limit, requires, safe_next,
+from .auth import (SESSION_GENERATION, RateLimiter, current_actor, get_accounts, requires, safe_next,
                    start_session)
 from .db import get_store
+from .home import front_door
 
 bp = Blueprint("account", __name__)
 
@@ -27,7 +29,7 @@ SIGN_IN_ATTEMPTS = 10
 ADDRESS_ATTEMPTS = 200
 SIGN_IN_WINDOW = 300.0
 """At most 10 failed sign-ins per account name and 200 per address in 5 minutes."""
-TOKEN_LIFETIMES = (("", "Never: until you revoke it"), ("30", "In 30 days"), ("90", "In 90 days"),
+TOKEN_LIFETIMES = (("never", "Never: until you revoke it"), ("30", "In 30 days"), ("90", "In 90 days"),
                    ("365", "In a year"))
 
 
@@ -43,8 +45,9 @@ class TokenForm(FlaskForm):
     label = StringField("What the token is for", widget=GovTextInput(),
                         validators=[InputRequired("Say what the token is for, for example “Airflow”"),
                                     Length(max=100, message="Keep it to 100 characters")])
+    # Not chosen for you (GOV.UK: no pre-selected radios where the choice matters).
     expires = RadioField("When should it stop working?", widget=GovRadioInput(), choices=TOKEN_LIFETIMES,
-                         default="")
+                         validators=[InputRequired("Choose when the token stops working")])
     submit = SubmitField("Make a token", widget=GovSubmitInput())
 
 
@@ -83,7 +86,9 @@ def sign_in():
             if user is not None:
                 by_name.reset(keys[0])
                 start_session(user)
-                return redirect(safe_next(request.args.get("next")))
+                # Straight to the page asked for, or to the role's front door (no hop through the home page).
+                door = None if request.args.get("next") else front_door(actor_of(user))
+                return redirect(door or safe_next(request.args.get("next")))
             by_name.hit(keys[0])  # only failures count: signing in often locks nobody out
             by_address.hit(keys[1])
             problem = "The account name or password is not right"
@@ -117,7 +122,7 @@ def account():
     secret = None
     if form.validate_on_submit():
         secret = accounts.new_token(actor.name, form.label.data, actor=actor.name,
-                                    expires_in=int(form.expires.data) if form.expires.data else None)
+                                    expires_in=None if form.expires.data == "never" else int(form.expires.data))
         form = TokenForm(formdata=None)
     user = accounts.get(actor.name)
     person_name = None
@@ -127,7 +132,7 @@ def account():
         except LineageError:
             person_name = None
     return render_template("account/account.html", user=user, tokens=accounts.tokens(actor.name), form=form,
-                           secret=secret, person_name=person_name, title="Your account")
+                           secret=secret, person_name=person_name, title="Your account"), 400 if form.errors else 200
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
@@ -154,10 +159,17 @@ def password():
     return render_template("account/password.html", form=form, title="Change your password"), status
 
 
-@bp.post("/account/tokens/<int:token_id>/revoke")
+@bp.route("/account/tokens/<int:token_id>/revoke", methods=["GET", "POST"])
 @requires("own_tokens")
 def revoke_token(token_id: int):
+    """Ask first (GET), then revoke (POST)."""
     actor = current_actor()
-    get_accounts().revoke_token(actor.name, token_id, actor=actor.name)
-    flash("The token is revoked: nothing can use it any more.")
+    accounts = get_accounts()
+    token = next((t for t in accounts.tokens(actor.name) if t["id"] == token_id), None)
+    if token is None:
+        raise NotFound("you have no token with that number; it may be revoked already")
+    if request.method == "GET":
+        return render_template("account/revoke.html", token=token, title=f"Revoke the token for {token['label']}?")
+    accounts.revoke_token(actor.name, token_id, actor=actor.name)
+    flash(f"The token for {token['label']} is revoked: nothing can use it any more.")
     return redirect(url_for("account.account"))

@@ -24,7 +24,7 @@ from flask_wtf.csrf import CSRFProtect
 from werkzeug.exceptions import Forbidden, Unauthorized
 
 from lineage.accounts import Accounts, actor_of
-from lineage.errors import NotFoundError, RateLimitError, StoreError
+from lineage.errors import RateLimitError, StoreError
 from lineage.policy import ANONYMOUS, OPEN, Actor, PeopleRule, Verdict, decide
 
 from .db import get_store
@@ -76,17 +76,15 @@ def _resolve_actor() -> Actor:
         name = request.headers.get(header, "").strip().lower()
         if not name:
             return ANONYMOUS
-        try:
-            return actor_of(accounts.get(name))
-        except NotFoundError:  # a name the proxy knows and we do not: nobody, here
-            return ANONYMOUS
+        user = accounts.active(name)  # a name the proxy knows and we do not (or disabled): nobody, here
+        return actor_of(user) if user else ANONYMOUS
     name = session.get("user")
     if name:
         generation = session.get(SESSION_GENERATION, 0)
         user = accounts.in_session(name, generation) if isinstance(generation, int) else None
         if user is not None:
             return actor_of(user)
-        session.clear()  # the account was removed, signed out or given a new password: its session ends
+        session.clear()  # the account was removed, disabled, signed out or given a new password: its session ends
     return OPEN if accounts.count() == 0 else ANONYMOUS
 
 

@@ -17,14 +17,15 @@ from typing import Any
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from govuk_frontend_wtf.wtforms_widgets import GovFileInput, GovSubmitInput
+from govuk_frontend_wtf.wtforms_widgets import GovFileInput, GovRadioInput, GovSubmitInput
 from markupsafe import Markup
 from werkzeug.exceptions import NotFound, RequestEntityTooLarge
-from wtforms import SubmitField
+from wtforms import RadioField, SubmitField
 
 from lineage.changeset import apply_changeset, parse_changeset, policy_targets, preview
 from lineage.errors import ConflictError, ValidationError
 
+from . import forms
 from .auth import authorize, requires
 from .db import get_store
 from .respond import respond, route
@@ -40,6 +41,9 @@ _TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
 
 class UploadForm(FlaskForm):
     file = FileField("Upload a file", widget=GovFileInput())
+    blanks = RadioField("What should a blank cell in a spreadsheet do?", widget=GovRadioInput(), choices=[
+        ("keep", "Nothing: keep what is stored (usual)"),
+        ("clear", "Clear the stored value")], validate_choice=False)
     submit = SubmitField("Preview the changes", widget=GovSubmitInput())
 
 
@@ -92,8 +96,9 @@ def upload():
             if len(content) > MAX_UPLOAD:
                 raise RequestEntityTooLarge(f"the file is larger than {MAX_UPLOAD // (1024 * 1024)} MB; "
                                             "load big files with 'lineage load' instead")
+            clear = form.blanks.data == "clear"
             try:
-                changes = parse_changeset(content, file.filename, get_store())
+                changes = parse_changeset(content, file.filename, get_store(), clear_blanks=clear)
             except ValidationError as error:
                 problems = error.problems
                 form.file.errors = [f"{file.filename} has {len(problems)} problem{'s' if len(problems) != 1 else ''}"
@@ -104,7 +109,8 @@ def upload():
                 _tidy(folder)
                 token = secrets.token_urlsafe(24)
                 (folder / f"{token}.upload").write_bytes(content)
-                meta = {"actor": actor_name(), "filename": changes.source, "version": get_store().version}
+                meta = {"actor": actor_name(), "filename": changes.source, "version": get_store().version,
+                        "clear_blanks": clear}
                 (folder / f"{token}.json").write_text(json.dumps(meta), "utf-8")
                 return redirect(url_for("bulk.preview_page", token=token))
     status = 400 if form.errors else 200
@@ -116,15 +122,17 @@ def upload():
 def preview_page(token: str):
     meta, content = _pending(token)
     store = get_store()
-    changes = parse_changeset(content, meta["filename"], store)
+    changes = parse_changeset(content, meta["filename"], store, clear_blanks=meta.get("clear_blanks", False))
     shown = preview(store, changes)
     stale = shown.version != meta["version"]
-    data = {"filename": meta["filename"], **shown.as_dict(), "previewed_at_version": meta["version"]}
+    data = {"filename": meta["filename"], **shown.as_dict(), "previewed_at_version": meta["version"],
+            "clear_blanks": meta.get("clear_blanks", False)}
     if stale:  # the graph moved on: the preview is redone, and applying it asks for this version
         meta["version"] = shown.version
         (_folder() / f"{token}.json").write_text(json.dumps(meta), "utf-8")
     return respond("bulk/preview.html", data, preview=shown, filename=meta["filename"], token=token,
-                   stale=stale, title="Check the changes")
+                   stale=stale, clear_blanks=meta.get("clear_blanks", False),
+                   is_csv=meta["filename"].lower().endswith(".csv"), label=forms.label, title="Check the changes")
 
 
 @bp.post("/bulk/<token>/apply")
@@ -132,7 +140,7 @@ def preview_page(token: str):
 def apply(token: str):
     meta, content = _pending(token)
     store = get_store()
-    changes = parse_changeset(content, meta["filename"], store)
+    changes = parse_changeset(content, meta["filename"], store, clear_blanks=meta.get("clear_blanks", False))
     authorize("bulk_change", policy_targets(store, changes))
     count_write()
     try:

@@ -10,14 +10,15 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovRadioInput, GovSelect, GovSubmitInput, GovTextInput
-from wtforms import RadioField, SelectField, StringField, SubmitField
+from govuk_frontend_wtf.main import wtforms_errors
+from govuk_frontend_wtf.wtforms_widgets import GovRadioInput, GovSubmitInput
+from wtforms import RadioField, SubmitField
 from markupsafe import Markup
 from werkzeug.exceptions import BadRequest
 
 from lineage import model
 from lineage.consequence import removal_consequence
-from lineage.describe import attribute_changes
+from lineage.describe import KIND_LABELS, attribute_changes
 from lineage.errors import ConflictError, NotFoundError, Problem, ValidationError
 from lineage.policy import decide
 from lineage.store import edge_ref
@@ -25,13 +26,12 @@ from lineage.store import edge_ref
 from . import forms, params
 from .auth import authorize, current_actor, people_rule, requires
 from .db import get_graph, get_store
+from .find import pick
 from .respond import node_url, respond, route
 from .writes import apply, apply_undo, edge_ends, node_problems, stored_node, touched_targets
 
 bp = Blueprint("edit", __name__)
 
-OTHER_END_CHOICES = 500
-"""Nodes offered in a list as an edge's other end; beyond this many, their id is typed."""
 HISTORY_PAGE = 20
 ENTRIES_LISTED = 200
 """Entries of a change shown with their differences; a bulk load is counted beyond this."""
@@ -44,16 +44,56 @@ def _version(raw: str | None) -> int:
     return int(raw)
 
 
-def _undo_link(change: int) -> Markup:
-    return Markup('Saved as <a class="govuk-link" href="{}">change {}</a>, which you can undo.').format(
-        url_for("edit.change", change=change), change)
+def _undo_link(change: int, what: str | None = None, differences: list | None = None) -> Markup:
+    """The success banner's words: what was saved and what changed, and the change to undo it."""
+    said = ""
+    if what:
+        fields = list(dict.fromkeys(forms.label(name.split(".")[0] if not name.startswith("quality.")
+                                                else ".".join(name.split(".")[:2])).lower()
+                                    for name, _, _ in differences or []
+                                    if name not in ("created", "updated", "version")))
+        changed = f" ({', '.join(fields[:4])}{' and more' if len(fields) > 4 else ''} changed)" if fields else ""
+        said = f"{what}{changed}. "
+    return Markup('{}Saved as <a class="govuk-link" href="{}">change {}</a>, which you can undo.').format(
+        said, url_for("edit.change", change=change), change)
+
+
+def _resolver(exclude: tuple[str, ...] = (), stored: dict[str, Any] | None = None) -> forms.Resolver:
+    """Names typed into a form (an owner, a team, an edge's other end) as node ids
+    (:func:`web.find.pick`). A name left as the stored record shows it stays that node, even when
+    another has the same name."""
+    kept = {}
+    for field in forms.REFERENCES:
+        node_id = (stored or {}).get(field)
+        if isinstance(node_id, str):
+            kept[(forms.REFERENCES[field], (_name_of(node_id) or node_id).lower())] = node_id
+
+    def resolve(text: str, kind: str) -> str:
+        if (kind, text.strip().lower()) in kept:
+            return kept[(kind, text.strip().lower())]
+        kinds = kind.split(",")
+        return pick(text, kinds, what=_kinds_in_words(kinds), exclude=exclude)["id"]
+    return resolve
+
+
+def _name_of(node_id: str) -> str | None:
+    try:
+        return get_store().node(node_id)["name"]
+    except NotFoundError:
+        return None
 
 
 def _render_record_form(form: FlaskForm, kind: str, *, heading: str, record: dict[str, Any] | None,
                         cancel: str, edge: dict[str, Any] | None = None):
-    status = 400 if form.errors else 200
+    summary = wtforms_errors(form)
+    cross = (edge or {}).get("cross") or {}
+    if cross.get("problem"):  # said after the other end's problem, where the page says it
+        at = 1 if summary["errorList"] and summary["errorList"][0]["href"] == "#other" else 0
+        summary["errorList"].insert(at, {"text": cross["problem"], "href": "#confirm_cross"})
+    status = 400 if summary["errorList"] else 200
     return render_template("edit/record_form.html", form=form, kind=kind, heading=heading, record=record,
                            attributes=forms.attributes(kind), field_name=forms.field_name, hints=forms.HINTS,
+                           dimension_hints=forms.DIMENSION_HINTS, references=forms.REFERENCES, summary=summary,
                            cancel=cancel, edge=edge, title=heading), status
 
 
@@ -76,13 +116,16 @@ def new_node():
     if kind not in model.NODE_KINDS:
         if kind:
             raise BadRequest(f"kind must be one of: {', '.join(model.NODE_KINDS)}; got {kind[:50]!r}")
-        return render_template("edit/choose_kind.html", form=KindForm(request.args), title="Add a node")
+        form = KindForm(request.args)
+        if "submit" in request.args:  # Continue without a choice
+            form.kind.errors = ["Choose what you want to add"]
+        return render_template("edit/choose_kind.html", form=form, title="Add a node"), 400 if form.kind.errors else 200
     form = forms.record_form_class(kind, with_id=True)()
     actor = current_actor()
-    if request.method == "GET" and actor.person:
-        form.owner.data = actor.person
+    if request.method == "GET" and actor.person and "owner" in form:
+        form.owner.data = _name_of(actor.person) or actor.person
     if form.validate_on_submit():
-        changes, problems = forms.record_from_form(form, kind, None)
+        changes, problems = forms.record_from_form(form, kind, None, resolve=_resolver())
         record = {"id": (form.id.data or "").strip(), "kind": kind,
                   **{k: v for k, v in changes.items() if v is not None}}
         problems += node_problems(record)
@@ -93,7 +136,7 @@ def new_node():
             except ValidationError as error:
                 problems = error.problems
             else:
-                flash(_undo_link(change))
+                flash(_undo_link(change, f"{record.get('name') or record['id']} is added"))
                 return redirect(node_url(record["id"], kind))
         forms.show_problems(form, problems)
     return _render_record_form(form, kind, heading=f"Add a {forms.label(kind).lower().replace('_', ' ')}",
@@ -107,9 +150,9 @@ def edit_node(node_id: str):
     record = store.node(node_id)
     kind = record["kind"]
     form_class = forms.record_form_class(kind)
-    form = form_class(data=forms.form_data(record, kind)) if request.method == "GET" else form_class()
+    form = form_class(data=forms.form_data(record, kind, _name_of)) if request.method == "GET" else form_class()
     if form.validate_on_submit():
-        changes, problems = forms.record_from_form(form, kind, record)
+        changes, problems = forms.record_from_form(form, kind, record, resolve=_resolver(stored=record))
         proposed = {k: v for k, v in {**record, **changes}.items() if v is not None}
         problems += node_problems({k: v for k, v in proposed.items() if k not in ("created", "updated", "version")})
         if not problems:
@@ -121,7 +164,8 @@ def edit_node(node_id: str):
             except ConflictError:
                 return _conflict(form, kind, proposed, store.node(node_id))
             else:
-                flash(_undo_link(change))
+                flash(_undo_link(change, f"{proposed.get('name', node_id)} is saved",
+                                 attribute_changes(record, store.node(node_id))))
                 return redirect(node_url(node_id, kind))
         forms.show_problems(form, problems)
     return _render_record_form(form, kind, heading=f"Edit {record['name']}", record=record,
@@ -145,7 +189,7 @@ def delete_node(node_id: str):
         version = _version(request.form.get("version"))
         change, _ = apply(f"delete {record['kind']} '{node_id}'",
                           lambda c: c.delete_node(node_id, expected_version=version))
-        flash(_undo_link(change))
+        flash(_undo_link(change, f"{record['name']} is deleted"))
         return redirect(url_for("nodes.node_list", kind=record["kind"]))
     consequence = removal_consequence(get_graph(), node=node_id)
     return render_template("edit/delete.html", record=record, consequence=consequence, edge=None,
@@ -171,6 +215,42 @@ def _other_end_kinds(edge_kind: str, side: str) -> list[str]:
     return sorted(model.EDGE_RULES[edge_kind][1 if side == "source" else 0])
 
 
+def _kinds_in_words(kinds: list[str]) -> str:
+    names = [KIND_LABELS.get(k, (k,))[0] for k in kinds]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
+
+
+EDGE_WORDS = {
+    # (edge kind, the side the chosen node is on): how it reads from that node's side.
+    ("enters", "source"): "A system or dataset they enter records into",
+    ("enters", "target"): "A person who enters records into it",
+    ("member_of", "source"): "A team they belong to",
+    ("member_of", "target"): "A person who belongs to it",
+    ("supplies", "source"): "A dataset it supplies",
+    ("supplies", "target"): "A system that supplies it",
+    ("derives", "source"): "Another dataset or process made from it",
+    ("derives", "target"): "A dataset, process or AI tool it is made from",
+    ("feeds", "source"): "An AI tool or process that uses it",
+    ("feeds", "target"): "A dataset it uses",
+    ("informs", "source"): "A decision it informs",
+    ("informs", "target"): "A dataset, AI tool or process that informs it",
+    ("records_outcome", "source"): "A dataset where its outcomes are recorded",
+    ("records_outcome", "target"): "A decision whose outcomes are recorded in it",
+}
+QUESTIONS = {"source": "Where does this data go next?", "target": "Where does this data come from?"}
+
+
+def _question(fixed: dict[str, Any], side: str) -> str:
+    if fixed["kind"] == "person":
+        return "What does this person enter records into, or belong to?" if side == "source" \
+            else "Who does this concern?"
+    if fixed["kind"] == "decision" and side == "source":
+        return "Where are this decision’s outcomes recorded?"
+    if fixed["kind"] == "team":
+        return "Who belongs to this team?"
+    return QUESTIONS[side]
+
+
 @bp.route("/edges/new", methods=["GET", "POST"])
 @requires("edit_edge")
 def new_edge():
@@ -186,37 +266,37 @@ def new_edge():
         if edge_kind:
             raise BadRequest(f"a {fixed['kind']} can be the {side} of: {', '.join(edge_kinds) or 'no edge'}; "
                              f"not {edge_kind[:50]!r}")
+        asked = bool(request.args.get("asked"))
+        status = 400 if asked and edge_kinds else 200
         return render_template("edit/choose_edge_kind.html", fixed=fixed, side=side, edge_kinds=edge_kinds,
-                               title="Add an edge")
+                               words=EDGE_WORDS, question=_question(fixed, side), asked=asked,
+                               title=_question(fixed, side)), status
     other_side = "target" if side == "source" else "source"
     other_kinds = _other_end_kinds(edge_kind, side)
-    # People are listed only to those who may see them by name; an owner types the person's id.
-    unlisted = set(people_rule().unlisted_kinds) & set(other_kinds)
-    candidates = [n for kind in other_kinds if kind not in unlisted
-                  for n in store.node_page(kind=kind, limit=OTHER_END_CHOICES + 1).nodes]
-    form_class = forms.record_form_class(edge_kind)
-    if len(candidates) <= OTHER_END_CHOICES and not unlisted:
-        choices = [("", "Choose one")] + [(n["id"], f"{n['name']} ({n['kind'].replace('_', ' ')})")
-                                          for n in sorted(candidates, key=lambda n: n["name"].lower())
-                                          if n["id"] != fixed_id]
-        other_field = SelectField(other_side.capitalize(), choices=choices, widget=GovSelect())
-    else:
-        other_field = StringField(other_side.capitalize(), widget=GovTextInput())
-    form = type("EdgeForm", (form_class,), {"other": other_field})()
+    form = forms.record_form_class(edge_kind, other=other_side)()
+    cross = None
     if form.validate_on_submit():
         changes, problems = forms.record_from_form(form, edge_kind, None)
-        other_id = (form.other.data or "").strip()
-        ends = {side: fixed_id, other_side: other_id}
-        record = {"source": ends["source"], "target": ends["target"], "kind": edge_kind,
-                  **{k: v for k, v in changes.items() if v is not None}}
+        other = None
         try:
-            other = store.node(other_id) if other_id else None
-        except NotFoundError:
-            other = None
-        if other is None:
-            problems.append(Problem("form", f"Choose the {other_side}: a "
-                                            f"{' or '.join(k.replace('_', ' ') for k in other_kinds)}", "other"))
-        if not problems:
+            other_id = _resolver((fixed_id,))((form.other.data or "").strip(), ",".join(other_kinds))
+            other = store.node(other_id)
+        except ValueError as error:
+            message = str(error)
+            if message.startswith("Enter the name"):
+                message = f"Enter the name of the {_kinds_in_words(other_kinds)} the data goes to" \
+                    if side == "source" else f"Enter the name of the {_kinds_in_words(other_kinds)} the data comes from"
+            problems.insert(0, Problem("form", message, "other"))
+        if other is not None and fixed.get("organisation") and other.get("organisation") \
+                and fixed["organisation"] != other["organisation"]:
+            cross = {"from": fixed if side == "source" else other, "to": other if side == "source" else fixed}
+            if request.form.get("confirm_cross") != "yes":
+                problems.insert(1, Problem("form", f"Confirm that data goes from {cross['from']['organisation']} "
+                                                   f"to {cross['to']['organisation']}", "confirm_cross"))
+        if not problems and other is not None:
+            ends = {side: fixed_id, other_side: other["id"]}
+            record = {"source": ends["source"], "target": ends["target"], "kind": edge_kind,
+                      **{k: v for k, v in changes.items() if v is not None}}
             authorize("edit_edge", (fixed, other) if side == "source" else (other, fixed))
             try:
                 change, _ = apply(f"add {edge_kind} edge {edge_ref(record['source'], record['target'])}",
@@ -225,12 +305,22 @@ def new_edge():
                 problems = [Problem(p.where, p.message, p.field if p.field in form._fields else "other")
                             for p in error.problems]
             else:
-                flash(_undo_link(change))
+                source_name = (fixed if side == "source" else other)["name"]
+                target_name = (other if side == "source" else fixed)["name"]
+                flash(_undo_link(change, f"{source_name} now {EDGE_VERBS[edge_kind]} {target_name}"))
                 return redirect(node_url(fixed_id, fixed["kind"]))
-        forms.show_problems(form, problems)
-    edge = {"kind": edge_kind, "side": side, "fixed": fixed, "other_side": other_side, "other_kinds": other_kinds}
-    return _render_record_form(form, edge_kind, heading=f"Add a ‘{edge_kind.replace('_', ' ')}’ edge",
+        forms.show_problems(form, [p for p in problems if p.field != "confirm_cross"])
+        cross_problem = next((p.message for p in problems if p.field == "confirm_cross"), None)
+        if cross is not None:
+            cross["problem"] = cross_problem
+    edge = {"kind": edge_kind, "side": side, "fixed": fixed, "other_side": other_side, "other_kinds": other_kinds,
+            "words": EDGE_WORDS[(edge_kind, side)], "question": _question(fixed, side), "cross": cross}
+    return _render_record_form(form, edge_kind, heading=EDGE_WORDS[(edge_kind, side)],
                                record=None, cancel=node_url(fixed_id, fixed["kind"]), edge=edge)
+
+
+EDGE_VERBS = {"enters": "enters records into", "member_of": "belongs to", "supplies": "supplies",
+              "derives": "feeds into", "feeds": "feeds", "informs": "informs", "records_outcome": "records its outcomes in"}
 
 
 @bp.route("/edges/<source>/<target>/edit", methods=["GET", "POST"])
@@ -255,7 +345,8 @@ def edit_edge(source: str, target: str):
                 mine = {k: v for k, v in {**record, **changes}.items() if v is not None}
                 return _conflict(form, kind, mine, store.edge(source, target))
             else:
-                flash(_undo_link(change))
+                flash(_undo_link(change, f"The link from {store.node(source)['name']} to {store.node(target)['name']} "
+                                         "is saved", attribute_changes(record, store.edge(source, target))))
                 return redirect(node_url(source, store.node(source)["kind"]))
         forms.show_problems(form, problems)
     edge = {"kind": kind, "source": store.node(source), "target": store.node(target)}
@@ -273,7 +364,7 @@ def delete_edge(source: str, target: str):
         version = _version(request.form.get("version"))
         change, _ = apply(f"delete edge {edge_ref(source, target)}",
                           lambda c: c.delete_edge(source, target, expected_version=version))
-        flash(_undo_link(change))
+        flash(_undo_link(change, f"The link from {store.node(source)['name']} to {store.node(target)['name']} is deleted"))
         return redirect(node_url(source, source_kind))
     consequence = removal_consequence(get_graph(), edge=(source, target))
     return render_template("edit/delete.html", record=None, edge=record, consequence=consequence,

@@ -21,17 +21,16 @@ SEARCH_LIMIT = 100
 
 def front_door(actor: Actor) -> str | None:
     """Where each person starts (docs UX.md): a contributor linked to a person, their My impact;
-    an owner, their inbox (the closest page to "Your data" until it exists); a leader, their
-    home; an admin, accounts (their own, until an accounts page exists). None: the home page
-    (nobody signed in, or an account linked to no person in the graph)."""
+    an owner, Your data; a leader, their home; an admin, the accounts. None: the home page
+    (nobody signed in, or a contributor linked to no person in the graph)."""
     if not actor.signed_in:
         return None
     if actor.role == "contributor":
         if actor.person and actor.person in get_graph() and get_graph().kind(actor.person) == "person":
             return url_for("contributor.person", node_id=actor.person)
         return None
-    return {"owner": url_for("loop.inbox"), "leader": url_for("leader.home"),
-            "admin": url_for("account.account")}.get(actor.role)
+    return {"owner": url_for("owner.your_data"), "leader": url_for("leader.home"),
+            "admin": url_for("admin.accounts")}.get(actor.role)
 
 
 @route(bp, "/", action="view")

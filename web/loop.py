@@ -8,6 +8,7 @@ new quality score changes the graph (so only it is followed by :func:`web.writes
 """
 from __future__ import annotations
 
+from datetime import date as Date
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -21,6 +22,7 @@ from wtforms import HiddenField, RadioField, SelectField, StringField, SubmitFie
 
 from lineage import digest as digests
 from lineage import loop, model, words
+from lineage.dates import read_date, read_date_text, read_money
 from lineage.errors import ConflictError, LineageError, NotFoundError, Problem, ValidationError
 from lineage.graph import LineageGraph
 from lineage.report import teams_of
@@ -74,9 +76,16 @@ def _flag_dataset(args: dict[str, Any]) -> dict[str, Any] | None:
 
 
 def _number(text: str | None, label: str, *, whole: bool = False) -> float | int | None:
-    text = (text or "").strip().replace(",", "").removeprefix("£")
+    text = (text or "").strip()
     if not text:
         return None
+    if text.startswith("£") or label.startswith("£"):  # money as people write it: £1.2m, 1,200,000
+        try:
+            amount = read_money(text)
+        except ValueError as error:
+            raise ValueError(str(error)) from None
+        return int(amount) if amount.is_integer() else amount
+    text = text.replace(",", "")
     try:
         value = int(text) if whole else float(text)
     except ValueError:
@@ -91,6 +100,8 @@ def _show(form: FlaskForm, problems: list[Problem], fallback: str = "text") -> N
     """Each problem against the field it names (``figures.people_helped`` -> ``people_helped``)."""
     for problem in problems:
         name = (problem.field or fallback).split(".")[-1]
+        if name == "date" and "date_day" in form._fields:  # the date input's first box carries its error
+            name = "date_day"
         field = form._fields.get(name) or form._fields[fallback]
         message = problem.message
         field.errors = [*list(field.errors or []), message[:1].upper() + message[1:]]
@@ -98,17 +109,44 @@ def _show(form: FlaskForm, problems: list[Problem], fallback: str = "text") -> N
 
 class UpdateForm(FlaskForm):
     text = TextAreaField("What came of it", widget=GovCharacterCount())
-    date = StringField("When it happened", widget=GovTextInput())
+    date_day = StringField("Day", widget=GovTextInput())
+    date_month = StringField("Month", widget=GovTextInput())
+    date_year = StringField("Year", widget=GovTextInput())
+    date = StringField("When it happened", widget=GovTextInput())  # one box: what the API and older forms send
     people_helped = StringField("People helped (optional)", widget=GovTextInput())
     gbp_secured = StringField("Money secured, in £ (optional)", widget=GovTextInput())
     days_saved = StringField("Days saved (optional)", widget=GovTextInput())
     version = HiddenField()
     submit = SubmitField("Post the update", widget=GovSubmitInput())
 
+    def fill_date(self, iso: str) -> None:
+        day = Date.fromisoformat(iso)
+        self.date_day.data, self.date_month.data, self.date_year.data = str(day.day), str(day.month), str(day.year)
+
+    def outcome_date(self) -> tuple[str | None, Problem | None]:
+        """The date it happened (None: today), from the day, month and year boxes (or one box);
+        a date that cannot be true, or is still to come, is a problem."""
+        parts = [(f.data or "").strip() for f in (self.date_day, self.date_month, self.date_year)]
+        try:
+            if (self.date.data or "").strip():
+                day = read_date_text(self.date.data)
+            elif any(parts):
+                day = read_date(*parts)
+            else:
+                return None, None
+        except ValueError as error:
+            return None, Problem("form", str(error), "date_day")
+        if day > datetime.now(timezone.utc).date():
+            return None, Problem("form", "The date it happened must be today or in the past", "date_day")
+        return day.isoformat(), None
+
     def values(self) -> tuple[dict[str, Any], list[Problem]]:
         figures, problems = {}, []
         if not (self.text.data or "").strip():  # said with the figures' problems, not after them
             problems.append(Problem("form", f"Write 1 to {loop.MAX_TEXT} characters", "text"))
+        self.iso_date, problem = self.outcome_date()
+        if problem:
+            problems.append(problem)
         for name, label in loop.FIGURE_LABELS.items():
             try:
                 figures[name] = _number(getattr(self, name).data, label)
@@ -154,7 +192,7 @@ def new_update(node_id: str):
     record = _subject_or_404(node_id)
     form = UpdateForm()
     if request.method == "GET":
-        form.date.data = datetime.now(timezone.utc).date().isoformat()
+        form.fill_date(datetime.now(timezone.utc).date().isoformat())
     if form.validate_on_submit():
         figures, problems = form.values()
         if not problems:
@@ -162,7 +200,7 @@ def new_update(node_id: str):
             count_write()
             try:
                 update = loop.post_update(get_store(), node_id, actor=current_actor(), text=form.text.data or "",
-                                          figures=figures, date=(form.date.data or "").strip() or None)
+                                          figures=figures, date=form.iso_date)
             except ValidationError as error:
                 problems = error.problems
             else:
@@ -202,8 +240,9 @@ def edit_update(update_id: int):
     found, record = _update_view(update_id)
     authorize("post_update", record)
     if request.method == "GET":
-        form = UpdateForm(data={"text": found["text"], "date": found["date"], "version": str(found["version"]),
+        form = UpdateForm(data={"text": found["text"], "version": str(found["version"]),
                                 **{k: f"{v:g}" for k, v in found["figures"].items()}})
+        form.fill_date(found["date"])
     else:
         form = UpdateForm()
     if form.validate_on_submit():
@@ -216,15 +255,14 @@ def edit_update(update_id: int):
             count_write()
             try:
                 loop.edit_update(get_store(), update_id, actor=current_actor(), text=form.text.data or "",
-                                 figures=figures, date=(form.date.data or "").strip() or None,
-                                 expected_version=version)
+                                 figures=figures, date=form.iso_date, expected_version=version)
             except ValidationError as error:
                 problems = error.problems
             except ConflictError as error:
                 problems = [Problem("form", f"{error}. What you typed is below.", "text")]
                 form.version.data = str(loop.get_update(get_store(), update_id)["version"])
             else:
-                flash("Your update is saved; the earlier version is kept in its history.")
+                flash(f"Your update on {record['name']} is saved; the earlier version is kept in its history.")
                 return redirect(url_for("loop.update", update_id=update_id))
         _show(form, problems)
     form.submit.label.text = "Save the update"

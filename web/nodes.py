@@ -2,17 +2,23 @@
 download, and a list of nodes by kind."""
 from __future__ import annotations
 
+import io
 import itertools
+import re
+from typing import Any
 
-from flask import Blueprint, redirect, request
-from werkzeug.exceptions import NotFound
+from flask import Blueprint, Response, redirect, request, url_for
+from werkzeug.exceptions import BadRequest, NotFound
 
+from lineage import owned
 from lineage.graph import LineageGraph, Reach, traverse
+from lineage.insights import write_csv
 from lineage.model import NODE_KINDS
+from lineage.owned import NodeQuery
 from lineage.report import entered_by_team, owner_of
 
 from . import params
-from .auth import allowed, authorize, people_rule, requires
+from .auth import allowed, authorize, current_actor, people_rule, requires
 from .db import get_graph, get_store
 from .errors import wants_json
 from .loop import node_updates
@@ -38,7 +44,6 @@ def _known(g: LineageGraph, node_id: str) -> str:
 
 def _neighbours(g: LineageGraph, reach: Reach) -> dict:
     return {"count": reach.count, "by_kind": reach.counts_by_kind(), "nearest": listed(g, reach, NEIGHBOURS_LISTED)}
-
 
 
 @route(bp, "/nodes/<node_id>", action="read")
@@ -85,18 +90,66 @@ def picture_file(node_id: str, format: str):
     return picture_response(g, node_id, format, picture_options(*picture_defaults(kind)), node_id)
 
 
-@route(bp, "/nodes", action="read")
-def node_list():
+_OWNER = re.compile(r"^[a-z0-9][a-z0-9._-]{0,127}$")
+LIST_ARGS = ("kind", "owner", "organisation", "quality", "sort", "order")
+
+
+def _node_query(*, page_size: int = PAGE_SIZE) -> NodeQuery:
+    """The list's filters, sort and page from the query string; ``owner=mine`` is the actor's person."""
     kind = params.kind_arg()
     if kind == "person":
         authorize("read_person")
-    page = params.int_arg("page", 1, 1, 10**7)
-    store = get_store()
-    found = store.node_page(kind=kind, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE,
-                            without=people_rule().unlisted_kinds)
-    pages = max(1, -(-found.total // PAGE_SIZE))
-    if page > pages:
-        raise NotFound(f"there are {pages} pages of {kind or 'node'}s; page {page} does not exist")
-    data = {"kind": kind, "page": page, "pages": pages, "total": found.total,
-            "nodes": [{"id": n["id"], "kind": n["kind"], "name": n["name"]} for n in found.nodes]}
-    return respond("node_list.html", data, kinds=NODE_KINDS)
+    owner = params.text_arg("owner", 128)
+    if owner == "mine":
+        owner = current_actor().person
+        if owner is None:
+            raise BadRequest("owner=mine needs an account linked to a person; ask an admin to link yours")
+    elif owner is not None and not _OWNER.match(owner):
+        raise BadRequest(f"owner is a person's id, 'mine' or 'none'; got {owner[:50]!r}")
+    organisation = params.text_arg("organisation", 200)
+    if organisation is not None and organisation not in get_store().organisations():
+        raise BadRequest(f"there is no organisation called {organisation[:80]!r}")
+    return NodeQuery(kind=kind, owner=owner, organisation=organisation,
+                     quality=params.choice_arg("quality", owned.QUALITY_BANDS),
+                     sort=params.choice_arg("sort", tuple(owned.SORTS), "name"),
+                     order=params.choice_arg("order", ("asc", "desc"), "asc"),
+                     page=params.int_arg("page", 1, 1, 10**7), page_size=page_size,
+                     hide_people="person" in people_rule().unlisted_kinds)
+
+
+def _list_args(**changes: Any) -> dict[str, Any]:
+    args = {name: request.args[name] for name in LIST_ARGS if request.args.get(name)}
+    return {k: v for k, v in {**args, **changes}.items() if v is not None}
+
+
+def _sort_link(key: str, query: NodeQuery) -> dict[str, Any]:
+    current = query.sort == key
+    order = ("desc" if query.order == "asc" else "asc") if current else ("desc" if key == "decisions" else "asc")
+    return {"href": url_for("nodes.node_list", **_list_args(sort=key, order=order)), "current": current,
+            "aria_sort": ("ascending" if query.order == "asc" else "descending") if current else None}
+
+
+@route(bp, "/nodes", action="read")
+def node_list():
+    query = _node_query()
+    found = owned.node_list(get_graph(), get_store(), query)
+    if query.page > found.pages:
+        raise NotFound(f"there are {found.pages} pages of {query.kind or 'node'}s; page {query.page} does not exist")
+    data = {"kind": query.kind, "filters": _list_args(), "sort": query.sort, "order": query.order,
+            **found.as_dict(), "nodes": found.rows}
+    pages = {"prev": url_for("nodes.node_list", **_list_args(page=query.page - 1)) if query.page > 1 else None,
+             "next": url_for("nodes.node_list", **_list_args(page=query.page + 1)) if query.page < found.pages else None}
+    return respond("node_list.html", data, kinds=NODE_KINDS, query=query, pages=pages, sort_link=_sort_link,
+                   organisations=get_store().organisations(), owners=get_store().owners(),
+                   csv_link=url_for("nodes.node_list_csv", **_list_args()), bands=owned.QUALITY_BANDS)
+
+
+@bp.get("/nodes.csv")
+@requires("read")
+def node_list_csv():
+    query = _node_query()
+    buffer = io.StringIO()
+    write_csv(owned.node_rows(get_graph(), get_store(), query), owned.NODE_CSV_COLUMNS, buffer)
+    response = Response(buffer.getvalue(), mimetype="text/csv; charset=utf-8")
+    response.headers["Content-Disposition"] = f'attachment; filename="{query.kind or "node"}s.csv"'
+    return response

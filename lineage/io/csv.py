@@ -127,6 +127,19 @@ def _set_nested(record: dict[str, Any], column: str, value: Any) -> None:
 
 
 def _read_table(text: str, source: str, core: tuple[str, ...]) -> Batch:
+    return read_table(text, source, core)
+
+
+def read_table(text: str, source: str, core: tuple[str, ...], *, required: tuple[str, ...] | None = None,
+               kind_of: Callable[[dict[str, str]], str | None] | None = None,
+               blanks: list[set[str]] | None = None) -> Batch:
+    """One CSV table's records (blank cells left out), each located by its line.
+
+    ``required`` are the columns the header must have (default ``core``); ``kind_of`` gives the
+    kind of a row whose kind cell is missing or blank, from its core cells (a merge with what is
+    stored); ``blanks``, if given, receives the blank columns of each record, in order.
+    """
+    required = core if required is None else required
     reader = csv.reader(StringIO(text, newline=""))
     try:
         header = next(reader)
@@ -136,14 +149,14 @@ def _read_table(text: str, source: str, core: tuple[str, ...]) -> Batch:
     except csv.Error as error:
         raise ValidationError(Problem(f"{source}: line 1", f"is not valid CSV ({error})")) from None
     header = [name.strip().lstrip("\ufeff") for name in header]
-    missing = [name for name in core if name not in header]
+    missing = [name for name in required if name not in header]
     if missing:
         raise ValidationError(Problem(f"{source}: line 1", f"missing column{'s' if len(missing) > 1 else ''} "
                                       f"{', '.join(missing)}; expected {', '.join(core)}, then attribute columns"))
     duplicates = sorted({name for name in header if header.count(name) > 1})
     if duplicates:
         raise ValidationError(Problem(f"{source}: line 1", f"column {duplicates[0]} appears twice"))
-    kind_column = header.index("kind")
+    kind_column = header.index("kind") if "kind" in header else len(header)
     records, problems = [], []
     try:
         for row in reader:
@@ -154,7 +167,11 @@ def _read_table(text: str, source: str, core: tuple[str, ...]) -> Batch:
                 problems.append(Problem(where, f"has {len(row)} cells; the header has {len(header)} columns"))
                 continue
             kind = row[kind_column].strip() if kind_column < len(row) else ""
+            if not kind and kind_of is not None:
+                kind = kind_of({c: v.strip() for c, v in zip(header, row) if c in core}) or ""
             record: dict[str, Any] = {}
+            if blanks is not None:
+                blanks.append({c for c, v in zip(header, row + [""] * (len(header) - len(row))) if v.strip() == ""})
             for column, cell in zip(header, row):
                 if cell == "":
                     continue

@@ -28,6 +28,7 @@ def test_update_flag_answer_and_reply(owner_page, owner_problems, axe_source, mo
     sign_in(page, "jo")
     page.goto(f"/nodes/{DECISION}")
     page.get_by_role("link", name=re.compile("^Post an update")).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Post an outcome update")  # the next page, before axe
     no_axe_violations(page, axe_source)
     page.get_by_label("What came of it").fill("Allocations now use the corrected register: 2,300 households re-banded.")
     page.get_by_label("People helped (optional)").fill("2300")
@@ -36,6 +37,7 @@ def test_update_flag_answer_and_reply(owner_page, owner_problems, axe_source, mo
     expect(page.get_by_role("heading", level=1)).to_contain_text("What came of")
     no_axe_violations(page, axe_source)
     page.get_by_role("link", name="Edit this update").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Edit your update")  # the next page, before axe
     no_axe_violations(page, axe_source)
 
     # Ali sees it, marked New, with the path from her records.
@@ -66,6 +68,7 @@ def test_update_flag_answer_and_reply(owner_page, owner_problems, axe_source, mo
     # Jo finds it in the inbox and acknowledges it with a reply.
     sign_in(page, "jo")
     page.get_by_role("link", name="Inbox").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Inbox")  # the next page, before axe
     no_axe_violations(page, axe_source)
     page.locator("table.app-flags").get_by_role("link", name="Flag 1").click()
     page.get_by_label("Acknowledged: we are looking at it").check()

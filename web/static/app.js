@@ -1,8 +1,9 @@
-// Page behaviour: GOV.UK Frontend components, then pan and zoom for every picture, and search as
-// you type on every name box.
+// Page behaviour: GOV.UK Frontend components, then pan and zoom for every picture, search as you
+// type on every name box, and copy buttons.
 import { initAll } from './govuk-frontend.min.js'
 import { initPicture } from './picture.js'
 import { initFind } from './find.js'
+import { initCopy } from './copy.js'
 
 initAll()
 
@@ -23,6 +24,9 @@ for (const fold of document.querySelectorAll('details[data-fold-narrow]')) {
 for (const element of document.querySelectorAll('.app-picture')) {
   initPicture(element)
 }
-for (const element of document.querySelectorAll('.app-find[data-find]')) {
-  initFind(element)
+for (const input of document.querySelectorAll('input[data-find]')) {
+  initFind(input)
+}
+for (const button of document.querySelectorAll('[data-module="app-copy"]')) {
+  initCopy(button)
 }
