@@ -1,10 +1,12 @@
 """OpenLineage in over HTTP, where OpenLineage clients send events: ``POST /api/v1/lineage``.
 
 * ``POST /api/v1/lineage``: one event (what the clients' HTTP transport sends, gzip or not).
-  201 with what it changed; 400 with the JSON path of each problem.
+  201 with what it changed (and ``warnings``: what was read past, such as an empty description);
+  400 with each problem's ``field`` (its JSON path in the event).
 * ``POST /api/v1/lineage/batch``: a JSON array of events, or NDJSON. Good events are written
-  together in one change, bad ones reported by position: 200 when all were accepted, 207 when
-  some were, 400 when none were.
+  together in one change, bad ones reported by position (``event``, numbered from 1 as
+  ``lineage import-openlineage`` numbers them): 200 when all were accepted, 207 when some were,
+  400 when none were.
 
 Both need the ``ingest`` action: an owner's or admin's API token (``Authorization: Bearer``)
 once the database has accounts, anyone before. Like every web write (:mod:`web.writes`), events
@@ -84,7 +86,8 @@ def _owners() -> openlineage.Owners:
 
 
 def _problems(error: ValidationError) -> list[dict[str, Any]]:
-    return [{"where": p.where, "path": p.field, "message": p.message} for p in error.problems]
+    """The app's problem shape (:func:`web.errors.error_response`): where, field, message."""
+    return [{"where": p.where, "field": p.field, "message": p.message} for p in error.problems]
 
 
 def _rejected(status: int, message: str, **details: Any) -> tuple[Response, int]:
@@ -122,16 +125,17 @@ def batch():
     raw = openlineage.split_events(_body(ndjson=True), "the request body")
     results: list[dict[str, Any]] = []
     events = []
-    for index, item in enumerate(raw):
+    for number, item in enumerate(raw, 1):  # events are numbered from 1, as the command line numbers them
+        where = f"event {number}"
         try:
             if item.problem:
-                raise ValidationError(openlineage.EventProblem(item.where, item.problem))
-            event = openlineage.parse_event(item.document, f"event {index}")
+                raise ValidationError(openlineage.EventProblem(where, item.problem))
+            event = openlineage.parse_event(item.document, where)
         except ValidationError as error:
-            results.append({"index": index, "status": "rejected", "message": _message(error),
+            results.append({"event": number, "status": "rejected", "message": _message(error),
                             "problems": _problems(error)})
             continue
-        results.append({"index": index, "status": "accepted", "where": event.where})
+        results.append({"event": number, "status": "accepted", "where": event.where})
         events.append(event)
     with writing():
         summary = _write(events, results)
@@ -170,6 +174,7 @@ def _write(events: list[openlineage.Event], results: list[dict[str, Any]]) -> op
             by_where[event.where].update(status="rejected", message=str(error), forbidden=True)
             continue
         total.events += 1
+        total.warnings += done.warnings
         for name in ("nodes_added", "nodes_changed", "edges_added", "kinds_changed"):
             setattr(total, name, getattr(total, name) + getattr(done, name))
     total.version = store.version

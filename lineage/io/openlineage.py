@@ -171,6 +171,8 @@ class Event:
     type: str
     time: str
     document: dict[str, Any]
+    notes: tuple[str, ...] = ()
+    """What was read past (``documentation.description: empty, so taken as absent``)."""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -236,10 +238,12 @@ def _ndjson(lines: list[bytes], source: str) -> Iterator[RawEvent]:
 
 
 class _Checker:
-    """Collects (JSON path, message) pairs while an event is checked."""
+    """Collects (JSON path, message) pairs while an event is checked: problems in ``found``, and in
+    ``notes`` what was read past (an empty text the spec requires, taken as absent)."""
 
     def __init__(self) -> None:
         self.found: list[tuple[str, str]] = []
+        self.notes: list[tuple[str, str]] = []
 
     def add(self, path: str, message: str) -> None:
         self.found.append((path, message))
@@ -257,10 +261,18 @@ class _Checker:
             return None
         return value
 
-    def text(self, parent: dict[str, Any], key: str, path: str, required: bool = False) -> str | None:
+    def text(self, parent: dict[str, Any], key: str, path: str, required: bool = False,
+             blank_absent: bool = False) -> str | None:
+        """A text value. An empty one where ``required`` is a problem, unless ``blank_absent``: a
+        facet's own required text (a description, an owner's name) that producers send empty (the
+        spec allows it: Flink's integration does) only makes that part absent, with a note."""
         value = self.get(parent, key, path, "text", lambda v: type(v) is str, required)
-        if required and value == "":
-            self.add(f"{path}.{key}" if path else key, "required (it is empty)")
+        if required and value is not None and (value == "" or (blank_absent and not value.strip())):
+            where = f"{path}.{key}" if path else key
+            if blank_absent:
+                self.notes.append((where, "empty, so taken as absent"))
+            else:
+                self.add(where, "required (it is empty)")
             return None
         return value
 
@@ -292,7 +304,9 @@ def _shown(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-_SCHEMA_URL = re.compile(r"/spec/(\d+)-(\d+)-(\d+)/[^#]*(?:#/\$defs/(\w+))?")
+_SCHEMA_URL = re.compile(r"/spec/(\d+)-(\d+)-(\d+)/[^#]*(?:#/(?:\$defs|definitions)/(\w+))?")
+"""A spec schema URL: its version and, after ``#/$defs/`` (2-0-x) or ``#/definitions/`` (1-0-x),
+the event type."""
 
 
 def _event_type(document: dict[str, Any], check: _Checker) -> str | None:
@@ -307,6 +321,9 @@ def _event_type(document: dict[str, Any], check: _Checker) -> str | None:
                 return None
             if match.group(4) in ("RunEvent", "JobEvent", "DatasetEvent"):
                 return match.group(4)
+    # By shape: run and job make a RunEvent even with a stray dataset key (example events carry one).
+    if "run" in document and "job" in document:
+        return "RunEvent"
     if "dataset" in document:
         return "DatasetEvent"
     if "run" in document:
@@ -319,13 +336,15 @@ def _event_type(document: dict[str, Any], check: _Checker) -> str | None:
 
 def utc_time(text: str) -> str | None:
     """An ISO 8601 date-time as UTC text that sorts in time order; None if it is not one.
-    A time without a zone is taken as UTC.
+    A time without a zone is taken as UTC; RFC 3339 allows a lower-case ``t`` and ``z``.
 
     >>> utc_time("2026-03-02T11:00:00.5+01:00"), utc_time("2026-03-02T10:00:00"), utc_time("soon")
     ('2026-03-02T10:00:00.500000Z', '2026-03-02T10:00:00.000000Z', None)
+    >>> utc_time("2026-03-02t10:00:00z")
+    '2026-03-02T10:00:00.000000Z'
     """
     try:
-        moment = datetime.fromisoformat(text)
+        moment = datetime.fromisoformat(text.upper())
     except ValueError:
         return None
     if moment.tzinfo is None:
@@ -364,18 +383,18 @@ def _check_facets(check: _Checker, parent: dict[str, Any], key: str, path: str,
 
 
 def _check_documentation(check: _Checker, facet: dict, path: str) -> None:
-    check.text(facet, "description", path, required=True)
+    check.text(facet, "description", path, required=True, blank_absent=True)
 
 
 def _check_ownership(check: _Checker, facet: dict, path: str) -> None:
     for owner_path, owner in check.items(check.array(facet, "owners", path), f"{path}.owners"):
-        check.text(owner, "name", owner_path, required=True)
+        check.text(owner, "name", owner_path, required=True, blank_absent=True)
         check.text(owner, "type", owner_path)
 
 
 def _check_schema(check: _Checker, facet: dict, path: str, depth: int = 1) -> None:
     for field_path, schema_field in check.items(check.array(facet, "fields", path), f"{path}.fields"):
-        check.text(schema_field, "name", field_path, required=True)
+        check.text(schema_field, "name", field_path, required=True, blank_absent=True)
         check.text(schema_field, "type", field_path)
         check.text(schema_field, "description", field_path)
         if schema_field.get("fields"):
@@ -432,9 +451,14 @@ def event_problems(document: Any) -> list[tuple[str, str]]:
     ...                 "job": {"namespace": "n", "name": "j"}, "inputs": [{"namespace": "n"}]})
     [('inputs[0].name', 'required')]
     """
-    if type(document) is not dict:
-        return [("", f"expected a JSON object (an OpenLineage event), got {_shown(document)}")]
+    return _inspect(document).found
+
+
+def _inspect(document: Any) -> _Checker:
     check = _Checker()
+    if type(document) is not dict:
+        check.add("", f"expected a JSON object (an OpenLineage event), got {_shown(document)}")
+        return check
     kind = _event_type(document, check)
     time = check.text(document, "eventTime", "", required=True)
     if time and utc_time(time) is None:
@@ -454,12 +478,13 @@ def event_problems(document: Any) -> list[tuple[str, str]]:
         for part, extra in (("inputs", "inputFacets"), ("outputs", "outputFacets")):
             for path, dataset in check.items(check.array(document, part, ""), part):
                 _check_dataset(check, dataset, path, extra)
-    return check.found
+    return check
 
 
 def parse_event(document: Any, where: str) -> Event:
     """Check one event; raise :class:`ValidationError` (of :class:`EventProblem`) naming each problem."""
-    found = event_problems(document)
+    check = _inspect(document)
+    found = check.found
     if found:
         shown = found[:MAX_EVENT_PROBLEMS]
         problems: list[Problem] = [EventProblem(where, message, path or None) for path, message in shown]
@@ -467,7 +492,8 @@ def parse_event(document: Any, where: str) -> Event:
             problems.append(EventProblem(where, f"and {len(found) - len(shown)} more problems"))
         raise ValidationError(problems)
     kind = _event_type(document, _Checker())
-    return Event(where, kind or "RunEvent", utc_time(document["eventTime"]) or "", document)
+    return Event(where, kind or "RunEvent", utc_time(document["eventTime"]) or "", document,
+                 tuple(f"{path}: {message}" for path, message in check.notes))
 
 
 def checked(raw: Iterable[RawEvent], problems: list[Problem]) -> Iterator[Event]:
@@ -578,9 +604,13 @@ class Folded:
     """Per job or dataset: register -> (time, digest, value)."""
     edges: set[tuple[Key, Key, str]] = field(default_factory=set)
     events: int = 0
+    warnings: list[str] = field(default_factory=list)
+    """What events said that was read past, where (at most :data:`MAX_FILE_PROBLEMS`)."""
 
     def add(self, event: Event) -> None:
         self.events += 1
+        room = MAX_FILE_PROBLEMS - len(self.warnings)
+        self.warnings += [f"{event.where}: {note}" for note in event.notes[:max(room, 0)]]
         document, time = event.document, event.time
         if event.type == "DatasetEvent":
             dataset = document["dataset"]
@@ -622,10 +652,12 @@ class Folded:
         facets that are not deleted."""
         self._deletions(key, facets, time, slots)
         live = {name: facet for name, facet in facets.items() if not facet.get("_deleted")}
-        if "documentation" in live:
-            self._write(key, "description", time, live["documentation"]["description"][:TEXT_LENGTH])
-        if "ownership" in live:
-            self._write(key, "owners", time, _owners(live["ownership"]))
+        description = (live.get("documentation") or {}).get("description")
+        if description and description.strip():  # an empty description says nothing
+            self._write(key, "description", time, description[:TEXT_LENGTH])
+        owners = _owners(live["ownership"]) if "ownership" in live else None
+        if owners is not None:
+            self._write(key, "owners", time, owners)
         return live
 
     def _job(self, key: Key, facets: dict[str, Any], time: str) -> None:
@@ -653,14 +685,19 @@ class Folded:
 
 
 def _owners(facet: dict[str, Any]) -> Any:
-    names = [owner["name"] for owner in facet.get("owners") or ()]
-    return names or _DELETED
+    """The owner names an ``ownership`` facet gives; _DELETED for none; None when every name is
+    empty (the facet then says nothing)."""
+    listed = facet.get("owners") or ()
+    names = [owner["name"] for owner in listed if owner["name"].strip()]
+    return names or (None if listed else _DELETED)
 
 
 def _fields(fields: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
     """Schema fields as kept: name, type, description and nested fields, empty parts left out."""
     kept = []
     for schema_field in fields or ():
+        if not schema_field["name"].strip():
+            continue  # a field without a name is noted when the event is read, and not kept
         item = {k: schema_field[k] for k in ("name", "type", "description") if schema_field.get(k) is not None}
         if schema_field.get("fields"):
             item["fields"] = _fields(schema_field["fields"])
@@ -838,15 +875,19 @@ class ImportSummary:
     edges_added: int = 0
     kinds_changed: int = 0
     version: int = 0
+    warnings: list[str] = field(default_factory=list)
+    """What was read past (an empty description, say), each naming its event and field."""
 
     def __str__(self) -> str:
         flipped = f"; {self.kinds_changed} changed kind" if self.kinds_changed else ""
+        noted = (f"; {len(self.warnings):,} warning{'s' if len(self.warnings) != 1 else ''}: "
+                 + "; ".join(self.warnings[:5]) + (" ..." if len(self.warnings) > 5 else "")) if self.warnings else ""
         return (f"{self.events:,} event{'s' if self.events != 1 else ''}: {self.nodes_added:,} nodes added, "
                 f"{self.nodes_changed:,} changed{flipped}; {self.edges_added:,} edges added; "
-                f"graph version {self.version}")
+                f"graph version {self.version}{noted}")
 
-    def as_dict(self) -> dict[str, int]:
-        return dict(self.__dict__)
+    def as_dict(self) -> dict[str, Any]:
+        return {**self.__dict__, "warnings": list(self.warnings)}
 
 
 def _current(record: dict[str, Any], slot: str) -> Any:
@@ -997,7 +1038,7 @@ def apply(store: Store, folded: Folded, *, actor: str, summary: str, owners: Own
     owners = owners or Owners(store)
     registers = Registers(store)
     ids = {key: node_id(*key) for key in folded.registers}
-    result = ImportSummary(events=folded.events)
+    result = ImportSummary(events=folded.events, warnings=list(folded.warnings))
     moved: dict[str, Held] = {}
     with store.change(actor, summary) as change:
         stored = {record["id"]: native_record(record) for record in store.nodes(ids=ids.values())}
