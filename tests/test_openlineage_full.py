@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from conftest import copy_db, run
+from test_export import unquote
 from test_openlineage import PRODUCER, expected_id, import_, run_event
 
 from lineage.io import openlineage as ol
@@ -90,3 +91,45 @@ def test_batch_problems_number_events_from_one_and_use_field(app, runner, tmp_pa
     store.close()
     result = run(runner, ["--db", tmp_path / "cli.db", "import-openlineage", path])
     assert result.exit_code == 1 and "event 2" in result.output and "inputs[0].name: required" in result.output
+
+
+# -- long and strange names ------------------------------------------------------------------------
+
+
+def test_a_very_long_name_still_gives_dot_that_graphviz_reads(store, tmp_path):
+    import shutil
+    import subprocess
+
+    import pydot
+
+    from lineage import io
+
+    # The model keeps names to 500 characters and texts to 10,000: as UTF-8, with DOT's escapes,
+    # that is far over the 16,384 bytes Graphviz reads in one quoted string.
+    name = "住宅登録簿/" + "区画_\"年度\"/" * 120
+    description = "「住宅」の\"記録\"" * 1000
+    outputs = [{"namespace": "s3://bucket", "name": name,
+                "facets": {"documentation": {"description": description}}}]
+    import_(store, [run_event(outputs=outputs)])
+    node_id = ol.node_id("dataset", "s3://bucket", name)
+    path = io.export(store, "dot", tmp_path / "long.dot")[0]
+    assert max(len(line.encode()) for line in path.read_text("utf-8").splitlines()) > 16_384
+    done = subprocess.run([shutil.which("dot"), "-Tsvg", str(path)], capture_output=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr[:300]
+    nodes = {n.get_name(): n.get_attributes() for n in pydot.graph_from_dot_file(str(path))[0].get_nodes()}
+    attributes = {k: unquote(v) for k, v in nodes[f'"{node_id}"'].items() if v.startswith('"')}
+    assert len(attributes["label"]) < 150 and attributes["label"].startswith("住宅登録簿") and attributes["label"].endswith("…")
+    assert attributes["tooltip"] == description
+    assert json.loads(attributes['"lineage.openlineage"'])["name"] == name
+
+
+def test_show_escapes_control_characters(runner, tmp_path):
+    db = tmp_path / "show.db"
+    store = Store(db, create=True)
+    with store.change("t", "odd names") as change:
+        change.add_node({"id": "odd", "kind": "dataset", "name": "Line one\nline two\tand \u202eevil"})
+    store.conn.execute("UPDATE nodes SET name = ? WHERE id = 'older'", ("x",))
+    store.close()
+    result = run(runner, ["--db", db, "show", "odd"])
+    assert result.exit_code == 0
+    assert result.stdout == "odd\tdataset\tLine one\\nline two\\tand \\u202eevil\n"
