@@ -19,7 +19,7 @@ import click
 from . import __version__, accounts, checks, describe, io, loop, materialised, render, select
 from .confidence import path_to_green
 from .errors import LineageError, ValidationError
-from .io import openlineage
+from .io import openlineage, openlineage_kept
 from .graph import DIRECTIONS, MAX_DEPTH, LineageGraph, impact, provenance, single_points_of_failure
 from .policy import ROLES
 from .loop import FLAG_STATUSES
@@ -191,6 +191,30 @@ def import_openlineage(ctx: click.Context, files: tuple[str, ...], owners: str |
     store = _store(ctx, create=True)
     result = openlineage.import_files(store, list(files), actor=ACTOR, owners_file=owners)
     click.echo(f"Imported {result} ({time.perf_counter() - started:.1f} s).")
+    refresh_leader_views(store)
+
+
+@cli.command("rederive-openlineage")
+@click.option("--owners", type=click.Path(exists=True, dir_okay=False),
+              help="Map owner names in ownership facets to people or teams (as import-openlineage).")
+@click.pass_context
+def rederive_openlineage(ctx: click.Context, owners: str | None) -> None:
+    """Read the kept OpenLineage events again, with what this version reads in them.
+
+    Every accepted event is kept as it came (LINEAGE_OPENLINEAGE_KEEP_EVENTS and
+    LINEAGE_OPENLINEAGE_KEEP_BYTES bound how many; the oldest go first). After an upgrade, this
+    adds what an older version read past; what it had read already changes nothing.
+
+    \b
+    Example:
+        lineage rederive-openlineage
+    """
+    store = _store(ctx)
+    mapping = openlineage.read_owner_map(owners, store) if owners else None
+    count, size = openlineage_kept.kept_count(store)
+    _progress(f"Reading {count:,} kept events ({size / 2**20:.1f} MiB) ...")
+    result = openlineage_kept.rederive(store, actor=ACTOR, owners=openlineage.Owners(store, mapping))
+    click.echo(f"Re-derived {result}.")
     refresh_leader_views(store)
 
 

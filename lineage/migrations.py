@@ -205,6 +205,19 @@ CREATE TABLE IF NOT EXISTS openlineage_registers (
 """
 
 
+OPENLINEAGE_EVENT_TABLES = """
+CREATE TABLE openlineage_events (
+    id INTEGER PRIMARY KEY,          -- arrival order: the oldest are dropped first
+    digest TEXT NOT NULL UNIQUE,     -- of the JSON: the same event sent twice is kept once
+    received TEXT NOT NULL,
+    event_time TEXT NOT NULL,
+    bytes INTEGER NOT NULL,
+    document BLOB NOT NULL
+);
+"""
+"""OpenLineage events kept as they came (lineage.io.openlineage_kept), bounded, for re-deriving."""
+
+
 LEADER_VIEW_TABLES = """
 CREATE TABLE IF NOT EXISTS materialised (
     name TEXT PRIMARY KEY,
@@ -314,6 +327,10 @@ STEPS: tuple[Step, ...] = (
          ("ALTER TABLE users ADD COLUMN sessions INTEGER NOT NULL DEFAULT 0",
           "ALTER TABLE tokens ADD COLUMN expires TEXT")),
     Step(9, "the leader views' log of decisions that changed band", _statements(BAND_CHANGE_TABLE)),
+    # Step 10 is the field model's (issue 18, built at the same time on another branch): empty here,
+    # so that this branch's step keeps the number 11 it will have once both are merged.
+    Step(10, "reserved for the field model (issue 18)"),
+    Step(11, "OpenLineage events kept as they came, for re-deriving", _statements(OPENLINEAGE_EVENT_TABLES)),
 )
 """Every step, in order; a step's number is its position (checked below)."""
 LATEST = STEPS[-1].number

@@ -14,6 +14,7 @@ from conftest import copy_db, run
 from test_export import unquote
 from test_openlineage import PRODUCER, expected_id, import_, run_event
 
+from lineage.errors import LineageError
 from lineage.io import openlineage as ol
 from lineage.store import Store
 from web import create_app
@@ -133,3 +134,92 @@ def test_show_escapes_control_characters(runner, tmp_path):
     result = run(runner, ["--db", db, "show", "odd"])
     assert result.exit_code == 0
     assert result.stdout == "odd\tdataset\tLine one\\nline two\\tand \\u202eevil\n"
+
+
+# -- kept events -----------------------------------------------------------------------------------
+
+
+def test_accepted_events_are_kept_once_and_bounded(store):
+    from lineage.io import openlineage_kept as kept
+
+    events = [run_event(time=f"2026-03-02T10:0{i}:00Z", run_id=f"r-{i}") for i in range(5)]
+    ol.import_events(store, [ol.parse_event(e, "e") for e in events[:3]], actor="t", summary="t",
+                     keeping=kept.Keeping(max_events=4))
+    ol.import_events(store, [ol.parse_event(events[0], "e")], actor="t", summary="again",
+                     keeping=kept.Keeping(max_events=4))  # the same event: kept once
+    assert kept.kept_count(store)[0] == 3
+    ol.import_events(store, [ol.parse_event(e, "e") for e in events[3:]], actor="t", summary="t",
+                     keeping=kept.Keeping(max_events=4))
+    assert [d["run"]["runId"] for _, d in kept.kept_events(store)] == ["r-1", "r-2", "r-3", "r-4"]  # oldest gone
+    one = kept.kept_count(store)[1] // 4
+    ol.import_events(store, [ol.parse_event(run_event(run_id="r-9"), "e")], actor="t", summary="t",
+                     keeping=kept.Keeping(max_bytes=one * 2 + 10))
+    assert [d["run"]["runId"] for _, d in kept.kept_events(store)] == ["r-4", "r-9"]
+    ol.import_events(store, [ol.parse_event(run_event(run_id="r-10"), "e")], actor="t", summary="t",
+                     keeping=kept.Keeping(max_events=0))
+    assert kept.kept_count(store)[0] == 2  # keeping none leaves the log as it was
+
+
+def test_a_bad_file_keeps_nothing(store, tmp_path):
+    from lineage.io import openlineage_kept as kept
+
+    path = tmp_path / "bad.ndjson"
+    path.write_text(json.dumps(run_event()) + "\n" + json.dumps(run_event(job="")) + "\n")
+    with pytest.raises(ol.ValidationError):
+        ol.import_files(store, [path], actor="t")
+    assert kept.kept_count(store) == (0, 0)
+
+
+def test_keeping_is_configured_by_environment_and_app(monkeypatch, app):
+    from lineage.io import openlineage_kept as kept
+
+    monkeypatch.setenv("LINEAGE_OPENLINEAGE_KEEP_EVENTS", "7")
+    monkeypatch.setenv("LINEAGE_OPENLINEAGE_KEEP_BYTES", "1000")
+    assert kept.Keeping.configured() == kept.Keeping(7, 1000)
+    assert kept.Keeping.configured({"LINEAGE_OPENLINEAGE_KEEP_EVENTS": 3}) == kept.Keeping(3, 1000)
+    monkeypatch.setenv("LINEAGE_OPENLINEAGE_KEEP_EVENTS", "lots")
+    with pytest.raises(LineageError, match="LINEAGE_OPENLINEAGE_KEEP_EVENTS must be a whole number"):
+        kept.Keeping.configured()
+    monkeypatch.delenv("LINEAGE_OPENLINEAGE_KEEP_EVENTS")
+    app.config["LINEAGE_OPENLINEAGE_KEEP_EVENTS"] = 1
+    client = app.test_client()
+    for run_id in ("a", "b"):
+        assert client.post("/api/v1/lineage", json=run_event(run_id=run_id)).status_code == 201
+    store = Store(app.config["LINEAGE_DB"])
+    assert [d["run"]["runId"] for _, d in kept.kept_events(store)] == ["b"]
+
+
+def test_rederive_adds_what_an_older_version_read_past(store, runner, tmp_path, monkeypatch):
+    """An older version that read no documentation facet: the kept event gives it back."""
+    from lineage.io import openlineage_kept as kept
+
+    event = run_event(job_facets={"documentation": {"description": "Builds the register nightly"}})
+    monkeypatch.setattr(ol.Folded, "_common", lambda self, key, facets, time, slots: facets)  # the older version
+    ol.import_events(store, [ol.parse_event(event, "e")], actor="t", summary="old")
+    job = expected_id("job", "airflow", "housing.build_register")
+    assert "description" not in store.node(job)
+    monkeypatch.undo()
+    store.close()
+    result = run(runner, ["--db", store.path, "rederive-openlineage"])
+    assert result.exit_code == 0, result.output
+    assert "Re-derived 1 event: 0 nodes added, 1 changed" in result.output
+    again = Store(store.path)
+    assert again.node(job)["description"] == "Builds the register nightly"
+    assert kept.rederive(again, actor="t").nodes_changed == 0  # nothing more to read
+
+
+def test_upgrading_a_release_2_database_adds_the_kept_events(tmp_path):
+    import gzip
+    import shutil
+
+    from lineage import migrations
+    from lineage.io import openlineage_kept as kept
+
+    path = tmp_path / "release-2.db"
+    with gzip.open(Path(__file__).parent / "data" / "release-2.db.gz", "rb") as source, path.open("wb") as target:
+        shutil.copyfileobj(source, target)
+    store = Store(path)
+    assert store.schema_version == migrations.LATEST >= 11
+    assert kept.kept_count(store) == (0, 0)
+    ol.import_events(store, [ol.parse_event(run_event(), "e")], actor="t", summary="t")
+    assert kept.kept_count(store)[0] == 1

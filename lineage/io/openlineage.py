@@ -83,6 +83,7 @@ from ..errors import ForbiddenError, NotFoundError, Problem, ValidationError
 from ..policy import Actor, decide
 from ..store import LoadSummary, Store, native_record
 from ..validate import Batch, validate_records
+from .openlineage_kept import Keeping, Pending, keep
 
 EVENT_TYPES = ("START", "RUNNING", "COMPLETE", "ABORT", "FAIL", "OTHER")
 """Run states a RunEvent's ``eventType`` may take."""
@@ -606,9 +607,12 @@ class Folded:
     events: int = 0
     warnings: list[str] = field(default_factory=list)
     """What events said that was read past, where (at most :data:`MAX_FILE_PROBLEMS`)."""
+    kept: Pending = field(default_factory=Pending)
+    """The events as they came, to keep (:mod:`lineage.io.openlineage_kept`)."""
 
     def add(self, event: Event) -> None:
         self.events += 1
+        self.kept.add(event)
         room = MAX_FILE_PROBLEMS - len(self.warnings)
         self.warnings += [f"{event.where}: {note}" for note in event.notes[:max(room, 0)]]
         document, time = event.document, event.time
@@ -992,11 +996,14 @@ class Registers:
 
 
 def import_events(store: Store, events: Iterable[Event], *, actor: str, summary: str,
-                  owners: Owners | None = None, by: Actor | None = None) -> ImportSummary:
+                  owners: Owners | None = None, by: Actor | None = None,
+                  keeping: Keeping | None = None) -> ImportSummary:
     """Fold checked events and write what they change in one change (nothing if nothing changes).
 
     ``by``: the account sending them, whose :func:`~lineage.policy.decide` ``ingest`` verdict
     on each node and edge they would change is asked first (None: the operator, at the command line).
+    The events are kept as they came, within ``keeping``'s bounds (by default, as configured:
+    :class:`~lineage.io.openlineage_kept.Keeping`).
 
     Raises
     ------
@@ -1007,7 +1014,7 @@ def import_events(store: Store, events: Iterable[Event], *, actor: str, summary:
         When ``by`` may not change something the events would (a node someone else owns, say).
         Nothing is written.
     """
-    folded = Folded()
+    folded = Folded(kept=Pending(keeping or Keeping.configured()))
     with gc_paused():
         for event in events:
             folded.add(event)
@@ -1098,16 +1105,19 @@ def apply(store: Store, folded: Folded, *, actor: str, summary: str, owners: Own
                                 existing_kinds=store.kinds_of)
         loaded: LoadSummary = change.load(data)
         registers.write(moved)
+        keep(store, folded.kept)
         result.nodes_added = loaded.nodes_added - len(flips)
         result.nodes_changed = loaded.nodes_changed + len(flips)
         result.edges_added = loaded.edges_added - restored
         result.kinds_changed = len(flips)
         graph_changed = change.writes > 0
-    if not graph_changed and any(moved.values()):
-        # The graph did not change (so the change left no trace), but registers moved on: newer
-        # events repeating what the graph holds. Their times are kept, in a transaction of their own.
+    if not graph_changed and (any(moved.values()) or folded.kept.items):
+        # The graph did not change (so the change left no trace), but registers moved on (newer
+        # events repeating what the graph holds) or events came: their times and the events are
+        # kept, in a transaction of their own.
         with store.transaction():
             registers.write(moved)
+            keep(store, folded.kept)
     result.version = store.version
     return result
 
@@ -1121,17 +1131,25 @@ def _edge_exists(store: Store, source: str, target: str) -> bool:
 
 
 def import_files(store: Store, paths: Sequence[str | Path], *, actor: str,
-                 owners_file: str | Path | None = None) -> ImportSummary:
+                 owners_file: str | Path | None = None, keeping: Keeping | None = None) -> ImportSummary:
     """What ``lineage import-openlineage`` does: read and check every event of every file, folding
-    each as it is read (events are not kept), then write what they change in one change. A bad
-    event anywhere imports nothing."""
+    each as it is read (only the newest, within ``keeping``'s bounds, are held to be kept), then
+    write what they change in one change. A bad event anywhere imports nothing."""
     owners = Owners(store, read_owner_map(owners_file, store) if owners_file else None)
-    folded, problems = Folded(), []
+    names = ", ".join(Path(p).name for p in paths)
+    return import_raw(store, (item for path in paths for item in file_events(path)), actor=actor,
+                      summary=f"import-openlineage {names}"[:500], owners=owners, keeping=keeping)
+
+
+def import_raw(store: Store, raw: Iterable[RawEvent], *, actor: str, summary: str, owners: Owners | None = None,
+               keeping: Keeping | None = None) -> ImportSummary:
+    """Check and fold events as they are read, then write what they change in one change; a bad
+    event anywhere (every one named) imports nothing."""
+    folded, problems = Folded(kept=Pending(keeping or Keeping.configured())), []
     with gc_paused():
-        for event in checked((item for path in paths for item in file_events(path)), problems):
+        for event in checked(raw, problems):
             if not problems:  # past the first bad event, only checking goes on
                 folded.add(event)
         if problems:
             raise ValidationError(problems)
-        names = ", ".join(Path(p).name for p in paths)
-        return apply(store, folded, actor=actor, summary=f"import-openlineage {names}"[:500], owners=owners)
+        return apply(store, folded, actor=actor, summary=summary, owners=owners)
