@@ -223,3 +223,56 @@ def test_upgrading_a_release_2_database_adds_the_kept_events(tmp_path):
     assert kept.kept_count(store) == (0, 0)
     ol.import_events(store, [ol.parse_event(run_event(), "e")], actor="t", summary="t")
     assert kept.kept_count(store)[0] == 1
+
+
+# -- the parent run facet --------------------------------------------------------------------------
+
+
+def test_airflow_tasks_are_part_of_their_dag(store):
+    ol.import_files(store, [DATA / "airflow-dag.ndjson"], actor="t")
+    dag = expected_id("job", "airflow", "housing_nightly")
+    extract = expected_id("job", "airflow", "housing_nightly.extract_applications")
+    build = expected_id("job", "airflow", "housing_nightly.build_register")
+    edges = {(e["source"], e["target"]): e["kind"] for e in store.edges()}
+    assert edges[(extract, dag)] == "part_of" and edges[(build, dag)] == "part_of"
+    assert store.node(dag)["kind"] == "process"
+    assert sum(1 for kind in edges.values() if kind == "part_of") == 2  # the DAG's own runs name no parent
+
+    from lineage.graph import LineageGraph, traverse
+
+    g = LineageGraph.from_store(store)
+    applications = expected_id("dataset", "postgres://cms.northbridge.local:5432", "public.applications")
+    reached = set(traverse(g, applications, direction="downstream").ids())
+    assert build in reached and dag not in reached  # belonging to a DAG is not a data flow
+
+
+def test_spark_jobs_are_part_of_their_application(store):
+    ol.import_files(store, [DATA / "spark-application.ndjson"], actor="t")
+    application = expected_id("job", "spark-northbridge", "benefits_etl")
+    task = expected_id("job", "spark-northbridge",
+                       "benefits_etl.execute_insert_into_hadoop_fs_relation_command.warehouse_benefits_claims")
+    assert store.edge(task, application)["kind"] == "part_of"
+
+
+def test_a_parent_facet_without_a_job_is_refused():
+    event = run_event()
+    event["run"]["facets"]["parent"] = {"run": {"runId": "x"}, "job": {"namespace": "airflow"}}
+    with pytest.raises(ol.ValidationError, match=r"run.facets.parent.job.name: required"):
+        ol.parse_event(event, "e")
+
+
+@pytest.mark.parametrize("form", ["json", "csv", "graphml", "prov-json", "dot"])
+def test_part_of_edges_in_every_export(store, tmp_path, form):
+    from lineage import io
+
+    ol.import_files(store, [DATA / "airflow-dag.ndjson"], actor="t")
+    paths = io.export(store, form, tmp_path / f"out.{form}")
+    text = "".join(Path(p).read_text("utf-8") for p in paths)
+    assert "part_of" in text
+    if form == "prov-json":
+        started = json.loads(text)["wasStartedBy"]
+        assert {r["prov:starter"] for r in started.values()} == {f"lineage:{expected_id('job', 'airflow', 'housing_nightly')}"}
+    if form == "json":  # the round trip is exact
+        again = Store(tmp_path / "again.db", create=True)
+        again.load(io.read_files([str(paths[0])], again), actor="t", summary="t")
+        assert io.export(again, "json", tmp_path / "again.json") and (tmp_path / "again.json").read_text() == text

@@ -1,7 +1,7 @@
 """DOT out: the whole graph for Graphviz (``dot -Tsvg``), in the pictures' visual language.
 
 Flow runs left to right; each kind has its own shape and colour (``lineage.render.STYLE``);
-``member_of`` arrows are dashed. Labels are names (wrapped, a long one cut short with an
+``member_of`` and ``part_of`` arrows (what belongs to what) are dashed. Labels are names (wrapped, a long one cut short with an
 ellipsis), tooltips descriptions (or the whole name). Every
 attribute is also carried as text in a quoted attribute named ``lineage.<name>`` (quality
 flattened as in CSV, lists and objects as JSON), which Graphviz ignores and pydot reads.
@@ -61,6 +61,7 @@ def write_dot(nodes: Iterable[dict[str, Any]], edges: Iterable[dict[str, Any]], 
                   *(f"{name}={dot_string(value) if not value.isalnum() else value}" for name, value in style.items())]
         out.write(f"  {dot_string(row['id'])} [{', '.join(visual + _data(row))}];\n")
     for row in flat_records(edges, model.EDGE_CORE_FIELDS, lambda r: (r["source"], r["target"])):
-        visual = [f"tooltip={dot_string(row['kind'])}"] + (["style=dashed"] if row["kind"] == "member_of" else [])
+        visual = [f"tooltip={dot_string(row['kind'])}"] + (["style=dashed"] if row["kind"] in model.STRUCTURE_EDGE_KINDS
+                                                           else [])
         out.write(f"  {dot_string(row['source'])} -> {dot_string(row['target'])} [{', '.join(visual + _data(row))}];\n")
     out.write("}\n")

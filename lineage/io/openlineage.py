@@ -435,6 +435,14 @@ def _check_lineage(check: _Checker, facet: dict, path: str) -> None:
     check.get(facet, "kind", path, "process or ai_tool", lambda v: v in ("process", "ai_tool"))
 
 
+def _check_parent(check: _Checker, facet: dict, path: str) -> None:
+    job = check.object(facet, "job", path, required=True)
+    if job is not None:
+        check.text(job, "namespace", f"{path}.job", required=True)
+        check.text(job, "name", f"{path}.job", required=True)
+
+
+_RUN_FACET_CHECKS: dict[str, Callable[[_Checker, dict, str], None]] = {"parent": _check_parent}
 _DATASET_FACET_CHECKS: dict[str, Callable[[_Checker, dict, str], None]] = {
     "documentation": _check_documentation, "ownership": _check_ownership, "schema": _check_schema,
     "dataQualityMetrics": _check_metrics, "dataQualityAssertions": _check_assertions,
@@ -474,6 +482,7 @@ def _inspect(document: Any) -> _Checker:
             run = check.object(document, "run", "", required=True)
             if run is not None:
                 check.text(run, "runId", "run", required=True)
+                _check_facets(check, run, "facets", "run", _RUN_FACET_CHECKS)
             check.get(document, "eventType", "", "one of: " + ", ".join(EVENT_TYPES), lambda v: v in EVENT_TYPES)
         _check_job(check, document, "job")
         for part, extra in (("inputs", "inputFacets"), ("outputs", "outputFacets")):
@@ -622,6 +631,11 @@ class Folded:
             return
         job = self._key("job", document["job"])
         self._job(job, document["job"].get("facets") or {}, time)
+        parent = ((document.get("run") or {}).get("facets") or {}).get("parent")
+        if parent and not parent.get("_deleted"):
+            parent_job = self._key("job", parent["job"])
+            if parent_job != job:  # the DAG's own run names itself, in some producers
+                self.edges.add((job, parent_job, "part_of"))
         for part, extra, inward in (("inputs", "inputFacets", True), ("outputs", "outputFacets", False)):
             for dataset in document.get(part) or ():
                 key = self._key("dataset", dataset)
