@@ -205,7 +205,7 @@ CREATE TABLE IF NOT EXISTS openlineage_registers (
 """
 
 
-OPENLINEAGE_EVENT_TABLES = """
+OPENLINEAGE_KEPT_TABLES = """
 CREATE TABLE openlineage_events (
     id INTEGER PRIMARY KEY,          -- arrival order: the oldest are dropped first
     digest TEXT NOT NULL UNIQUE,     -- of the JSON: the same event sent twice is kept once
@@ -214,8 +214,17 @@ CREATE TABLE openlineage_events (
     bytes INTEGER NOT NULL,
     document BLOB NOT NULL
 );
+CREATE TABLE openlineage_aliases (
+    namespace TEXT NOT NULL,
+    name TEXT NOT NULL,
+    node TEXT NOT NULL,
+    PRIMARY KEY (namespace, name)
+) WITHOUT ROWID;
+CREATE INDEX openlineage_aliases_node ON openlineage_aliases (node);
+CREATE INDEX openlineage_aliases_name ON openlineage_aliases (name COLLATE NOCASE);
 """
-"""OpenLineage events kept as they came (lineage.io.openlineage_kept), bounded, for re-deriving."""
+"""OpenLineage events kept as they came (lineage.io.openlineage_kept), bounded, for re-deriving; and
+the other names of datasets (symlinks, renames: lineage.io.openlineage_names)."""
 
 
 LEADER_VIEW_TABLES = """
@@ -330,7 +339,8 @@ STEPS: tuple[Step, ...] = (
     # Step 10 is the field model's (issue 18, built at the same time on another branch): empty here,
     # so that this branch's step keeps the number 11 it will have once both are merged.
     Step(10, "reserved for the field model (issue 18)"),
-    Step(11, "OpenLineage events kept as they came, for re-deriving", _statements(OPENLINEAGE_EVENT_TABLES)),
+    Step(11, "OpenLineage events kept as they came, for re-deriving; datasets' other names",
+         _statements(OPENLINEAGE_KEPT_TABLES)),
 )
 """Every step, in order; a step's number is its position (checked below)."""
 LATEST = STEPS[-1].number

@@ -276,3 +276,134 @@ def test_part_of_edges_in_every_export(store, tmp_path, form):
         again = Store(tmp_path / "again.db", create=True)
         again.load(io.read_files([str(paths[0])], again), actor="t", summary="t")
         assert io.export(again, "json", tmp_path / "again.json") and (tmp_path / "again.json").read_text() == text
+
+
+# -- symlinks and lifecycle ------------------------------------------------------------------------
+
+HIVE = "hive://metastore.northbridge.local:9083"
+HDFS = "hdfs://namenode.northbridge.local:8020"
+CLAIMS_PATH = expected_id("dataset", HDFS, "/warehouse/benefits.db/claims")
+
+
+def test_a_symlinked_table_is_one_node_known_by_every_name(store):
+    ol.import_files(store, [DATA / "spark-application.ndjson", DATA / "spark-lifecycle-dbt.ndjson"], actor="t")
+    datasets = {n["id"] for n in store.nodes(kind="dataset")}
+    assert CLAIMS_PATH in datasets and expected_id("dataset", HIVE, "benefits.claims") not in datasets
+    node = store.node(CLAIMS_PATH)
+    assert node["openlineage"]["aliases"] == [[HIVE, "benefits.claims"]]
+    backlog = expected_id("job", "dbt-northbridge", "northbridge.repairs.repairs_backlog")
+    assert store.edge(CLAIMS_PATH, backlog)["kind"] == "feeds"  # dbt named it by its table name
+    from lineage.graph import LineageGraph, traverse
+
+    g = LineageGraph.from_store(store)
+    claims_source = expected_id("dataset", "postgres://benefits.northbridge.local:5432", "public.claims")
+    assert claims_source in set(traverse(g, backlog, direction="upstream").ids())  # through the one node
+
+
+def test_symlinks_resolve_whatever_order_events_come_in(tmp_path):
+    """The dbt event first (the table by its hive name, a node of its own), the Spark one after: the
+    Spark name joins the node that is there."""
+    store = Store(tmp_path / "order.db", create=True)
+    ol.import_files(store, [DATA / "spark-lifecycle-dbt.ndjson"], actor="t")
+    hive_claims = expected_id("dataset", HIVE, "benefits.claims")
+    assert store.node(hive_claims)
+    ol.import_files(store, [DATA / "spark-application.ndjson"], actor="t")
+    datasets = {n["id"] for n in store.nodes(kind="dataset")}
+    assert hive_claims in datasets and CLAIMS_PATH not in datasets
+    assert store.node(hive_claims)["openlineage"]["aliases"] == [[HDFS, "/warehouse/benefits.db/claims"]]
+    writer = expected_id("job", "spark-northbridge",
+                         "benefits_etl.execute_insert_into_hadoop_fs_relation_command.warehouse_benefits_claims")
+    assert store.edge(writer, hive_claims)["kind"] == "derives"
+
+
+def test_find_and_the_library_resolve_aliases(store):
+    from lineage import find
+    from lineage.io import openlineage_names
+
+    ol.import_files(store, [DATA / "spark-application.ndjson"], actor="t")
+    assert openlineage_names.node_named(store, "dataset", HIVE, "benefits.claims") == CLAIMS_PATH
+    assert openlineage_names.node_named(store, "dataset", HIVE, "nothing") is None
+    assert find.find(store, "benefits.claims").matches[0]["id"] == CLAIMS_PATH
+    assert find.find(store, f"{HIVE}/benefits.claims").matches[0]["id"] == CLAIMS_PATH
+
+
+def test_lifecycle_states(store):
+    ol.import_files(store, [DATA / "spark-lifecycle-dbt.ndjson"], actor="t")
+    dropped = expected_id("dataset", HIVE, "repairs.jobs_staging")
+    dropper = expected_id("job", "spark-northbridge", "repairs_etl.drop_table.repairs_jobs_staging")
+    assert store.node(dropped)["dropped"] == "2026-03-06"
+    assert not [e for e in store.edges() if e["target"] == dropped]  # the dropping job did not produce it
+    renamed = expected_id("dataset", HIVE, "repairs.jobs")
+    assert store.node(renamed)["openlineage"]["aliases"] == [[HIVE, "repairs.jobs_v1"]]
+    # The create and the rename are one table; dbt reads it by its old name and finds it.
+    backlog = expected_id("job", "dbt-northbridge", "northbridge.repairs.repairs_backlog")
+    assert store.edge(renamed, backlog)["kind"] == "feeds"
+    assert store.node(expected_id("dataset", HIVE, "repairs.jobs_scratch"))["record_count"] == 0
+    assert dropper in {n["id"] for n in store.nodes(kind="process")}
+
+
+def test_a_table_created_again_is_no_longer_dropped(store):
+    lc = "lifecycleStateChange"
+    drop = run_event(time="2026-03-06T01:00:00Z", outputs=[{"namespace": HIVE, "name": "t", "facets": {lc: {lc: "DROP"}}}])
+    create = run_event(time="2026-03-06T02:00:00Z", job="make", outputs=[
+        {"namespace": HIVE, "name": "t", "facets": {lc: {lc: "CREATE"}}}])
+    import_(store, [create, drop])  # order does not matter: the newest says
+    table = expected_id("dataset", HIVE, "t")
+    assert "dropped" not in store.node(table)
+    assert store.edge(expected_id("job", "airflow", "make"), table)
+
+
+def test_bad_lifecycle_and_symlinks_are_named():
+    lc = "lifecycleStateChange"
+    event = run_event(outputs=[{"namespace": HIVE, "name": "t", "facets": {
+        lc: {lc: "VANISH"}, "symlinks": {"identifiers": [{"namespace": HIVE}]}}}])
+    with pytest.raises(ol.ValidationError) as raised:
+        ol.parse_event(event, "e")
+    fields = {p.field for p in raised.value.problems}
+    assert fields == {"outputs[0].facets.lifecycleStateChange.lifecycleStateChange",
+                      "outputs[0].facets.symlinks.identifiers[0].name"}
+
+
+def test_a_rename_in_a_later_import_renames_the_node(store):
+    lc = "lifecycleStateChange"
+    import_(store, [run_event(outputs=[{"namespace": HIVE, "name": "repairs.jobs_v1"}])])
+    old = expected_id("dataset", HIVE, "repairs.jobs_v1")
+    import_(store, [run_event(time="2026-03-03T10:00:00Z", job="rename", outputs=[
+        {"namespace": HIVE, "name": "repairs.jobs", "facets": {lc: {lc: "RENAME", "previousIdentifier": {
+            "namespace": HIVE, "name": "repairs.jobs_v1"}}}}])])
+    node = store.node(old)  # ids never change
+    assert node["name"] == "repairs.jobs"
+    assert node["openlineage"] == {"namespace": HIVE, "name": "repairs.jobs", "aliases": [[HIVE, "repairs.jobs_v1"]]}
+    assert expected_id("dataset", HIVE, "repairs.jobs") not in {n["id"] for n in store.nodes()}
+    import_(store, [run_event(time="2026-03-04T10:00:00Z", job="reader", inputs=[
+        {"namespace": HIVE, "name": "repairs.jobs_v1"}], outputs=[])])
+    assert store.edge(old, expected_id("job", "airflow", "reader"))
+
+
+# -- every fixture: HTTP and file give one graph, and it round-trips -------------------------------
+
+FIXTURES = ["airflow-dag.ndjson", "spark-application.ndjson", "spark-lifecycle-dbt.ndjson", "flink-empty-strings.ndjson",
+            "spec-1-full-event.json"]
+
+
+def test_http_and_file_imports_give_identical_graphs(app, tmp_path, samples_db):
+    from lineage import io
+
+    paths = [DATA / name for name in FIXTURES]
+    by_file = Store(copy_db(samples_db, tmp_path / "file.db"))
+    ol.import_files(by_file, paths, actor="t")
+    client = app.test_client()
+    for path in paths:
+        body = path.read_bytes()
+        if path.suffix == ".json":
+            assert client.post("/api/v1/lineage", data=body, content_type="application/json").status_code == 201
+        else:
+            response = client.post("/api/v1/lineage/batch", data=body, content_type="application/json")
+            assert response.status_code == 200, response.json
+    by_http = Store(app.config["LINEAGE_DB"])
+    assert exported_graph(by_http) == exported_graph(by_file)
+    first = io.export(by_file, "json", tmp_path / "first.json")[0]
+    again = Store(tmp_path / "again.db", create=True)
+    again.load(io.read_files([str(first)], again), actor="t", summary="t")
+    second = io.export(again, "json", tmp_path / "second.json")[0]
+    assert Path(first).read_bytes() == Path(second).read_bytes()

@@ -83,6 +83,7 @@ from ..errors import ForbiddenError, NotFoundError, Problem, ValidationError
 from ..policy import Actor, decide
 from ..store import LoadSummary, Store, native_record
 from ..validate import Batch, validate_records
+from . import openlineage_names
 from .openlineage_kept import Keeping, Pending, keep
 
 EVENT_TYPES = ("START", "RUNNING", "COMPLETE", "ABORT", "FAIL", "OTHER")
@@ -135,6 +136,7 @@ DATASET_FACETS: dict[str, tuple[str, ...]] = {
     "schema": ("schema",),
     "dataQualityMetrics": ("record_count", "quality.completeness"),
     "dataQualityAssertions": _QUALITY_SLOTS,
+    "lifecycleStateChange": ("dropped",),
 }
 JOB_FACETS: dict[str, tuple[str, ...]] = {
     "documentation": ("description",),
@@ -435,6 +437,29 @@ def _check_lineage(check: _Checker, facet: dict, path: str) -> None:
     check.get(facet, "kind", path, "process or ai_tool", lambda v: v in ("process", "ai_tool"))
 
 
+LIFECYCLE_STATES = ("ALTER", "CREATE", "DROP", "OVERWRITE", "RENAME", "TRUNCATE")
+"""What a ``lifecycleStateChange`` facet may say happened to a dataset."""
+
+
+def _check_identifier(check: _Checker, parent: dict, key: str, path: str) -> None:
+    identifier = check.object(parent, key, path)
+    if identifier is not None:
+        check.text(identifier, "namespace", f"{path}.{key}", required=True)
+        check.text(identifier, "name", f"{path}.{key}", required=True)
+
+
+def _check_symlinks(check: _Checker, facet: dict, path: str) -> None:
+    for item_path, identifier in check.items(check.array(facet, "identifiers", path), f"{path}.identifiers"):
+        check.text(identifier, "namespace", item_path, required=True)
+        check.text(identifier, "name", item_path, required=True)
+
+
+def _check_lifecycle(check: _Checker, facet: dict, path: str) -> None:
+    check.get(facet, "lifecycleStateChange", path, "one of: " + ", ".join(LIFECYCLE_STATES),
+              lambda v: v in LIFECYCLE_STATES, required=True)
+    _check_identifier(check, facet, "previousIdentifier", path)
+
+
 def _check_parent(check: _Checker, facet: dict, path: str) -> None:
     job = check.object(facet, "job", path, required=True)
     if job is not None:
@@ -446,6 +471,7 @@ _RUN_FACET_CHECKS: dict[str, Callable[[_Checker, dict, str], None]] = {"parent":
 _DATASET_FACET_CHECKS: dict[str, Callable[[_Checker, dict, str], None]] = {
     "documentation": _check_documentation, "ownership": _check_ownership, "schema": _check_schema,
     "dataQualityMetrics": _check_metrics, "dataQualityAssertions": _check_assertions,
+    "symlinks": _check_symlinks, "lifecycleStateChange": _check_lifecycle,
 }
 _JOB_FACET_CHECKS: dict[str, Callable[[_Checker, dict, str], None]] = {
     "documentation": _check_documentation, "ownership": _check_ownership, "tags": _check_tags,
@@ -611,6 +637,11 @@ class Folded:
     """
 
     registers: dict[Key, dict[str, tuple[str, str, Any]]] = field(default_factory=dict)
+    links: set[tuple[Key, Key]] = field(default_factory=set)
+    """(a dataset as an event names it, another name of it): ``symlinks`` and renames
+    (:mod:`lineage.io.openlineage_names`)."""
+    renamed: set[Key] = field(default_factory=set)
+    """Datasets named after a ``RENAME``: the name their node takes."""
     """Per job or dataset: register -> (time, digest, value)."""
     edges: set[tuple[Key, Key, str]] = field(default_factory=set)
     events: int = 0
@@ -643,6 +674,8 @@ class Folded:
                 if dataset.get(extra):
                     facets = {**facets, **dataset[extra]}
                 self._dataset(key, facets, time)
+                if _state(facets) == "DROP":
+                    continue  # the job dropped the table: it did not produce it
                 self.edges.add((key, job, "feeds") if inward else (job, key, "derives"))
 
     def _key(self, entity: str, record: dict[str, Any]) -> Key:
@@ -700,6 +733,30 @@ class Folded:
             self._write(key, "record_count", time, int(metrics["rowCount"]))
         for dimension, assessment in quality_from_facets(live, time[:10]).items():
             self._write(key, f"quality.{dimension}", time, assessment)
+        for link in (live.get("symlinks") or {}).get("identifiers") or ():
+            self._link(key, link)
+        state = _state(live)
+        if state == "DROP":
+            self._write(key, "dropped", time, time[:10])
+        elif state:  # created, overwritten, truncated, altered or renamed: the table is there
+            self._write(key, "dropped", time, _DELETED)
+            if state == "TRUNCATE" and not (metrics and metrics.get("rowCount") is not None):
+                self._write(key, "record_count", time, 0)  # emptied, unless the event counts rows itself
+            previous = live["lifecycleStateChange"].get("previousIdentifier")
+            if state == "RENAME" and previous:
+                self._link(key, previous)
+                self.renamed.add(key)
+
+    def _link(self, key: Key, other: dict[str, Any]) -> None:
+        other_key = ("dataset", other["namespace"], other["name"])
+        if other_key != key:
+            self.links.add((key, other_key))
+
+
+def _state(facets: Mapping[str, Any]) -> str | None:
+    """A dataset's ``lifecycleStateChange`` (``DROP``, ``CREATE`` ...), or None."""
+    facet = facets.get("lifecycleStateChange")
+    return facet.get("lifecycleStateChange") if facet and not facet.get("_deleted") else None
 
 
 def _owners(facet: dict[str, Any]) -> Any:
@@ -937,12 +994,13 @@ Held = dict[str, tuple[str, str]]
 
 
 def merge_record(key: Key, registers: Mapping[str, tuple[str, str, Any]], before: dict[str, Any] | None,
-                 held: Held, owners: Owners) -> tuple[dict[str, Any], Held]:
+                 held: Held, owners: Owners, aliases: Iterable[tuple[str, str]] = ()) -> tuple[dict[str, Any], Held]:
     """The node a job or dataset should be, and the registers that moved on.
 
     ``before`` is the node as stored (native), ``held`` its stored registers, ``registers`` the
-    folded events. A register moves on when the folded write is newer (time, then digest); the
-    attribute changes only if the value differs from what the node holds.
+    folded events, ``aliases`` other (namespace, name) it is known by, added to those it has.
+    A register moves on when the folded write is newer (time, then digest); the attribute changes
+    only if the value differs from what the node holds.
     """
     entity, namespace, name = key
     if before is None:
@@ -954,7 +1012,14 @@ def merge_record(key: Key, registers: Mapping[str, tuple[str, str, Any]], before
             # A node drawn by hand with this id as another kind: validation says it cannot change.
             record["kind"] = "dataset" if entity == "dataset" else "process"
     meta = record.get(META) if isinstance(record.get(META), dict) else {}
+    if before is not None and (meta.get("namespace"), meta.get("name")) not in (None, (None, None), (namespace, name)):
+        # Renamed: the node takes the new name, unless a person gave it one of their own.
+        if record["name"] == (meta["name"][:NAME_LENGTH] if meta["name"].strip() else record["id"]) and name.strip():
+            record["name"] = name[:NAME_LENGTH]
     record[META] = meta = {**meta, "namespace": namespace, "name": name}
+    known = {tuple(pair) for pair in meta.get("aliases") or ()} | set(aliases)
+    if known:
+        meta["aliases"] = [list(pair) for pair in sorted(known)]
     previous_owners = meta.get("owners")
     moved: Held = {}
     for slot, (time, digest, value) in registers.items():
@@ -1058,21 +1123,31 @@ def apply(store: Store, folded: Folded, *, actor: str, summary: str, owners: Own
     """
     owners = owners or Owners(store)
     registers = Registers(store)
-    ids = {key: node_id(*key) for key in folded.registers}
     result = ImportSummary(events=folded.events, warnings=list(folded.warnings))
     moved: dict[str, Held] = {}
     with store.change(actor, summary) as change:
-        stored = {record["id"]: native_record(record) for record in store.nodes(ids=ids.values())}
-        registers.forget(set(ids.values()) - set(stored))
+        # Every name of a dataset (symlinks, renames) resolves to its one node.
+        names = openlineage_names.resolve(store, set(folded.registers), folded.links, folded.renamed)
+        result.warnings += names.warnings
+        ids = names.nodes
+        by_node: dict[str, dict[str, tuple[str, str, Any]]] = {}
+        for key, folded_registers in folded.registers.items():
+            merged = by_node.setdefault(ids[key], {})
+            for slot, write in folded_registers.items():
+                if slot not in merged or write[:2] > merged[slot][:2]:
+                    merged[slot] = write
+        stored = {record["id"]: native_record(record) for record in store.nodes(ids=by_node)}
+        registers.forget(set(by_node) - set(stored))
+        openlineage_names.forget(store, set(by_node) - set(stored))
         held = registers.read(stored)
         owners.prefetch(name for value in folded.registers.values() if "owners" in value
                         and value["owners"][2] is not _DELETED for name in value["owners"][2])
         owners.prefetch(name for record in stored.values() for name in (record.get(META) or {}).get("owners") or ())
 
         nodes, flips = [], []
-        for key, folded_registers in folded.registers.items():
-            node = ids[key]
-            after, moved[node] = merge_record(key, folded_registers, stored.get(node), held.get(node, {}), owners)
+        for node, folded_registers in by_node.items():
+            after, moved[node] = merge_record(names.keys[node], folded_registers, stored.get(node),
+                                              held.get(node, {}), owners, names.aliases.get(node, ()))
             before = stored.get(node)
             if after != before:
                 nodes.append(after)
@@ -1100,6 +1175,8 @@ def apply(store: Store, folded: Folded, *, actor: str, summary: str, owners: Own
         restored_pairs = set(edges)
         for source_key, target_key, kind in sorted(folded.edges):
             pair = (ids[source_key], ids[target_key])
+            if pair[0] == pair[1]:
+                continue  # a job reading and writing one table under two of its names
             if pair in edges or (pair[0] in stored and pair[1] in stored and _edge_exists(store, *pair)):
                 continue  # edges are added, never changed: one drawn by hand stays as it is
             edges[pair] = ({"source": pair[0], "target": pair[1], "kind": kind, "role": "input"} if kind == "feeds"
@@ -1119,6 +1196,7 @@ def apply(store: Store, folded: Folded, *, actor: str, summary: str, owners: Own
                                 existing_kinds=store.kinds_of)
         loaded: LoadSummary = change.load(data)
         registers.write(moved)
+        openlineage_names.write(store, names.aliases)
         keep(store, folded.kept)
         result.nodes_added = loaded.nodes_added - len(flips)
         result.nodes_changed = loaded.nodes_changed + len(flips)
@@ -1131,6 +1209,7 @@ def apply(store: Store, folded: Folded, *, actor: str, summary: str, owners: Own
         # kept, in a transaction of their own.
         with store.transaction():
             registers.write(moved)
+            openlineage_names.write(store, names.aliases)
             keep(store, folded.kept)
     result.version = store.version
     return result
