@@ -407,3 +407,14 @@ def test_http_and_file_imports_give_identical_graphs(app, tmp_path, samples_db):
     again.load(io.read_files([str(first)], again), actor="t", summary="t")
     second = io.export(again, "json", tmp_path / "second.json")[0]
     assert Path(first).read_bytes() == Path(second).read_bytes()
+
+
+def test_a_dropped_dataset_says_so_on_its_page(app):
+    client = app.test_client()
+    body = (DATA / "spark-lifecycle-dbt.ndjson").read_bytes()
+    assert client.post("/api/v1/lineage/batch", data=body, content_type="application/json").status_code == 200
+    page = client.get(f"/nodes/{expected_id('dataset', HIVE, 'repairs.jobs_staging')}")
+    assert page.status_code == 200
+    assert "the table was dropped on 6 March 2026" in page.text and "Dropped (no longer exists) on" in page.text
+    twin = client.get(f"/nodes/{expected_id('dataset', HIVE, 'repairs.jobs_staging')}.json")
+    assert twin.json["node"]["dropped"] == "2026-03-06"
