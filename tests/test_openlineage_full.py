@@ -418,3 +418,84 @@ def test_a_dropped_dataset_says_so_on_its_page(app):
     assert "the table was dropped on 6 March 2026" in page.text and "Dropped (no longer exists) on" in page.text
     twin = client.get(f"/nodes/{expected_id('dataset', HIVE, 'repairs.jobs_staging')}.json")
     assert twin.json["node"]["dropped"] == "2026-03-06"
+
+
+# -- Marquez's read API ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def marquez_client(app):
+    client = app.test_client()
+    for name in ("airflow-dag.ndjson", "spark-application.ndjson", "spark-lifecycle-dbt.ndjson"):
+        body = (DATA / name).read_bytes()
+        assert client.post("/api/v1/lineage/batch", data=body, content_type="application/json").status_code == 200
+    return client
+
+
+DW = "postgres://dw.northbridge.local:5432"
+
+
+def test_marquez_namespaces(marquez_client):
+    body = marquez_client.get("/api/v1/namespaces").json
+    names = [n["name"] for n in body["namespaces"]]
+    assert names == sorted(names) and {"airflow", "lineage", HIVE, DW} <= set(names)
+    assert set(body["namespaces"][0]) == {"name", "createdAt", "updatedAt", "ownerName", "description", "isHidden"}
+
+
+def test_marquez_lineage_graph(marquez_client):
+    response = marquez_client.get(f"/api/v1/lineage?nodeId=dataset:{DW}:housing.register&depth=3")
+    assert response.status_code == 200
+    graph = {node["id"]: node for node in response.json["graph"]}
+    build = "job:airflow:housing_nightly.build_register"
+    assert {f"dataset:{DW}:housing.register", build, f"dataset:{DW}:staging.applications",
+            "job:airflow:housing_nightly.extract_applications"} <= set(graph)
+    assert graph[build]["type"] == "JOB" and graph[f"dataset:{DW}:housing.register"]["type"] == "DATASET"
+    assert graph[build]["inEdges"] == [{"origin": f"dataset:{DW}:staging.applications", "destination": build}]
+    assert graph[build]["outEdges"] == [{"origin": build, "destination": f"dataset:{DW}:housing.register"}]
+    data = graph[build]["data"]
+    assert data["id"] == {"namespace": "airflow", "name": "housing_nightly.build_register"}
+    assert data["parentJobName"] == "housing_nightly" and data["simpleName"] == "build_register"
+    assert data["inputs"] == [{"namespace": DW, "name": "staging.applications"}]
+    assert "job:airflow:housing_nightly" not in graph  # a task's DAG is not data flow
+    assert all(node["type"] in ("JOB", "DATASET") for node in graph.values())  # never people or decisions
+    # A hand-drawn dataset is in the namespace "lineage", its id its name.
+    drawn = marquez_client.get("/api/v1/lineage?nodeId=dataset:lineage:housing-register&depth=1").json["graph"]
+    register = next(n for n in drawn if n["id"] == "dataset:lineage:housing-register")
+    assert register["data"]["namespace"] == "lineage" and register["data"]["name"] == "housing-register"
+    assert register["outEdges"]  # what it feeds, among the jobs and datasets
+
+
+def test_marquez_node_ids_resolve_aliases_and_say_what_is_wrong(marquez_client):
+    by_alias = marquez_client.get(f"/api/v1/lineage?nodeId=dataset:{HIVE}:benefits.claims&depth=0")
+    assert by_alias.status_code == 200
+    assert [n["id"] for n in by_alias.json["graph"]] == [f"dataset:{HDFS}:/warehouse/benefits.db/claims"]
+    dropped = marquez_client.get(f"/api/v1/lineage?nodeId=dataset:{HIVE}:repairs.jobs_staging&depth=0").json
+    assert dropped["graph"][0]["data"]["deleted"] is True and dropped["graph"][0]["data"]["lastLifecycleState"] == "DROP"
+    missing = marquez_client.get(f"/api/v1/lineage?nodeId=dataset:{HIVE}:nothing")
+    assert missing.status_code == 404 and "there is no dataset" in missing.json["error"]["message"]
+    bad = marquez_client.get("/api/v1/lineage?nodeId=table:x:y")
+    assert bad.status_code == 400 and "nodeId must be dataset:NAMESPACE:NAME" in bad.json["error"]["message"]
+    assert marquez_client.get("/api/v1/lineage").status_code == 400
+    assert marquez_client.get(f"/api/v1/lineage?nodeId=dataset:{DW}:housing.register&depth=99").status_code == 400
+
+
+def test_marquez_column_lineage_is_the_table_graph_for_now(marquez_client):
+    response = marquez_client.get(f"/api/v1/column-lineage?nodeId=dataset:{DW}:housing.register&depth=1")
+    assert response.status_code == 200
+    datasets = [n for n in response.json["graph"] if n["type"] == "DATASET"]
+    assert datasets and all(n["data"]["columnLineage"] == [] for n in datasets)
+
+
+def test_marquez_search(marquez_client):
+    found = marquez_client.get("/api/v1/search?q=CLAIMS&filter=dataset").json
+    assert {f"dataset:{HDFS}:/warehouse/benefits.db/claims",
+            "dataset:postgres://benefits.northbridge.local:5432:public.claims"} <= {r["nodeId"] for r in found["results"]}
+    assert all(r["type"] == "DATASET" for r in found["results"]) and found["totalCount"] == len(found["results"])
+    assert set(found["results"][0]) == {"type", "name", "updatedAt", "namespace", "nodeId"}
+    jobs = marquez_client.get("/api/v1/search?q=housing_nightly&filter=job").json["results"]
+    assert {r["name"] for r in jobs} == {"housing_nightly", "housing_nightly.extract_applications",
+                                         "housing_nightly.build_register"}
+    by_alias = marquez_client.get("/api/v1/search?q=jobs_v1&filter=dataset").json["results"]
+    assert [r["nodeId"] for r in by_alias] == [f"dataset:{HIVE}:repairs.jobs"]
+    assert marquez_client.get("/api/v1/search?q=").status_code == 400
+    assert marquez_client.get("/api/v1/search?q=x&filter=person").status_code == 400
