@@ -14,7 +14,9 @@ event's position and the JSON path in it::
 
     events.ndjson: event 3 (line 3): inputs[2].name: required
 
-Events without ``schemaURL`` (older producers) are accepted; their type comes from their shape.
+Events without ``schemaURL`` (older producers) are accepted; their type comes from their shape
+(``run`` and ``job``: a RunEvent, even with a stray ``dataset`` key). An empty text the spec requires
+inside a facet (a description, an owner's name) is read as absent, with a warning, never refused.
 
 Mapping
 -------
@@ -30,8 +32,13 @@ Mapping
   ``schema`` is kept as the ``schema`` attribute (fields with name, type, description and nested
   fields); ``dataQualityMetrics`` sets ``record_count`` (its rowCount);
   ``dataQualityMetrics`` and ``dataQualityAssertions`` set quality dimensions (:data:`QUALITY_RULE`).
+  ``symlinks`` and a ``lifecycleStateChange`` of ``RENAME`` give a dataset other names: one node,
+  every name kept (:mod:`lineage.io.openlineage_names`). ``lifecycleStateChange`` ``DROP`` sets
+  ``dropped`` (and draws no edge from the dropping job); the other states clear it. The ``parent``
+  run facet makes the job ``part_of`` its parent job (an Airflow DAG, a Spark application).
   Other facets are read past. Runs are not nodes: a run adds what it reveals and nothing else, so a
-  job that runs every hour changes nothing after its first run.
+  job that runs every hour changes nothing after its first run. Every accepted event is kept as it
+  came, bounded (:mod:`lineage.io.openlineage_kept`), so a later version can read it again.
 
 Merging (idempotent, order-tolerant)
 ------------------------------------
@@ -359,14 +366,12 @@ def _check_job(check: _Checker, document: dict[str, Any], key: str) -> None:
     job = check.object(document, key, "", required=True)
     if job is None:
         return
-    check.text(job, "namespace", key, required=True)
-    check.text(job, "name", key, required=True)
+    _check_key(check, job, key)
     _check_facets(check, job, "facets", key, _JOB_FACET_CHECKS)
 
 
 def _check_dataset(check: _Checker, dataset: dict[str, Any], path: str, extra: str | None) -> None:
-    check.text(dataset, "namespace", path, required=True)
-    check.text(dataset, "name", path, required=True)
+    _check_key(check, dataset, path)
     _check_facets(check, dataset, "facets", path, _DATASET_FACET_CHECKS)
     if extra:
         _check_facets(check, dataset, extra, path, _DATASET_FACET_CHECKS)
@@ -441,30 +446,29 @@ LIFECYCLE_STATES = ("ALTER", "CREATE", "DROP", "OVERWRITE", "RENAME", "TRUNCATE"
 """What a ``lifecycleStateChange`` facet may say happened to a dataset."""
 
 
-def _check_identifier(check: _Checker, parent: dict, key: str, path: str) -> None:
-    identifier = check.object(parent, key, path)
-    if identifier is not None:
-        check.text(identifier, "namespace", f"{path}.{key}", required=True)
-        check.text(identifier, "name", f"{path}.{key}", required=True)
+def _check_key(check: _Checker, identifier: dict, path: str) -> None:
+    """A job's or dataset's (namespace, name), both required."""
+    check.text(identifier, "namespace", path, required=True)
+    check.text(identifier, "name", path, required=True)
 
 
 def _check_symlinks(check: _Checker, facet: dict, path: str) -> None:
     for item_path, identifier in check.items(check.array(facet, "identifiers", path), f"{path}.identifiers"):
-        check.text(identifier, "namespace", item_path, required=True)
-        check.text(identifier, "name", item_path, required=True)
+        _check_key(check, identifier, item_path)
 
 
 def _check_lifecycle(check: _Checker, facet: dict, path: str) -> None:
     check.get(facet, "lifecycleStateChange", path, "one of: " + ", ".join(LIFECYCLE_STATES),
               lambda v: v in LIFECYCLE_STATES, required=True)
-    _check_identifier(check, facet, "previousIdentifier", path)
+    previous = check.object(facet, "previousIdentifier", path)
+    if previous is not None:
+        _check_key(check, previous, f"{path}.previousIdentifier")
 
 
 def _check_parent(check: _Checker, facet: dict, path: str) -> None:
     job = check.object(facet, "job", path, required=True)
     if job is not None:
-        check.text(job, "namespace", f"{path}.job", required=True)
-        check.text(job, "name", f"{path}.job", required=True)
+        _check_key(check, job, f"{path}.job")
 
 
 _RUN_FACET_CHECKS: dict[str, Callable[[_Checker, dict, str], None]] = {"parent": _check_parent}
@@ -637,12 +641,12 @@ class Folded:
     """
 
     registers: dict[Key, dict[str, tuple[str, str, Any]]] = field(default_factory=dict)
+    """Per job or dataset: register -> (time, digest, value)."""
     links: set[tuple[Key, Key]] = field(default_factory=set)
     """(a dataset as an event names it, another name of it): ``symlinks`` and renames
     (:mod:`lineage.io.openlineage_names`)."""
     renamed: set[Key] = field(default_factory=set)
     """Datasets named after a ``RENAME``: the name their node takes."""
-    """Per job or dataset: register -> (time, digest, value)."""
     edges: set[tuple[Key, Key, str]] = field(default_factory=set)
     events: int = 0
     warnings: list[str] = field(default_factory=list)
@@ -1012,7 +1016,7 @@ def merge_record(key: Key, registers: Mapping[str, tuple[str, str, Any]], before
             # A node drawn by hand with this id as another kind: validation says it cannot change.
             record["kind"] = "dataset" if entity == "dataset" else "process"
     meta = record.get(META) if isinstance(record.get(META), dict) else {}
-    if before is not None and (meta.get("namespace"), meta.get("name")) not in (None, (None, None), (namespace, name)):
+    if before is not None and meta.get("name") is not None and (meta.get("namespace"), meta["name"]) != (namespace, name):
         # Renamed: the node takes the new name, unless a person gave it one of their own.
         if record["name"] == (meta["name"][:NAME_LENGTH] if meta["name"].strip() else record["id"]) and name.strip():
             record["name"] = name[:NAME_LENGTH]
