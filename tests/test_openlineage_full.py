@@ -499,3 +499,19 @@ def test_marquez_search(marquez_client):
     assert [r["nodeId"] for r in by_alias] == [f"dataset:{HIVE}:repairs.jobs"]
     assert marquez_client.get("/api/v1/search?q=").status_code == 400
     assert marquez_client.get("/api/v1/search?q=x&filter=person").status_code == 400
+
+
+def test_a_task_and_its_dag_name_each_other_on_their_pages(app):
+    client = app.test_client()
+    body = (DATA / "airflow-dag.ndjson").read_bytes()
+    assert client.post("/api/v1/lineage/batch", data=body, content_type="application/json").status_code == 200
+    task = client.get(f"/nodes/{expected_id('job', 'airflow', 'housing_nightly.build_register')}")
+    assert "One step of a larger job" in task.text and "This runs as part of" in task.text
+    assert ">housing_nightly</a>" in task.text
+    dag_id = expected_id("job", "airflow", "housing_nightly")
+    dag = client.get(f"/nodes/{dag_id}.json").json
+    assert {p["name"] for p in dag["family"]["parts"]} == {"housing_nightly.extract_applications",
+                                                          "housing_nightly.build_register"}
+    assert dag["family"]["part_of"] == [] and dag["family"]["more_parts"] is False
+    dataset = client.get("/nodes/housing-register.json").json
+    assert dataset["family"] is None

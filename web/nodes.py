@@ -7,6 +7,7 @@ import itertools
 from flask import Blueprint, redirect, request
 from werkzeug.exceptions import NotFound
 
+from lineage import jobs
 from lineage.graph import LineageGraph, Reach, traverse
 from lineage.model import NODE_KINDS
 from lineage.report import entered_by_team, owner_of
@@ -61,9 +62,11 @@ def node(node_id: str):
     entered = entered_by_team(g, node_id) if kind in ENTERED_KINDS else []
     shown = picture_and_twin(g, node_id, picture_options(*picture_defaults(kind)))
     updates = node_updates(record)
+    family = jobs.family(store, node_id) if kind in ("process", "ai_tool") else None  # a task and its DAG
     data = {"node": record, "upstream": upstream, "downstream": downstream, "history": history,
-            "picture": shown["twin"].as_dict(), "updates": updates, "entered_by_team": entered}
+            "picture": shown["twin"].as_dict(), "updates": updates, "entered_by_team": entered, "family": family}
     return respond("node.html", data, record=record, owner=owner_of(g, record), upstream=upstream, updates=updates,
+                   family=family,
                    downstream=downstream, history=history, picture=shown, editable=editable, entered=entered,
                    edges=edges[:EDGES_LISTED], more_edges=len(edges) > EDGES_LISTED, names=_names(g, edges))
 
