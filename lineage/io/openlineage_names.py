@@ -151,10 +151,14 @@ def node_named(store: "Store", entity: str, namespace: str, name: str) -> str | 
 
 
 def nodes_by_alias(store: "Store", text: str, limit: int = 20) -> list[str]:
-    """Nodes with an alias whose name is ``text`` (any case) or ``namespace/name``."""
+    """Nodes with an alias whose name is ``text`` (any case), or whose ``namespace/name`` it is
+    (both may hold slashes: every split is tried). Index look-ups only: find-as-you-type asks this
+    at every key."""
+    splits = [[text[:at], text[at + 1:]] for at, char in enumerate(text) if char == "/"]
     rows = store.conn.execute(
-        "SELECT DISTINCT node FROM openlineage_aliases WHERE lower(name) = lower(?) "
-        "OR lower(namespace || '/' || name) = lower(?) ORDER BY node LIMIT ?", (text, text, limit))
+        "SELECT node FROM openlineage_aliases WHERE name = ? COLLATE NOCASE UNION "
+        "SELECT a.node FROM openlineage_aliases a JOIN json_each(?) w ON a.namespace = json_extract(w.value, '$[0]') "
+        "AND a.name = json_extract(w.value, '$[1]') ORDER BY 1 LIMIT ?", (text, json.dumps(splits), limit))
     return [node for (node,) in rows]
 
 
