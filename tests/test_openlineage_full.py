@@ -515,3 +515,27 @@ def test_a_task_and_its_dag_name_each_other_on_their_pages(app):
     assert dag["family"]["part_of"] == [] and dag["family"]["more_parts"] is False
     dataset = client.get("/nodes/housing-register.json").json
     assert dataset["family"] is None
+
+
+def test_a_name_too_long_to_keep_is_refused_naming_the_field():
+    with pytest.raises(ol.ValidationError) as raised:
+        ol.parse_event(run_event(inputs=[{"namespace": KAFKA, "name": "t" * 4001}]), "events.ndjson: event 2 (line 2)")
+    assert str(raised.value.problems[0]) == ("events.ndjson: event 2 (line 2): inputs[0].name: "
+                                             "expected at most 4,000 characters, got 4,001")
+
+
+def test_many_long_other_names_all_find_the_node(store):
+    from lineage.io import openlineage_names
+
+    links = [{"namespace": HIVE, "name": f"alias_{i:02d}_" + "x" * 3000} for i in range(6)]
+    import_(store, [run_event(outputs=[{"namespace": HDFS, "name": "/t", "facets": {"symlinks": {"identifiers": links}}}])])
+    node = ol.node_id("dataset", HDFS, "/t")
+    assert 1 <= len(store.node(node)["openlineage"]["aliases"]) < 6  # as many as fit on the node
+    assert all(openlineage_names.node_named(store, "dataset", HIVE, link["name"]) == node for link in links)
+
+
+def test_http_answers_say_what_was_read_past(app):
+    event = json.loads((DATA / "flink-empty-strings.ndjson").read_text().splitlines()[0])
+    response = app.test_client().post("/api/v1/lineage", json=event)
+    assert response.status_code == 201
+    assert response.json["warnings"][0] == "event: job.facets.documentation.description: empty, so taken as absent"

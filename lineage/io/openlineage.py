@@ -106,6 +106,12 @@ MAX_FIELD_DEPTH = 32
 NAME_LENGTH = 500
 TEXT_LENGTH = 10_000
 """Longest name and description the model takes: longer ones are cut (the key keeps the full name)."""
+KEY_LENGTH = 4_000
+"""Longest namespace or name of a job or dataset: the node keeps its key whole (``openlineage``), and
+an attribute holds at most 10,000 characters. A longer one is refused, naming the event and field."""
+ALIASES_KEPT = 8_000
+"""Characters (as JSON) of a node's other names kept on it (``openlineage.aliases``); the table
+``openlineage_aliases`` keeps every one, so each still finds the node."""
 AI_TAGS = frozenset({"ai_tool", "ai-tool"})
 """A job tag (key or value, any case) that makes the job an ``ai_tool``."""
 META = "openlineage"
@@ -447,9 +453,12 @@ LIFECYCLE_STATES = ("ALTER", "CREATE", "DROP", "OVERWRITE", "RENAME", "TRUNCATE"
 
 
 def _check_key(check: _Checker, identifier: dict, path: str) -> None:
-    """A job's or dataset's (namespace, name), both required."""
-    check.text(identifier, "namespace", path, required=True)
-    check.text(identifier, "name", path, required=True)
+    """A job's or dataset's (namespace, name), both required, neither longer than :data:`KEY_LENGTH`."""
+    for part in ("namespace", "name"):
+        value = check.text(identifier, part, path, required=True)
+        if value is not None and len(value) > KEY_LENGTH:
+            check.add(f"{path}.{part}" if path else part,
+                      f"expected at most {KEY_LENGTH:,} characters, got {len(value):,}")
 
 
 def _check_symlinks(check: _Checker, facet: dict, path: str) -> None:
@@ -1021,9 +1030,15 @@ def merge_record(key: Key, registers: Mapping[str, tuple[str, str, Any]], before
         if record["name"] == (meta["name"][:NAME_LENGTH] if meta["name"].strip() else record["id"]) and name.strip():
             record["name"] = name[:NAME_LENGTH]
     record[META] = meta = {**meta, "namespace": namespace, "name": name}
-    known = {tuple(pair) for pair in meta.get("aliases") or ()} | set(aliases)
+    known = sorted({tuple(pair) for pair in meta.get("aliases") or ()} | set(aliases))
     if known:
-        meta["aliases"] = [list(pair) for pair in sorted(known)]
+        kept, size = [], 0
+        for pair in known:  # as many as fit in an attribute (the alias table keeps them all)
+            size += len(json.dumps(pair))
+            if size > ALIASES_KEPT:
+                break
+            kept.append(list(pair))
+        meta["aliases"] = kept
     previous_owners = meta.get("owners")
     moved: Held = {}
     for slot, (time, digest, value) in registers.items():
