@@ -539,3 +539,12 @@ def test_http_answers_say_what_was_read_past(app):
     response = app.test_client().post("/api/v1/lineage", json=event)
     assert response.status_code == 201
     assert response.json["warnings"][0] == "event: job.facets.documentation.description: empty, so taken as absent"
+
+
+def test_a_dataset_page_lists_its_other_names(app):
+    client = app.test_client()
+    body = (DATA / "spark-application.ndjson").read_bytes()
+    assert client.post("/api/v1/lineage/batch", data=body, content_type="application/json").status_code == 200
+    page = client.get(f"/nodes/{CLAIMS_PATH}").text
+    assert "Name in the pipelines (OpenLineage)" in page and f"{HDFS}//warehouse/benefits.db/claims" in page
+    assert "Also known as:" in page and f"<li>{HIVE}/benefits.claims</li>" in page
