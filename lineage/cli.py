@@ -6,6 +6,7 @@ Every library error becomes one clear line on stderr and exit code 1, in one pla
 from __future__ import annotations
 
 import json
+import re
 import os
 import sqlite3
 import sys
@@ -18,7 +19,7 @@ import click
 from . import __version__, accounts, checks, describe, io, loop, materialised, render, select
 from .confidence import path_to_green
 from .errors import LineageError, ValidationError
-from .io import openlineage
+from .io import openlineage, openlineage_kept
 from .graph import DIRECTIONS, MAX_DEPTH, LineageGraph, impact, provenance, single_points_of_failure
 from .policy import ROLES
 from .loop import FLAG_STATUSES
@@ -65,6 +66,21 @@ def _progress(message: str) -> None:
 
 def _print_json(value: Any) -> None:
     click.echo(json.dumps(value, indent=2, ensure_ascii=False))
+
+
+_TERMINAL_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+"""What a terminal would act on rather than show (escape sequences, line breaks, bidirectional
+overrides): names are user data, and an OpenLineage producer may send any of these."""
+
+
+def _row(*values: Any) -> str:
+    """One line of tab-separated values, with control characters in them shown escaped (``\\n``,
+    ``\\x1b``), so that a name can neither break the line nor drive the terminal."""
+    def escape(match: re.Match[str]) -> str:
+        char = match.group()
+        return {"\t": "\\t", "\n": "\\n", "\r": "\\r"}.get(char) or (
+            f"\\x{ord(char):02x}" if ord(char) < 0x100 else f"\\u{ord(char):04x}")
+    return "\t".join(_TERMINAL_CONTROLS.sub(escape, str(value)) for value in values)
 
 
 @click.group(cls=LineageGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -175,6 +191,30 @@ def import_openlineage(ctx: click.Context, files: tuple[str, ...], owners: str |
     store = _store(ctx, create=True)
     result = openlineage.import_files(store, list(files), actor=ACTOR, owners_file=owners)
     click.echo(f"Imported {result} ({time.perf_counter() - started:.1f} s).")
+    refresh_leader_views(store)
+
+
+@cli.command("rederive-openlineage")
+@click.option("--owners", type=click.Path(exists=True, dir_okay=False),
+              help="Map owner names in ownership facets to people or teams (as import-openlineage).")
+@click.pass_context
+def rederive_openlineage(ctx: click.Context, owners: str | None) -> None:
+    """Read the kept OpenLineage events again, with what this version reads in them.
+
+    Every accepted event is kept as it came (LINEAGE_OPENLINEAGE_KEEP_EVENTS and
+    LINEAGE_OPENLINEAGE_KEEP_BYTES bound how many; the oldest go first). After an upgrade, this
+    adds what an older version read past; what it had read already changes nothing.
+
+    \b
+    Example:
+        lineage rederive-openlineage
+    """
+    store = _store(ctx)
+    mapping = openlineage.read_owner_map(owners, store) if owners else None
+    count, size = openlineage_kept.kept_count(store)
+    _progress(f"Reading {count:,} kept events ({size / 2**20:.1f} MiB) ...")
+    result = openlineage_kept.rederive(store, actor=ACTOR, owners=openlineage.Owners(store, mapping))
+    click.echo(f"Re-derived {result}.")
     refresh_leader_views(store)
 
 
@@ -329,7 +369,7 @@ def show(ctx: click.Context, selector: tuple[str, ...], as_json: bool) -> None:
         _print_json({"count": len(rows), "nodes": rows})
         return
     for row in rows:
-        click.echo(f"{row['id']}\t{row['kind']}\t{row['name']}")
+        click.echo(_row(row["id"], row["kind"], row["name"]))
     click.echo(f"{len(rows)} node{'s' if len(rows) != 1 else ''}.", err=True)
 
 
@@ -387,7 +427,7 @@ def search(ctx: click.Context, text: tuple[str, ...], limit: int, as_json: bool)
         _print_json({"count": len(matches), "results": matches})
         return
     for match in matches:
-        click.echo(f"{match['id']}\t{match['kind']}\t{match['name']}")
+        click.echo(_row(match["id"], match["kind"], match["name"]))
     if not matches:
         click.echo("No matches.", err=True)
 

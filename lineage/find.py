@@ -35,6 +35,7 @@ from typing import Any
 
 from . import model
 from .errors import LineageError
+from .io import openlineage_names
 
 LIMIT = 10
 """Matches :func:`find` returns unless asked for another number (at most :data:`MAX_LIMIT`)."""
@@ -89,11 +90,16 @@ def find(store: Any, text: str, *, kinds: Sequence[str] | None = None, limit: in
         return found
     left_out = set(exclude)
     rows = [row for row in store.find_names(text, kinds=kinds, limit=CANDIDATES) if row["id"] not in left_out]
-    by_id = store.node_names([text])  # an id typed in full is a match too
-    exact = by_id.get(text)
-    if exact and (not kinds or exact["kind"] in kinds) and text not in left_out and all(r["id"] != text for r in rows):
-        rows.insert(0, exact)
-    ranked = sorted(enumerate(rows), key=lambda pair: _rank(text, pair[1], pair[0]))
+    # An id typed in full is a match too, and so is a dataset's other OpenLineage name (a symlink,
+    # its name before a rename): both as good as the name itself.
+    aliases = set(openlineage_names.nodes_by_alias(store, text))
+    by_id = store.node_names([text, *sorted(aliases)])
+    for exact in by_id.values():
+        if (not kinds or exact["kind"] in kinds) and exact["id"] not in left_out \
+                and all(r["id"] != exact["id"] for r in rows):
+            rows.insert(0, exact)
+    ranked = sorted(enumerate(rows), key=lambda pair: (0,) + _rank(text, pair[1], pair[0])[1:]
+                    if pair[1]["id"] in aliases else _rank(text, pair[1], pair[0]))
     found.matches = [row for _, row in ranked[:limit]]
     found.more = len(rows) > limit
     return found

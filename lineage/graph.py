@@ -7,7 +7,7 @@ organisation (a million nodes, three million edges) must load in seconds and ans
 milliseconds; a networkx graph of that size takes 12 s and 1.2 GB just to build.
 
 Every query is a function taking the graph first. Traversals follow the data-flow edges
-(every edge kind but ``member_of``) and terminate on cycles.
+(every edge kind but ``member_of`` and ``part_of``) and terminate on cycles.
 
 Examples
 --------
@@ -46,6 +46,7 @@ if TYPE_CHECKING:  # networkx is imported where it is used: it adds a seventh to
 _KIND_CODE = {kind: code for code, kind in enumerate(model.NODE_KINDS)}
 _EDGE_CODE = {kind: code for code, kind in enumerate(model.EDGE_KINDS)}
 _MEMBER_OF = _EDGE_CODE["member_of"]
+_STRUCTURE = np.array(sorted(_EDGE_CODE[kind] for kind in model.STRUCTURE_EDGE_KINDS), dtype=np.int8)
 _ENTERS = _EDGE_CODE["enters"]
 _PERSON, _TEAM, _DATASET, _AI_TOOL, _DECISION = (
     _KIND_CODE[k] for k in ("person", "team", "dataset", "ai_tool", "decision"))
@@ -169,7 +170,7 @@ class LineageGraph:
 
         membership = edge_kinds == _MEMBER_OF
         self.member_people, self.member_teams = sources[membership], targets[membership]
-        flow = ~membership
+        flow = ~np.isin(edge_kinds, _STRUCTURE)  # membership, and a task's place in its job, carry no data
         self.edge_sources, self.edge_targets, self.edge_kinds = sources[flow], targets[flow], edge_kinds[flow]
         self.out = _CSR(self.edge_sources, self.edge_targets, self.edge_kinds, n)
         self.into = _CSR(self.edge_targets, self.edge_sources, self.edge_kinds, n)

@@ -205,6 +205,28 @@ CREATE TABLE IF NOT EXISTS openlineage_registers (
 """
 
 
+OPENLINEAGE_KEPT_TABLES = """
+CREATE TABLE openlineage_events (
+    id INTEGER PRIMARY KEY,          -- arrival order: the oldest are dropped first
+    digest TEXT NOT NULL UNIQUE,     -- of the JSON: the same event sent twice is kept once
+    received TEXT NOT NULL,
+    event_time TEXT NOT NULL,
+    bytes INTEGER NOT NULL,
+    document BLOB NOT NULL
+);
+CREATE TABLE openlineage_aliases (
+    namespace TEXT NOT NULL,
+    name TEXT NOT NULL,
+    node TEXT NOT NULL,
+    PRIMARY KEY (namespace, name)
+) WITHOUT ROWID;
+CREATE INDEX openlineage_aliases_node ON openlineage_aliases (node);
+CREATE INDEX openlineage_aliases_name ON openlineage_aliases (name COLLATE NOCASE);
+"""
+"""OpenLineage events kept as they came (lineage.io.openlineage_kept), bounded, for re-deriving; and
+the other names of datasets (symlinks, renames: lineage.io.openlineage_names)."""
+
+
 LEADER_VIEW_TABLES = """
 CREATE TABLE IF NOT EXISTS materialised (
     name TEXT PRIMARY KEY,
@@ -327,6 +349,8 @@ STEPS: tuple[Step, ...] = (
     Step(9, "the leader views' log of decisions that changed band", _statements(BAND_CHANGE_TABLE)),
     Step(10, "accounts: disabled accounts and one-time set-password links",
          ("ALTER TABLE users ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0", *_statements(PASSWORD_LINK_TABLE))),
+    Step(11, "OpenLineage events kept as they came, for re-deriving; datasets' other names",
+         _statements(OPENLINEAGE_KEPT_TABLES)),
 )
 """Every step, in order; a step's number is its position (checked below)."""
 LATEST = STEPS[-1].number

@@ -37,12 +37,16 @@ EDGE_RULES: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "feeds": (frozenset({"dataset"}), frozenset({"ai_tool", "process"})),
     "informs": (frozenset({"dataset", "ai_tool", "process"}), frozenset({"decision"})),
     "records_outcome": (frozenset({"decision"}), frozenset({"dataset"})),
+    # A task's job -> the job it runs under (an Airflow DAG, a Spark application): OpenLineage's parent run facet.
+    "part_of": (frozenset({"process", "ai_tool"}), frozenset({"process", "ai_tool"})),
 }
 """Edge kind -> (allowed source kinds, allowed target kinds)."""
 
 EDGE_KINDS: tuple[str, ...] = tuple(EDGE_RULES)
-FLOW_EDGE_KINDS: frozenset[str] = frozenset(EDGE_KINDS) - {"member_of"}
-"""Edges that carry data; ``member_of`` is membership, not flow, and lineage traversal skips it."""
+STRUCTURE_EDGE_KINDS: frozenset[str] = frozenset({"member_of", "part_of"})
+"""Edges that say what belongs to what (a person to a team, a task to its job), not where data goes."""
+FLOW_EDGE_KINDS: frozenset[str] = frozenset(EDGE_KINDS) - STRUCTURE_EDGE_KINDS
+"""Edges that carry data; lineage traversal follows these only."""
 
 QUALITY_DIMENSIONS: tuple[str, ...] = (
     "completeness", "uniqueness", "consistency", "timeliness", "validity", "accuracy",

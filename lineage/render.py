@@ -369,19 +369,30 @@ The store refuses these (:data:`lineage.model.CONTROL_CHARACTERS`); a database w
 hold them, so they are drawn as U+FFFD."""
 
 
+DOT_PIECE = 4000
+"""Characters per quoted piece of a long DOT string: Graphviz refuses a quoted string longer than
+16,384 bytes, so longer text is written as ``"..." + "..."`` (DOT's concatenation, which pydot
+reads too), each piece at most 4,000 characters (16,000 bytes of UTF-8 once escaped)."""
+
+
 def dot_string(text: str) -> str:
     """``text`` as a quoted DOT string: quotes, backslashes and line breaks cannot escape it.
 
     >>> dot_string('x" ]; evil -> y [label="')
     '"x\\\\" ]; evil -> y [label=\\\\""'
+    >>> dot_string("a" * 4001)[-7:]
+    '" + "a"'
     """
-    text = _UNPRINTABLE.sub("\ufffd", text)
-    escaped = text.replace("\\", "\\\\").replace('"', '\\"')
-    escaped = escaped.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "\\n")
-    return f'"{escaped}"'
+    text = _UNPRINTABLE.sub("\ufffd", text).replace("\r\n", "\n").replace("\r", "\n")
+    pieces = [text[start:start + DOT_PIECE] for start in range(0, len(text), DOT_PIECE)] or [""]
+    return " + ".join(f'"{_escaped(piece)}"' for piece in pieces)
 
 
-def _wrap(text: str) -> str:
+def _escaped(text: str) -> str:
+    return text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+def wrap_label(text: str) -> str:
     """A name as at most ``LABEL_LINES`` lines of ``LABEL_WIDTH`` characters, broken between words
     where it can be; a longer name ends in an ellipsis (the page and the tooltip have it all)."""
     words = " ".join(text[:LABEL_WIDTH * (LABEL_LINES + 1)].split())
@@ -400,7 +411,7 @@ def _number(value: Any) -> str:
 def node_label(box: ViewNode) -> str:
     """The words in a box: name, and what matters about its kind."""
     record = box.record
-    lines = [_wrap(box.name)]
+    lines = [wrap_label(box.name)]
     if box.group:
         return lines[0]
     if box.kind == "team" and box.members:

@@ -26,7 +26,7 @@ def state(path):
 
 def test_every_command_is_known():
     assert COMMANDS == ["backup", "check", "digest", "draw", "export", "flags", "impact", "import-csv",
-                        "import-openlineage", "init", "load", "path-to-green", "provenance", "search", "serve", "show", "update", "user"]
+                        "import-openlineage", "init", "load", "path-to-green", "provenance", "rederive-openlineage", "search", "serve", "show", "update", "user"]
 
 
 @pytest.mark.parametrize("command", [None] + COMMANDS)

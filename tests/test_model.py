@@ -18,6 +18,7 @@ DESIGN_EDGES = {
     "feeds": ({"dataset"}, {"ai_tool", "process"}),
     "informs": ({"dataset", "ai_tool", "process"}, {"decision"}),
     "records_outcome": ({"decision"}, {"dataset"}),
+    "part_of": ({"process", "ai_tool"}, {"process", "ai_tool"}),  # issue 18: OpenLineage's parent run facet
 }
 KINDS = ("person", "team", "system", "dataset", "process", "ai_tool", "decision")
 WHERE = "f.json: nodes[0]"
@@ -33,7 +34,7 @@ def fields(problems: list[Problem]) -> list[str | None]:
 def test_kinds_match_design():
     assert model.NODE_KINDS == KINDS
     assert set(model.EDGE_KINDS) == set(DESIGN_EDGES)
-    assert model.FLOW_EDGE_KINDS == frozenset(DESIGN_EDGES) - {"member_of"}
+    assert model.FLOW_EDGE_KINDS == frozenset(DESIGN_EDGES) - {"member_of", "part_of"}
     assert model.QUALITY_DIMENSIONS == ("completeness", "uniqueness", "consistency", "timeliness", "validity",
                                         "accuracy")
 

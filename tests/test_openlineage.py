@@ -579,7 +579,7 @@ def test_a_bad_event_over_http_says_where(client):
     assert response.status_code == 400
     assert response.json["error"]["status"] == 400
     assert response.json["error"]["message"] == "inputs[2].name: required"
-    assert response.json["error"]["problems"] == [{"where": "event", "path": "inputs[2].name", "message": "required"}]
+    assert response.json["error"]["problems"] == [{"where": "event", "field": "inputs[2].name", "message": "required"}]
     listed = client.post("/api/v1/lineage", json=[run_event()])
     assert listed.status_code == 400 and "/api/v1/lineage/batch" in listed.json["error"]["message"]
     broken = client.post("/api/v1/lineage", data="{nope", content_type="application/json")
@@ -594,7 +594,7 @@ def test_batches_report_per_event(app, client):
     assert response.status_code == 207
     body = response.json
     assert (body["accepted"], body["rejected"]) == (2, 1)
-    assert body["results"][0] == {"index": 0, "status": "accepted"}
+    assert body["results"][0] == {"event": 1, "status": "accepted"}
     assert body["results"][1]["status"] == "rejected"
     assert body["results"][1]["message"].startswith("eventType: expected one of: START")
     store = stored(app)

@@ -236,6 +236,8 @@ EDGE_WORDS = {
     ("informs", "target"): "A dataset, AI tool or process that informs it",
     ("records_outcome", "source"): "A dataset where its outcomes are recorded",
     ("records_outcome", "target"): "A decision whose outcomes are recorded in it",
+    ("part_of", "source"): "A larger job (a pipeline or application) it is one step of",
+    ("part_of", "target"): "A task that is one step of it",
 }
 QUESTIONS = {"source": "Where does this data go next?", "target": "Where does this data come from?"}
 
@@ -320,7 +322,8 @@ def new_edge():
 
 
 EDGE_VERBS = {"enters": "enters records into", "member_of": "belongs to", "supplies": "supplies",
-              "derives": "feeds into", "feeds": "feeds", "informs": "informs", "records_outcome": "records its outcomes in"}
+              "derives": "feeds into", "feeds": "feeds", "informs": "informs", "records_outcome": "records its outcomes in",
+              "part_of": "is one step of"}
 
 
 @bp.route("/edges/<source>/<target>/edit", methods=["GET", "POST"])

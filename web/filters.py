@@ -29,7 +29,8 @@ def when(stamp: str) -> str:
 
 
 FLOW_WORDS = {"enters": "records entered", "supplies": "goes into", "derives": "goes into", "feeds": "goes into",
-              "informs": "helps decide", "records_outcome": "results recorded in", "member_of": "member of"}
+              "informs": "helps decide", "records_outcome": "results recorded in", "member_of": "member of",
+              "part_of": "part of"}
 """How one thing leads to the next, in words (not the edge kinds)."""
 
 

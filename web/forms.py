@@ -35,7 +35,8 @@ from lineage.words import dimension_hint, dimension_name, issues_short, parse_is
 LABELS = {
     "id": "Id", "name": "Name", "description": "Description", "owner": "Owner", "organisation": "Organisation",
     "tags": "Tags", "role": "Role", "team": "Team", "contact": "Contact", "ai_ready": "Ready for AI",
-    "critical": "Critical system", "record_count": "Number of records", "refresh": "How often it is refreshed",
+    "critical": "Critical system", "dropped": "Dropped (no longer exists) on",
+    "openlineage": "Name in the pipelines (OpenLineage)", "record_count": "Number of records", "refresh": "How often it is refreshed",
     "sensitivity": "Sensitivity", "shared": "Shared with other organisations", "purpose": "Purpose",
     "technique": "Technique", "phase": "Phase", "human_review": "A person reviews its outputs",
     "appeals": "How people can appeal", "third_party": "Supplied by a third party",

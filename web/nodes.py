@@ -10,7 +10,7 @@ from typing import Any
 from flask import Blueprint, Response, redirect, request, url_for
 from werkzeug.exceptions import BadRequest, NotFound
 
-from lineage import owned
+from lineage import jobs, owned
 from lineage.graph import LineageGraph, Reach, traverse
 from lineage.insights import write_csv
 from lineage.model import NODE_KINDS
@@ -66,9 +66,11 @@ def node(node_id: str):
     entered = entered_by_team(g, node_id) if kind in ENTERED_KINDS else []
     shown = picture_and_twin(g, node_id, picture_options(*picture_defaults(kind)))
     updates = node_updates(record)
+    family = jobs.family(store, node_id) if kind in ("process", "ai_tool") else None  # a task and its DAG
     data = {"node": record, "upstream": upstream, "downstream": downstream, "history": history,
-            "picture": shown["twin"].as_dict(), "updates": updates, "entered_by_team": entered}
+            "picture": shown["twin"].as_dict(), "updates": updates, "entered_by_team": entered, "family": family}
     return respond("node.html", data, record=record, owner=owner_of(g, record), upstream=upstream, updates=updates,
+                   family=family,
                    downstream=downstream, history=history, picture=shown, editable=editable, entered=entered,
                    edges=edges[:EDGES_LISTED], more_edges=len(edges) > EDGES_LISTED, names=_names(g, edges))
 

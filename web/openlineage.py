@@ -1,12 +1,23 @@
 """OpenLineage in over HTTP, where OpenLineage clients send events: ``POST /api/v1/lineage``.
 
 * ``POST /api/v1/lineage``: one event (what the clients' HTTP transport sends, gzip or not).
-  201 with what it changed; 400 with the JSON path of each problem.
+  201 with what it changed (and ``warnings``: what was read past, such as an empty description);
+  400 with each problem's ``field`` (its JSON path in the event).
 * ``POST /api/v1/lineage/batch``: a JSON array of events, or NDJSON. Good events are written
-  together in one change, bad ones reported by position: 200 when all were accepted, 207 when
-  some were, 400 when none were.
+  together in one change, bad ones reported by position (``event``, numbered from 1 as
+  ``lineage import-openlineage`` numbers them): 200 when all were accepted, 207 when some were,
+  400 when none were.
 
-Both need the ``ingest`` action: an owner's or admin's API token (``Authorization: Bearer``)
+Marquez's read API, for tools that read Marquez (:mod:`lineage.marquez` has the shapes), with the
+``read`` action like every ``/api`` route (people never appear: Marquez shows jobs and datasets):
+
+* ``GET /api/v1/namespaces``
+* ``GET /api/v1/lineage?nodeId=dataset:NAMESPACE:NAME&depth=N`` (or ``job:...``)
+* ``GET /api/v1/column-lineage?nodeId=...&depth=N``: the table-level graph, column data empty
+  until field-level lineage is in the model
+* ``GET /api/v1/search?q=TEXT&filter=dataset|job&sort=name|updated_at&limit=N``
+
+Writes need the ``ingest`` action: an owner's or admin's API token (``Authorization: Bearer``)
 once the database has accounts, anyone before. Like every web write (:mod:`web.writes`), events
 are judged per node by the policy (an owner's token cannot change what someone else owns, nor
 give a node to someone else: 403), count against the account's rate limit, and bring the query
@@ -24,11 +35,13 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, request
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge, UnsupportedMediaType
 
+from lineage import marquez
 from lineage.errors import ForbiddenError, ValidationError
 from lineage.io import openlineage
 
 from .auth import requires
-from .db import get_store
+from .db import get_graph, get_store
+from .params import int_arg
 from .writes import import_events, writing
 
 bp = Blueprint("openlineage", __name__, url_prefix="/api/v1")
@@ -84,7 +97,8 @@ def _owners() -> openlineage.Owners:
 
 
 def _problems(error: ValidationError) -> list[dict[str, Any]]:
-    return [{"where": p.where, "path": p.field, "message": p.message} for p in error.problems]
+    """The app's problem shape (:func:`web.errors.error_response`): where, field, message."""
+    return [{"where": p.where, "field": p.field, "message": p.message} for p in error.problems]
 
 
 def _rejected(status: int, message: str, **details: Any) -> tuple[Response, int]:
@@ -122,16 +136,17 @@ def batch():
     raw = openlineage.split_events(_body(ndjson=True), "the request body")
     results: list[dict[str, Any]] = []
     events = []
-    for index, item in enumerate(raw):
+    for number, item in enumerate(raw, 1):  # events are numbered from 1, as the command line numbers them
+        where = f"event {number}"
         try:
             if item.problem:
-                raise ValidationError(openlineage.EventProblem(item.where, item.problem))
-            event = openlineage.parse_event(item.document, f"event {index}")
+                raise ValidationError(openlineage.EventProblem(where, item.problem))
+            event = openlineage.parse_event(item.document, where)
         except ValidationError as error:
-            results.append({"index": index, "status": "rejected", "message": _message(error),
+            results.append({"event": number, "status": "rejected", "message": _message(error),
                             "problems": _problems(error)})
             continue
-        results.append({"index": index, "status": "accepted", "where": event.where})
+        results.append({"event": number, "status": "accepted", "where": event.where})
         events.append(event)
     with writing():
         summary = _write(events, results)
@@ -170,6 +185,7 @@ def _write(events: list[openlineage.Event], results: list[dict[str, Any]]) -> op
             by_where[event.where].update(status="rejected", message=str(error), forbidden=True)
             continue
         total.events += 1
+        total.warnings += done.warnings
         for name in ("nodes_added", "nodes_changed", "edges_added", "kinds_changed"):
             setattr(total, name, getattr(total, name) + getattr(done, name))
     total.version = store.version
@@ -179,3 +195,39 @@ def _write(events: list[openlineage.Event], results: list[dict[str, Any]]) -> op
 def _job_or_dataset(event: openlineage.Event) -> str:
     part = event.document.get("job") or event.document.get("dataset") or {}
     return f"{part.get('namespace')}/{part.get('name')}"
+
+
+# -- Marquez's read API ---------------------------------------------------------------------------
+
+
+@bp.get("/namespaces")
+@requires("read")
+def namespaces():
+    return jsonify(marquez.namespaces(get_store()))
+
+
+def _graph_around(build):
+    g, store = get_graph(), get_store()
+    node = marquez.resolve(g, store, request.args.get("nodeId", ""))
+    return jsonify(build(g, store, node, depth=int_arg("depth", marquez.MAX_DEPTH, 0, marquez.MAX_DEPTH)))
+
+
+@bp.get("/lineage")
+@requires("read")
+def read_lineage():
+    """The jobs and datasets around a node, as Marquez's ``GET /api/v1/lineage`` gives them."""
+    return _graph_around(marquez.lineage_graph)
+
+
+@bp.get("/column-lineage")
+@requires("read")
+def column_lineage():
+    return _graph_around(marquez.column_lineage)
+
+
+@bp.get("/search")
+@requires("read")
+def search():
+    return jsonify(marquez.search(get_graph(), get_store(), request.args.get("q", ""),
+                                  filter=request.args.get("filter"), sort=request.args.get("sort") or "name",
+                                  limit=int_arg("limit", 100, 1, marquez.MAX_RESULTS)))

@@ -12,6 +12,7 @@ from flask import current_app
 from lineage import model
 from lineage.errors import NotFoundError, Problem
 from lineage.io import openlineage
+from lineage.io.openlineage_kept import Keeping
 from lineage.store import Change
 
 from .auth import RateLimiter, current_actor, limit
@@ -69,7 +70,8 @@ def import_events(events: Sequence[openlineage.Event], summary: str,
     judged by the policy as the API judges it (:func:`lineage.io.openlineage.import_events`).
     Call inside :func:`writing` (a batch that falls back to one event at a time is one write)."""
     return openlineage.import_events(get_store(), events, actor=actor_name(OPENLINEAGE_ACTOR), owners=owners,
-                                     summary=summary[:500], by=current_actor())
+                                     summary=summary[:500], by=current_actor(),
+                                     keeping=Keeping.configured(current_app.config))
 
 
 def after_write() -> None:

@@ -1,7 +1,8 @@
 """DOT out: the whole graph for Graphviz (``dot -Tsvg``), in the pictures' visual language.
 
 Flow runs left to right; each kind has its own shape and colour (``lineage.render.STYLE``);
-``member_of`` arrows are dashed. Labels are names (wrapped), tooltips descriptions. Every
+``member_of`` and ``part_of`` arrows (what belongs to what) are dashed. Labels are names (wrapped, a long one cut short with an
+ellipsis), tooltips descriptions (or the whole name). Every
 attribute is also carried as text in a quoted attribute named ``lineage.<name>`` (quality
 flattened as in CSV, lists and objects as JSON), which Graphviz ignores and pydot reads.
 
@@ -22,20 +23,15 @@ Examples
 from __future__ import annotations
 
 import json
-import textwrap
 from collections.abc import Iterable
 from typing import IO, Any
 
 from .. import model
-from ..render import LABEL_WIDTH, STYLE, dot_string
+from ..render import STYLE, dot_string, wrap_label
 from .graphml import flat_records
 
 PREFIX = "lineage."
 """Data attributes are named ``lineage.<attribute>`` so that none can be taken for a Graphviz one."""
-
-
-def _wrap(text: str) -> str:
-    return "\n".join(textwrap.wrap(text, LABEL_WIDTH, break_long_words=True) or [""])
 
 
 def _text(value: Any) -> str:
@@ -59,11 +55,13 @@ def write_dot(nodes: Iterable[dict[str, Any]], edges: Iterable[dict[str, Any]], 
     out.write('  edge [color="#777777", arrowsize=0.7];\n')
     for row in flat_records(nodes, model.NODE_CORE_FIELDS, lambda r: r["id"]):
         style = STYLE.get(row["kind"], {"shape": "box", "fillcolor": "#FFFFFF"})
-        visual = [f"label={dot_string(_wrap(str(row['name'])))}",
-                  f"tooltip={dot_string(str(row.get('description') or row['name'])[:500])}",
+        # The label is the name cut to a few lines; the tooltip and lineage.name keep it whole.
+        visual = [f"label={dot_string(wrap_label(str(row['name'])))}",
+                  f"tooltip={dot_string(str(row.get('description') or row['name']))}",
                   *(f"{name}={dot_string(value) if not value.isalnum() else value}" for name, value in style.items())]
         out.write(f"  {dot_string(row['id'])} [{', '.join(visual + _data(row))}];\n")
     for row in flat_records(edges, model.EDGE_CORE_FIELDS, lambda r: (r["source"], r["target"])):
-        visual = [f"tooltip={dot_string(row['kind'])}"] + (["style=dashed"] if row["kind"] == "member_of" else [])
+        visual = [f"tooltip={dot_string(row['kind'])}"] + (["style=dashed"] if row["kind"] in model.STRUCTURE_EDGE_KINDS
+                                                           else [])
         out.write(f"  {dot_string(row['source'])} -> {dot_string(row['target'])} [{', '.join(visual + _data(row))}];\n")
     out.write("}\n")

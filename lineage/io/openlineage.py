@@ -14,7 +14,9 @@ event's position and the JSON path in it::
 
     events.ndjson: event 3 (line 3): inputs[2].name: required
 
-Events without ``schemaURL`` (older producers) are accepted; their type comes from their shape.
+Events without ``schemaURL`` (older producers) are accepted; their type comes from their shape
+(``run`` and ``job``: a RunEvent, even with a stray ``dataset`` key). An empty text the spec requires
+inside a facet (a description, an owner's name) is read as absent, with a warning, never refused.
 
 Mapping
 -------
@@ -30,8 +32,13 @@ Mapping
   ``schema`` is kept as the ``schema`` attribute (fields with name, type, description and nested
   fields); ``dataQualityMetrics`` sets ``record_count`` (its rowCount);
   ``dataQualityMetrics`` and ``dataQualityAssertions`` set quality dimensions (:data:`QUALITY_RULE`).
+  ``symlinks`` and a ``lifecycleStateChange`` of ``RENAME`` give a dataset other names: one node,
+  every name kept (:mod:`lineage.io.openlineage_names`). ``lifecycleStateChange`` ``DROP`` sets
+  ``dropped`` (and draws no edge from the dropping job); the other states clear it. The ``parent``
+  run facet makes the job ``part_of`` its parent job (an Airflow DAG, a Spark application).
   Other facets are read past. Runs are not nodes: a run adds what it reveals and nothing else, so a
-  job that runs every hour changes nothing after its first run.
+  job that runs every hour changes nothing after its first run. Every accepted event is kept as it
+  came, bounded (:mod:`lineage.io.openlineage_kept`), so a later version can read it again.
 
 Merging (idempotent, order-tolerant)
 ------------------------------------
@@ -83,6 +90,8 @@ from ..errors import ForbiddenError, NotFoundError, Problem, ValidationError
 from ..policy import Actor, decide
 from ..store import LoadSummary, Store, native_record
 from ..validate import Batch, validate_records
+from . import openlineage_names
+from .openlineage_kept import Keeping, Pending, keep
 
 EVENT_TYPES = ("START", "RUNNING", "COMPLETE", "ABORT", "FAIL", "OTHER")
 """Run states a RunEvent's ``eventType`` may take."""
@@ -97,6 +106,12 @@ MAX_FIELD_DEPTH = 32
 NAME_LENGTH = 500
 TEXT_LENGTH = 10_000
 """Longest name and description the model takes: longer ones are cut (the key keeps the full name)."""
+KEY_LENGTH = 4_000
+"""Longest namespace or name of a job or dataset: the node keeps its key whole (``openlineage``), and
+an attribute holds at most 10,000 characters. A longer one is refused, naming the event and field."""
+ALIASES_KEPT = 8_000
+"""Characters (as JSON) of a node's other names kept on it (``openlineage.aliases``); the table
+``openlineage_aliases`` keeps every one, so each still finds the node."""
 AI_TAGS = frozenset({"ai_tool", "ai-tool"})
 """A job tag (key or value, any case) that makes the job an ``ai_tool``."""
 META = "openlineage"
@@ -134,6 +149,7 @@ DATASET_FACETS: dict[str, tuple[str, ...]] = {
     "schema": ("schema",),
     "dataQualityMetrics": ("record_count", "quality.completeness"),
     "dataQualityAssertions": _QUALITY_SLOTS,
+    "lifecycleStateChange": ("dropped",),
 }
 JOB_FACETS: dict[str, tuple[str, ...]] = {
     "documentation": ("description",),
@@ -171,6 +187,8 @@ class Event:
     type: str
     time: str
     document: dict[str, Any]
+    notes: tuple[str, ...] = ()
+    """What was read past (``documentation.description: empty, so taken as absent``)."""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -236,10 +254,12 @@ def _ndjson(lines: list[bytes], source: str) -> Iterator[RawEvent]:
 
 
 class _Checker:
-    """Collects (JSON path, message) pairs while an event is checked."""
+    """Collects (JSON path, message) pairs while an event is checked: problems in ``found``, and in
+    ``notes`` what was read past (an empty text the spec requires, taken as absent)."""
 
     def __init__(self) -> None:
         self.found: list[tuple[str, str]] = []
+        self.notes: list[tuple[str, str]] = []
 
     def add(self, path: str, message: str) -> None:
         self.found.append((path, message))
@@ -257,10 +277,18 @@ class _Checker:
             return None
         return value
 
-    def text(self, parent: dict[str, Any], key: str, path: str, required: bool = False) -> str | None:
+    def text(self, parent: dict[str, Any], key: str, path: str, required: bool = False,
+             blank_absent: bool = False) -> str | None:
+        """A text value. An empty one where ``required`` is a problem, unless ``blank_absent``: a
+        facet's own required text (a description, an owner's name) that producers send empty (the
+        spec allows it: Flink's integration does) only makes that part absent, with a note."""
         value = self.get(parent, key, path, "text", lambda v: type(v) is str, required)
-        if required and value == "":
-            self.add(f"{path}.{key}" if path else key, "required (it is empty)")
+        if required and value is not None and (value == "" or (blank_absent and not value.strip())):
+            where = f"{path}.{key}" if path else key
+            if blank_absent:
+                self.notes.append((where, "empty, so taken as absent"))
+            else:
+                self.add(where, "required (it is empty)")
             return None
         return value
 
@@ -292,7 +320,9 @@ def _shown(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-_SCHEMA_URL = re.compile(r"/spec/(\d+)-(\d+)-(\d+)/[^#]*(?:#/\$defs/(\w+))?")
+_SCHEMA_URL = re.compile(r"/spec/(\d+)-(\d+)-(\d+)/[^#]*(?:#/(?:\$defs|definitions)/(\w+))?")
+"""A spec schema URL: its version and, after ``#/$defs/`` (2-0-x) or ``#/definitions/`` (1-0-x),
+the event type."""
 
 
 def _event_type(document: dict[str, Any], check: _Checker) -> str | None:
@@ -307,6 +337,9 @@ def _event_type(document: dict[str, Any], check: _Checker) -> str | None:
                 return None
             if match.group(4) in ("RunEvent", "JobEvent", "DatasetEvent"):
                 return match.group(4)
+    # By shape: run and job make a RunEvent even with a stray dataset key (example events carry one).
+    if "run" in document and "job" in document:
+        return "RunEvent"
     if "dataset" in document:
         return "DatasetEvent"
     if "run" in document:
@@ -319,13 +352,15 @@ def _event_type(document: dict[str, Any], check: _Checker) -> str | None:
 
 def utc_time(text: str) -> str | None:
     """An ISO 8601 date-time as UTC text that sorts in time order; None if it is not one.
-    A time without a zone is taken as UTC.
+    A time without a zone is taken as UTC; RFC 3339 allows a lower-case ``t`` and ``z``.
 
     >>> utc_time("2026-03-02T11:00:00.5+01:00"), utc_time("2026-03-02T10:00:00"), utc_time("soon")
     ('2026-03-02T10:00:00.500000Z', '2026-03-02T10:00:00.000000Z', None)
+    >>> utc_time("2026-03-02t10:00:00z")
+    '2026-03-02T10:00:00.000000Z'
     """
     try:
-        moment = datetime.fromisoformat(text)
+        moment = datetime.fromisoformat(text.upper())
     except ValueError:
         return None
     if moment.tzinfo is None:
@@ -337,14 +372,12 @@ def _check_job(check: _Checker, document: dict[str, Any], key: str) -> None:
     job = check.object(document, key, "", required=True)
     if job is None:
         return
-    check.text(job, "namespace", key, required=True)
-    check.text(job, "name", key, required=True)
+    _check_key(check, job, key)
     _check_facets(check, job, "facets", key, _JOB_FACET_CHECKS)
 
 
 def _check_dataset(check: _Checker, dataset: dict[str, Any], path: str, extra: str | None) -> None:
-    check.text(dataset, "namespace", path, required=True)
-    check.text(dataset, "name", path, required=True)
+    _check_key(check, dataset, path)
     _check_facets(check, dataset, "facets", path, _DATASET_FACET_CHECKS)
     if extra:
         _check_facets(check, dataset, extra, path, _DATASET_FACET_CHECKS)
@@ -364,18 +397,18 @@ def _check_facets(check: _Checker, parent: dict[str, Any], key: str, path: str,
 
 
 def _check_documentation(check: _Checker, facet: dict, path: str) -> None:
-    check.text(facet, "description", path, required=True)
+    check.text(facet, "description", path, required=True, blank_absent=True)
 
 
 def _check_ownership(check: _Checker, facet: dict, path: str) -> None:
     for owner_path, owner in check.items(check.array(facet, "owners", path), f"{path}.owners"):
-        check.text(owner, "name", owner_path, required=True)
+        check.text(owner, "name", owner_path, required=True, blank_absent=True)
         check.text(owner, "type", owner_path)
 
 
 def _check_schema(check: _Checker, facet: dict, path: str, depth: int = 1) -> None:
     for field_path, schema_field in check.items(check.array(facet, "fields", path), f"{path}.fields"):
-        check.text(schema_field, "name", field_path, required=True)
+        check.text(schema_field, "name", field_path, required=True, blank_absent=True)
         check.text(schema_field, "type", field_path)
         check.text(schema_field, "description", field_path)
         if schema_field.get("fields"):
@@ -415,9 +448,43 @@ def _check_lineage(check: _Checker, facet: dict, path: str) -> None:
     check.get(facet, "kind", path, "process or ai_tool", lambda v: v in ("process", "ai_tool"))
 
 
+LIFECYCLE_STATES = ("ALTER", "CREATE", "DROP", "OVERWRITE", "RENAME", "TRUNCATE")
+"""What a ``lifecycleStateChange`` facet may say happened to a dataset."""
+
+
+def _check_key(check: _Checker, identifier: dict, path: str) -> None:
+    """A job's or dataset's (namespace, name), both required, neither longer than :data:`KEY_LENGTH`."""
+    for part in ("namespace", "name"):
+        value = check.text(identifier, part, path, required=True)
+        if value is not None and len(value) > KEY_LENGTH:
+            check.add(f"{path}.{part}" if path else part,
+                      f"expected at most {KEY_LENGTH:,} characters, got {len(value):,}")
+
+
+def _check_symlinks(check: _Checker, facet: dict, path: str) -> None:
+    for item_path, identifier in check.items(check.array(facet, "identifiers", path), f"{path}.identifiers"):
+        _check_key(check, identifier, item_path)
+
+
+def _check_lifecycle(check: _Checker, facet: dict, path: str) -> None:
+    check.get(facet, "lifecycleStateChange", path, "one of: " + ", ".join(LIFECYCLE_STATES),
+              lambda v: v in LIFECYCLE_STATES, required=True)
+    previous = check.object(facet, "previousIdentifier", path)
+    if previous is not None:
+        _check_key(check, previous, f"{path}.previousIdentifier")
+
+
+def _check_parent(check: _Checker, facet: dict, path: str) -> None:
+    job = check.object(facet, "job", path, required=True)
+    if job is not None:
+        _check_key(check, job, f"{path}.job")
+
+
+_RUN_FACET_CHECKS: dict[str, Callable[[_Checker, dict, str], None]] = {"parent": _check_parent}
 _DATASET_FACET_CHECKS: dict[str, Callable[[_Checker, dict, str], None]] = {
     "documentation": _check_documentation, "ownership": _check_ownership, "schema": _check_schema,
     "dataQualityMetrics": _check_metrics, "dataQualityAssertions": _check_assertions,
+    "symlinks": _check_symlinks, "lifecycleStateChange": _check_lifecycle,
 }
 _JOB_FACET_CHECKS: dict[str, Callable[[_Checker, dict, str], None]] = {
     "documentation": _check_documentation, "ownership": _check_ownership, "tags": _check_tags,
@@ -432,9 +499,14 @@ def event_problems(document: Any) -> list[tuple[str, str]]:
     ...                 "job": {"namespace": "n", "name": "j"}, "inputs": [{"namespace": "n"}]})
     [('inputs[0].name', 'required')]
     """
-    if type(document) is not dict:
-        return [("", f"expected a JSON object (an OpenLineage event), got {_shown(document)}")]
+    return _inspect(document).found
+
+
+def _inspect(document: Any) -> _Checker:
     check = _Checker()
+    if type(document) is not dict:
+        check.add("", f"expected a JSON object (an OpenLineage event), got {_shown(document)}")
+        return check
     kind = _event_type(document, check)
     time = check.text(document, "eventTime", "", required=True)
     if time and utc_time(time) is None:
@@ -449,17 +521,19 @@ def event_problems(document: Any) -> list[tuple[str, str]]:
             run = check.object(document, "run", "", required=True)
             if run is not None:
                 check.text(run, "runId", "run", required=True)
+                _check_facets(check, run, "facets", "run", _RUN_FACET_CHECKS)
             check.get(document, "eventType", "", "one of: " + ", ".join(EVENT_TYPES), lambda v: v in EVENT_TYPES)
         _check_job(check, document, "job")
         for part, extra in (("inputs", "inputFacets"), ("outputs", "outputFacets")):
             for path, dataset in check.items(check.array(document, part, ""), part):
                 _check_dataset(check, dataset, path, extra)
-    return check.found
+    return check
 
 
 def parse_event(document: Any, where: str) -> Event:
     """Check one event; raise :class:`ValidationError` (of :class:`EventProblem`) naming each problem."""
-    found = event_problems(document)
+    check = _inspect(document)
+    found = check.found
     if found:
         shown = found[:MAX_EVENT_PROBLEMS]
         problems: list[Problem] = [EventProblem(where, message, path or None) for path, message in shown]
@@ -467,7 +541,8 @@ def parse_event(document: Any, where: str) -> Event:
             problems.append(EventProblem(where, f"and {len(found) - len(shown)} more problems"))
         raise ValidationError(problems)
     kind = _event_type(document, _Checker())
-    return Event(where, kind or "RunEvent", utc_time(document["eventTime"]) or "", document)
+    return Event(where, kind or "RunEvent", utc_time(document["eventTime"]) or "", document,
+                 tuple(f"{path}: {message}" for path, message in check.notes))
 
 
 def checked(raw: Iterable[RawEvent], problems: list[Problem]) -> Iterator[Event]:
@@ -576,11 +651,23 @@ class Folded:
 
     registers: dict[Key, dict[str, tuple[str, str, Any]]] = field(default_factory=dict)
     """Per job or dataset: register -> (time, digest, value)."""
+    links: set[tuple[Key, Key]] = field(default_factory=set)
+    """(a dataset as an event names it, another name of it): ``symlinks`` and renames
+    (:mod:`lineage.io.openlineage_names`)."""
+    renamed: set[Key] = field(default_factory=set)
+    """Datasets named after a ``RENAME``: the name their node takes."""
     edges: set[tuple[Key, Key, str]] = field(default_factory=set)
     events: int = 0
+    warnings: list[str] = field(default_factory=list)
+    """What events said that was read past, where (at most :data:`MAX_FILE_PROBLEMS`)."""
+    kept: Pending = field(default_factory=Pending)
+    """The events as they came, to keep (:mod:`lineage.io.openlineage_kept`)."""
 
     def add(self, event: Event) -> None:
         self.events += 1
+        self.kept.add(event)
+        room = MAX_FILE_PROBLEMS - len(self.warnings)
+        self.warnings += [f"{event.where}: {note}" for note in event.notes[:max(room, 0)]]
         document, time = event.document, event.time
         if event.type == "DatasetEvent":
             dataset = document["dataset"]
@@ -588,6 +675,11 @@ class Folded:
             return
         job = self._key("job", document["job"])
         self._job(job, document["job"].get("facets") or {}, time)
+        parent = ((document.get("run") or {}).get("facets") or {}).get("parent")
+        if parent and not parent.get("_deleted"):
+            parent_job = self._key("job", parent["job"])
+            if parent_job != job:  # the DAG's own run names itself, in some producers
+                self.edges.add((job, parent_job, "part_of"))
         for part, extra, inward in (("inputs", "inputFacets", True), ("outputs", "outputFacets", False)):
             for dataset in document.get(part) or ():
                 key = self._key("dataset", dataset)
@@ -595,6 +687,8 @@ class Folded:
                 if dataset.get(extra):
                     facets = {**facets, **dataset[extra]}
                 self._dataset(key, facets, time)
+                if _state(facets) == "DROP":
+                    continue  # the job dropped the table: it did not produce it
                 self.edges.add((key, job, "feeds") if inward else (job, key, "derives"))
 
     def _key(self, entity: str, record: dict[str, Any]) -> Key:
@@ -622,10 +716,12 @@ class Folded:
         facets that are not deleted."""
         self._deletions(key, facets, time, slots)
         live = {name: facet for name, facet in facets.items() if not facet.get("_deleted")}
-        if "documentation" in live:
-            self._write(key, "description", time, live["documentation"]["description"][:TEXT_LENGTH])
-        if "ownership" in live:
-            self._write(key, "owners", time, _owners(live["ownership"]))
+        description = (live.get("documentation") or {}).get("description")
+        if description and description.strip():  # an empty description says nothing
+            self._write(key, "description", time, description[:TEXT_LENGTH])
+        owners = _owners(live["ownership"]) if "ownership" in live else None
+        if owners is not None:
+            self._write(key, "owners", time, owners)
         return live
 
     def _job(self, key: Key, facets: dict[str, Any], time: str) -> None:
@@ -650,17 +746,46 @@ class Folded:
             self._write(key, "record_count", time, int(metrics["rowCount"]))
         for dimension, assessment in quality_from_facets(live, time[:10]).items():
             self._write(key, f"quality.{dimension}", time, assessment)
+        for link in (live.get("symlinks") or {}).get("identifiers") or ():
+            self._link(key, link)
+        state = _state(live)
+        if state == "DROP":
+            self._write(key, "dropped", time, time[:10])
+        elif state:  # created, overwritten, truncated, altered or renamed: the table is there
+            self._write(key, "dropped", time, _DELETED)
+            if state == "TRUNCATE" and not (metrics and metrics.get("rowCount") is not None):
+                self._write(key, "record_count", time, 0)  # emptied, unless the event counts rows itself
+            previous = live["lifecycleStateChange"].get("previousIdentifier")
+            if state == "RENAME" and previous:
+                self._link(key, previous)
+                self.renamed.add(key)
+
+    def _link(self, key: Key, other: dict[str, Any]) -> None:
+        other_key = ("dataset", other["namespace"], other["name"])
+        if other_key != key:
+            self.links.add((key, other_key))
+
+
+def _state(facets: Mapping[str, Any]) -> str | None:
+    """A dataset's ``lifecycleStateChange`` (``DROP``, ``CREATE`` ...), or None."""
+    facet = facets.get("lifecycleStateChange")
+    return facet.get("lifecycleStateChange") if facet and not facet.get("_deleted") else None
 
 
 def _owners(facet: dict[str, Any]) -> Any:
-    names = [owner["name"] for owner in facet.get("owners") or ()]
-    return names or _DELETED
+    """The owner names an ``ownership`` facet gives; _DELETED for none; None when every name is
+    empty (the facet then says nothing)."""
+    listed = facet.get("owners") or ()
+    names = [owner["name"] for owner in listed if owner["name"].strip()]
+    return names or (None if listed else _DELETED)
 
 
 def _fields(fields: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
     """Schema fields as kept: name, type, description and nested fields, empty parts left out."""
     kept = []
     for schema_field in fields or ():
+        if not schema_field["name"].strip():
+            continue  # a field without a name is noted when the event is read, and not kept
         item = {k: schema_field[k] for k in ("name", "type", "description") if schema_field.get(k) is not None}
         if schema_field.get("fields"):
             item["fields"] = _fields(schema_field["fields"])
@@ -838,15 +963,19 @@ class ImportSummary:
     edges_added: int = 0
     kinds_changed: int = 0
     version: int = 0
+    warnings: list[str] = field(default_factory=list)
+    """What was read past (an empty description, say), each naming its event and field."""
 
     def __str__(self) -> str:
         flipped = f"; {self.kinds_changed} changed kind" if self.kinds_changed else ""
+        noted = (f"; {len(self.warnings):,} warning{'s' if len(self.warnings) != 1 else ''}: "
+                 + "; ".join(self.warnings[:5]) + (" ..." if len(self.warnings) > 5 else "")) if self.warnings else ""
         return (f"{self.events:,} event{'s' if self.events != 1 else ''}: {self.nodes_added:,} nodes added, "
                 f"{self.nodes_changed:,} changed{flipped}; {self.edges_added:,} edges added; "
-                f"graph version {self.version}")
+                f"graph version {self.version}{noted}")
 
-    def as_dict(self) -> dict[str, int]:
-        return dict(self.__dict__)
+    def as_dict(self) -> dict[str, Any]:
+        return {**self.__dict__, "warnings": list(self.warnings)}
 
 
 def _current(record: dict[str, Any], slot: str) -> Any:
@@ -878,12 +1007,13 @@ Held = dict[str, tuple[str, str]]
 
 
 def merge_record(key: Key, registers: Mapping[str, tuple[str, str, Any]], before: dict[str, Any] | None,
-                 held: Held, owners: Owners) -> tuple[dict[str, Any], Held]:
+                 held: Held, owners: Owners, aliases: Iterable[tuple[str, str]] = ()) -> tuple[dict[str, Any], Held]:
     """The node a job or dataset should be, and the registers that moved on.
 
     ``before`` is the node as stored (native), ``held`` its stored registers, ``registers`` the
-    folded events. A register moves on when the folded write is newer (time, then digest); the
-    attribute changes only if the value differs from what the node holds.
+    folded events, ``aliases`` other (namespace, name) it is known by, added to those it has.
+    A register moves on when the folded write is newer (time, then digest); the attribute changes
+    only if the value differs from what the node holds.
     """
     entity, namespace, name = key
     if before is None:
@@ -895,7 +1025,20 @@ def merge_record(key: Key, registers: Mapping[str, tuple[str, str, Any]], before
             # A node drawn by hand with this id as another kind: validation says it cannot change.
             record["kind"] = "dataset" if entity == "dataset" else "process"
     meta = record.get(META) if isinstance(record.get(META), dict) else {}
+    if before is not None and meta.get("name") is not None and (meta.get("namespace"), meta["name"]) != (namespace, name):
+        # Renamed: the node takes the new name, unless a person gave it one of their own.
+        if record["name"] == (meta["name"][:NAME_LENGTH] if meta["name"].strip() else record["id"]) and name.strip():
+            record["name"] = name[:NAME_LENGTH]
     record[META] = meta = {**meta, "namespace": namespace, "name": name}
+    known = sorted({tuple(pair) for pair in meta.get("aliases") or ()} | set(aliases))
+    if known:
+        kept, size = [], 0
+        for pair in known:  # as many as fit in an attribute (the alias table keeps them all)
+            size += len(json.dumps(pair))
+            if size > ALIASES_KEPT:
+                break
+            kept.append(list(pair))
+        meta["aliases"] = kept
     previous_owners = meta.get("owners")
     moved: Held = {}
     for slot, (time, digest, value) in registers.items():
@@ -951,11 +1094,14 @@ class Registers:
 
 
 def import_events(store: Store, events: Iterable[Event], *, actor: str, summary: str,
-                  owners: Owners | None = None, by: Actor | None = None) -> ImportSummary:
+                  owners: Owners | None = None, by: Actor | None = None,
+                  keeping: Keeping | None = None) -> ImportSummary:
     """Fold checked events and write what they change in one change (nothing if nothing changes).
 
     ``by``: the account sending them, whose :func:`~lineage.policy.decide` ``ingest`` verdict
     on each node and edge they would change is asked first (None: the operator, at the command line).
+    The events are kept as they came, within ``keeping``'s bounds (by default, as configured:
+    :class:`~lineage.io.openlineage_kept.Keeping`).
 
     Raises
     ------
@@ -966,7 +1112,7 @@ def import_events(store: Store, events: Iterable[Event], *, actor: str, summary:
         When ``by`` may not change something the events would (a node someone else owns, say).
         Nothing is written.
     """
-    folded = Folded()
+    folded = Folded(kept=Pending(keeping or Keeping.configured()))
     with gc_paused():
         for event in events:
             folded.add(event)
@@ -996,21 +1142,31 @@ def apply(store: Store, folded: Folded, *, actor: str, summary: str, owners: Own
     """
     owners = owners or Owners(store)
     registers = Registers(store)
-    ids = {key: node_id(*key) for key in folded.registers}
-    result = ImportSummary(events=folded.events)
+    result = ImportSummary(events=folded.events, warnings=list(folded.warnings))
     moved: dict[str, Held] = {}
     with store.change(actor, summary) as change:
-        stored = {record["id"]: native_record(record) for record in store.nodes(ids=ids.values())}
-        registers.forget(set(ids.values()) - set(stored))
+        # Every name of a dataset (symlinks, renames) resolves to its one node.
+        names = openlineage_names.resolve(store, set(folded.registers), folded.links, folded.renamed)
+        result.warnings += names.warnings
+        ids = names.nodes
+        by_node: dict[str, dict[str, tuple[str, str, Any]]] = {}
+        for key, folded_registers in folded.registers.items():
+            merged = by_node.setdefault(ids[key], {})
+            for slot, write in folded_registers.items():
+                if slot not in merged or write[:2] > merged[slot][:2]:
+                    merged[slot] = write
+        stored = {record["id"]: native_record(record) for record in store.nodes(ids=by_node)}
+        registers.forget(set(by_node) - set(stored))
+        openlineage_names.forget(store, set(by_node) - set(stored))
         held = registers.read(stored)
         owners.prefetch(name for value in folded.registers.values() if "owners" in value
                         and value["owners"][2] is not _DELETED for name in value["owners"][2])
         owners.prefetch(name for record in stored.values() for name in (record.get(META) or {}).get("owners") or ())
 
         nodes, flips = [], []
-        for key, folded_registers in folded.registers.items():
-            node = ids[key]
-            after, moved[node] = merge_record(key, folded_registers, stored.get(node), held.get(node, {}), owners)
+        for node, folded_registers in by_node.items():
+            after, moved[node] = merge_record(names.keys[node], folded_registers, stored.get(node),
+                                              held.get(node, {}), owners, names.aliases.get(node, ()))
             before = stored.get(node)
             if after != before:
                 nodes.append(after)
@@ -1038,6 +1194,8 @@ def apply(store: Store, folded: Folded, *, actor: str, summary: str, owners: Own
         restored_pairs = set(edges)
         for source_key, target_key, kind in sorted(folded.edges):
             pair = (ids[source_key], ids[target_key])
+            if pair[0] == pair[1]:
+                continue  # a job reading and writing one table under two of its names
             if pair in edges or (pair[0] in stored and pair[1] in stored and _edge_exists(store, *pair)):
                 continue  # edges are added, never changed: one drawn by hand stays as it is
             edges[pair] = ({"source": pair[0], "target": pair[1], "kind": kind, "role": "input"} if kind == "feeds"
@@ -1057,16 +1215,21 @@ def apply(store: Store, folded: Folded, *, actor: str, summary: str, owners: Own
                                 existing_kinds=store.kinds_of)
         loaded: LoadSummary = change.load(data)
         registers.write(moved)
+        openlineage_names.write(store, names.aliases)
+        keep(store, folded.kept)
         result.nodes_added = loaded.nodes_added - len(flips)
         result.nodes_changed = loaded.nodes_changed + len(flips)
         result.edges_added = loaded.edges_added - restored
         result.kinds_changed = len(flips)
         graph_changed = change.writes > 0
-    if not graph_changed and any(moved.values()):
-        # The graph did not change (so the change left no trace), but registers moved on: newer
-        # events repeating what the graph holds. Their times are kept, in a transaction of their own.
+    if not graph_changed and (any(moved.values()) or folded.kept.items):
+        # The graph did not change (so the change left no trace), but registers moved on (newer
+        # events repeating what the graph holds) or events came: their times and the events are
+        # kept, in a transaction of their own.
         with store.transaction():
             registers.write(moved)
+            openlineage_names.write(store, names.aliases)
+            keep(store, folded.kept)
     result.version = store.version
     return result
 
@@ -1080,17 +1243,25 @@ def _edge_exists(store: Store, source: str, target: str) -> bool:
 
 
 def import_files(store: Store, paths: Sequence[str | Path], *, actor: str,
-                 owners_file: str | Path | None = None) -> ImportSummary:
+                 owners_file: str | Path | None = None, keeping: Keeping | None = None) -> ImportSummary:
     """What ``lineage import-openlineage`` does: read and check every event of every file, folding
-    each as it is read (events are not kept), then write what they change in one change. A bad
-    event anywhere imports nothing."""
+    each as it is read (only the newest, within ``keeping``'s bounds, are held to be kept), then
+    write what they change in one change. A bad event anywhere imports nothing."""
     owners = Owners(store, read_owner_map(owners_file, store) if owners_file else None)
-    folded, problems = Folded(), []
+    names = ", ".join(Path(p).name for p in paths)
+    return import_raw(store, (item for path in paths for item in file_events(path)), actor=actor,
+                      summary=f"import-openlineage {names}"[:500], owners=owners, keeping=keeping)
+
+
+def import_raw(store: Store, raw: Iterable[RawEvent], *, actor: str, summary: str, owners: Owners | None = None,
+               keeping: Keeping | None = None) -> ImportSummary:
+    """Check and fold events as they are read, then write what they change in one change; a bad
+    event anywhere (every one named) imports nothing."""
+    folded, problems = Folded(kept=Pending(keeping or Keeping.configured())), []
     with gc_paused():
-        for event in checked((item for path in paths for item in file_events(path)), problems):
+        for event in checked(raw, problems):
             if not problems:  # past the first bad event, only checking goes on
                 folded.add(event)
         if problems:
             raise ValidationError(problems)
-        names = ", ".join(Path(p).name for p in paths)
-        return apply(store, folded, actor=actor, summary=f"import-openlineage {names}"[:500], owners=owners)
+        return apply(store, folded, actor=actor, summary=summary, owners=owners)

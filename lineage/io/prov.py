@@ -26,6 +26,7 @@ activity -> entity       ``wasGeneratedBy``   ``derives`` out of a process or to
                                               ``records_outcome``
 activity -> activity     ``wasInformedBy``    ``informs`` from a tool or process, ``derives``
                                               between processes
+activity -> activity     ``wasStartedBy``     ``part_of`` (the task, started by its job)
 =======================  ===================  ============================================
 
 Identifiers are ``lineage:<node id>`` in the namespace ``urn:lineage:``; relations are blank
@@ -72,6 +73,8 @@ RELATIONS: dict[tuple[str, str], tuple[str, str, str]] = {
     ("activity", "agent"): ("wasAssociatedWith", "prov:activity", "prov:agent"),
 }
 """Every pair of classes has a relation (the last three no edge the model allows makes)."""
+RELATION_OF_KIND: dict[str, tuple[str, str, str]] = {"part_of": ("wasStartedBy", "prov:activity", "prov:starter")}
+"""Edge kinds whose relation is not the one their ends' classes give."""
 # PROV-JSON lists a relation's main roles first: the generated or informed thing, then the other.
 _FIRST = ("prov:entity", "prov:activity", "prov:delegate", "prov:generatedEntity", "prov:informed")
 
@@ -104,7 +107,8 @@ def prov_document(nodes: Iterable[dict[str, Any]], edges: Iterable[dict[str, Any
                                               lambda r: (r["source"], r["target"])), 1):
         source_class = classes.get(row["source"], "entity")  # an end not among the nodes: named all the same
         target_class = classes.get(row["target"], "entity")
-        relation, source_role, target_role = RELATIONS[(source_class, target_class)]
+        relation, source_role, target_role = (RELATION_OF_KIND.get(row["kind"])
+                                              or RELATIONS[(source_class, target_class)])
         ends = {source_role: _qualified(row["source"]), target_role: _qualified(row["target"])}
         record = dict(sorted(ends.items(), key=lambda item: item[0] not in _FIRST))
         record.update(_attributes(row, ("source", "target")))
