@@ -28,12 +28,13 @@ the person's records that leave that field blank.
 
 The rule of flow
 ----------------
-A field's value reaches another node's field when a field link says so. Where a node declares
-no field links from a node that feeds it (a model that lists no inputs, a job, a decision), the
-field passes on whole; a process or AI tool without fields of its own passes it through to the
-nodes after it, so OpenLineage's ``input -> job -> output`` links, which name the input dataset,
-resolve across the job. A field link names a node at most two data-flow steps upstream (directly,
-or through one process or AI tool); :func:`link_problems` reports links that do not.
+A field's value reaches another node's field when a field link says so. A node that declares no
+field links from the field's node (a job, a decision, a dataset or model that lists none) is
+reached by the field, which passes through it unchanged to the nodes after it: so OpenLineage's
+``input -> job -> output`` links, which name the input dataset, resolve across the job. A
+dataset-wide link (``all_fields_from``) makes the whole node depend on the field. A field link
+names a node at most two data-flow steps upstream (directly, or through one process or AI tool);
+:func:`check_links` reports links that do not.
 
 Queries take the graph first and read records lazily, through an index built per graph on
 first use (:func:`field_index`), so a million nodes with twenty fields each cost only what a
@@ -397,7 +398,8 @@ class FieldReach:
     ``fields`` are (node id, field) pairs reached through field links; ``nodes`` the nodes the
     field reaches whole (models, processes and decisions that list no fields of their own);
     ``decisions`` the decisions among those; ``models`` each AI tool reached with the fields it
-    takes the value through (its own input fields, or the field it receives whole);
+    takes the value through (its own input fields, or the field as it arrived), those whose own
+    input fields take it first;
     ``routes`` one route from the start to each decision, as (node id, field or None) steps;
     ``truncated`` says the query stopped at :data:`MAX_STATES`.
     """
@@ -444,9 +446,7 @@ def _forward(g: LineageGraph, index: FieldIndex, starts: list[_State]) -> tuple[
                     nexts = [(target, out, target) for out, inp in links or () if name is None or inp == name]
                     if wide is not None and (name is None or name in wide):
                         nexts.append((target, None, target))
-                elif info.has_fields:
-                    nexts = [(target, None, target)]
-                else:  # a node without fields passes the field through to the nodes after it
+                else:  # no links from the field's node: it reaches this node and passes on as it was
                     nexts = [(target, name, owner)]
                 for nxt in nexts:
                     if nxt not in parent:
@@ -471,7 +471,7 @@ def _reach(g: LineageGraph, start: FieldRef, parent: dict[_State, _State | None]
     decision, ai_tool = model.NODE_KINDS.index("decision"), model.NODE_KINDS.index("ai_tool")
     fields: list[FieldRef] = []
     nodes: list[str] = []
-    models: dict[str, list[str]] = {}
+    model_fields: dict[str, dict[str, list[str]]] = {}
     routes: dict[str, list[tuple[str, str | None]]] = {}
     seen_nodes: set[int] = set()
     begun = set(starts)
@@ -485,11 +485,16 @@ def _reach(g: LineageGraph, start: FieldRef, parent: dict[_State, _State | None]
             seen_nodes.add(position)
             nodes.append(node_id)
         if int(g.kind_codes[position]) == ai_tool:
+            # A model's own input fields when the field reaches them; else the field as it arrived.
+            kind = "own" if owner == position else "passed"
             via = name or "all its fields"
-            if via not in models.setdefault(node_id, []):
-                models[node_id].append(via)
+            if via not in model_fields.setdefault(node_id, {"own": [], "passed": []})[kind]:
+                model_fields[node_id][kind].append(via)
         if int(g.kind_codes[position]) == decision and node_id not in routes:
             routes[node_id] = _route(g, parent, state)
+    # Models that take the field through their own input fields first: they are known to use it.
+    ordered = sorted(model_fields, key=lambda node_id: not model_fields[node_id]["own"])
+    models = {node_id: model_fields[node_id]["own"] or model_fields[node_id]["passed"] for node_id in ordered}
     return FieldReach(start, fields, nodes, list(routes), models, routes, truncated)
 
 
@@ -604,7 +609,7 @@ def decision_fields(g: LineageGraph, decision: str, *, limit: int = 20) -> list[
                 for source in g.into.neighbours(at).tolist():
                     if source not in seen_nodes:
                         seen_nodes.add(source)
-                        queue.append((source, None, depth))
+                        queue.append((source, None, depth + 1))
                 continue
             ref = (g.ids[at], name)
             if ref in seen_fields:
@@ -652,8 +657,8 @@ class EnteredField:
 
 
 def person_fields(g: LineageGraph, person: str, edge: EdgeLookup) -> list[EnteredField]:
-    """The fields a person fills in that reach decisions, most often left blank first, then those
-    reaching more decisions.
+    """The fields a person fills in that reach decisions: those the person's own records leave blank
+    most often first, then those most often blank in all records, then those reaching more decisions.
 
     The fields come from the person's ``enters`` edges (all the fields of the system or dataset
     when an edge names none); the share missing from the edge's own count (``missing`` of
@@ -681,7 +686,8 @@ def person_fields(g: LineageGraph, person: str, edge: EdgeLookup) -> list[Entere
                 score = completeness(info.records[name])
                 share, how = (None, None) if score is None else (round(1 - score, 6), "all records")
             rows.append(EnteredField(target_id, name, share, how, reach))
-    rows.sort(key=lambda r: (-(r.missing or 0), -len(r.reach.decisions), r.node, r.field))
+    rows.sort(key=lambda r: (r.missing_from != "your records", -(r.missing or 0), -len(r.reach.decisions),
+                             r.node, r.field))
     return rows
 
 
