@@ -691,6 +691,18 @@ def person_fields(g: LineageGraph, person: str, edge: EdgeLookup) -> list[Entere
     return rows
 
 
+def lead_decision(g: LineageGraph, reach: FieldReach) -> str | None:
+    """The decision to name when saying what a field feeds: of those the first model it feeds
+    informs directly, the one affecting most people (None when it feeds no model that does), so a
+    sentence follows one real line from the field to the decision."""
+    if not reach.models:
+        return None
+    model = g.position(next(iter(reach.models)))
+    informed = [g.ids[i] for i in g.out.neighbours(model).tolist() if g.ids[i] in reach.decisions]
+    return max(informed, key=lambda d: (float(np.nan_to_num(g.people_affected[g.position(d)], nan=-1)), d),
+               default=None)
+
+
 def check_links(g: LineageGraph, node: str) -> list[Problem]:
     """Field links of a node that no data-flow path of at most two steps supports (see the module's
     rule of flow): such a link is kept, but queries downstream of its input do not see it."""

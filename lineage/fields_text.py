@@ -12,10 +12,10 @@ from typing import Any
 
 from .fields import DatasetField, EnteredField, FieldReach, RestingField
 
-HOW = {"IDENTITY": "copied", "TRANSFORMATION": "worked out", "AGGREGATION": "added up", "FILTER": "used to choose rows",
-       "JOIN": "used to match records", "GROUP_BY": "used to group records", "SORT": "used to order records",
-       "WINDOW": "used across neighbouring records", "CONDITIONAL": "used in a rule"}
-"""OpenLineage's transformation subtypes, as what happens to the input."""
+HOW = {"IDENTITY": "Copied from", "TRANSFORMATION": "Worked out from", "AGGREGATION": "Added up from",
+       "FILTER": "Its rows are chosen by", "JOIN": "Its records are matched on", "GROUP_BY": "Grouped by",
+       "SORT": "Ordered by", "WINDOW": "Worked out across records from", "CONDITIONAL": "Set by a rule from"}
+"""OpenLineage's transformation subtypes, as the words before the inputs."""
 
 
 def field_words(name: str) -> str:
@@ -81,11 +81,10 @@ def comes_from_words(sources: list[dict[str, Any]], names: Mapping[str, str]) ->
     """
     if not sources:
         return ""
-    first = sources[0]
-    how = HOW.get(first.get("subtype", ""), "made")
+    how = HOW.get(sources[0].get("subtype", ""), "Made from")
     items = _listed([f"{field_words(s['field'])} in {names.get(s['node'], s['node'])}" for s in sources])
     masked = " (hidden on the way)" if any(s.get("masking") for s in sources) else ""
-    return f"{how[0].upper() + how[1:]} from {items}{masked}."
+    return f"{how} {items}{masked}."
 
 
 def ask_words(row: EnteredField, names: Mapping[str, str], such_as: str | None = None) -> str:
@@ -120,7 +119,7 @@ def ask_words(row: EnteredField, names: Mapping[str, str], such_as: str | None =
     named = names.get(such_as or decisions[0], such_as or decisions[0]) if decisions else ""
     count = len(decisions)
     reaches = f"reaches {count} decisions, such as {named}" if count > 1 else f"reaches {named}"
-    return f"{start}; it {feeds}{reaches}."
+    return f"{start[0].upper() + start[1:]}; it {feeds}{reaches}."
 
 
 def rests_on_words(row: RestingField, names: Mapping[str, str]) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import load_files, snapshot, write_graph
+from conftest import load_files, run, snapshot, write_graph
 
 from lineage import fields as lf
 from lineage.errors import NotFoundError, Problem, ValidationError
@@ -255,3 +255,74 @@ def test_fields_are_versioned_audited_and_undone(tmp_path):
     assert history[0]["after"]["fields"][-1] == {"name": "tenure"}
     store.undo(history[0]["change"], actor="jo")
     assert store.node("reg")["fields"] == before["fields"]
+
+
+# -- the command line -------------------------------------------------------------------------------
+
+
+def test_cli_lists_fields_and_follows_one(runner, db_path):
+    listed = run(runner, ["--db", db_path, "fields", "list", "housing-register"])
+    assert listed.exit_code == 0
+    assert "household_size (whole number, 3% left blank): Copied from household size in Housing case management " \
+           "system. Feeds Housing need prioritisation model (as household size)" in listed.output
+    down = run(runner, ["--db", db_path, "fields", "downstream", "--json", "housing-cms", "household_size"])
+    assert "social-housing-allocations" in json.loads(down.output)["decisions"]
+    up = run(runner, ["--db", db_path, "fields", "upstream", "housing-need-model", "household size"])
+    assert up.output.splitlines() == ["Housing register: household_size", "Housing case management system: household_size"]
+    decision = run(runner, ["--db", db_path, "fields", "decision", "social-housing-allocations", "--limit", "1"])
+    assert decision.output.startswith("Children ages in Housing case management system (9% left blank)")
+    person = run(runner, ["--db", db_path, "fields", "person", "officer-ali"])
+    assert person.output.startswith("3% of your records leave household size blank; it feeds Housing need "
+                                    "prioritisation model and 1 other AI tool and reaches 6 decisions, such as "
+                                    "Social housing allocations.")
+    assert json.loads(run(runner, ["--db", db_path, "fields", "person", "--json", "officer-ali"]).output)[0][
+        "missing"] == pytest.approx(40 / 1240)
+
+
+def test_cli_errors_name_what_exists(runner, db_path):
+    missing = run(runner, ["--db", db_path, "fields", "downstream", "housing-cms", "shoe_size"])
+    assert missing.exit_code == 1 and "'housing-cms' has no field 'shoe_size' (its fields: application_id" in missing.output
+    assert run(runner, ["--db", db_path, "fields", "decision", "housing-register"]).exit_code == 1
+    assert "no node" in run(runner, ["--db", db_path, "fields", "list", "nowhere"]).output
+
+
+# -- every format -----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def estate_store(tmp_path) -> Store:
+    store = Store(tmp_path / "estate.db", create=True)
+    load_files(store, [write_graph(tmp_path / "estate.json", *estate())])
+    return store
+
+
+def test_json_and_csv_round_trips_keep_fields_to_the_byte(estate_store, tmp_path):
+    from lineage import io
+
+    first = io.export(estate_store, "json", tmp_path / "first.json")[0]
+    fresh = Store(tmp_path / "fresh.db", create=True)
+    fresh.load(io.read_files([first], fresh), actor="t", summary="json")
+    assert io.export(fresh, "json", tmp_path / "second.json")[0].read_bytes() == first.read_bytes()
+    csv_first = io.export(estate_store, "csv", tmp_path / "csv1")
+    again = Store(tmp_path / "again.db", create=True)
+    again.load(io.read_csv(*csv_first), actor="t", summary="csv")
+    assert [p.read_bytes() for p in io.export(again, "csv", tmp_path / "csv2")] == [p.read_bytes() for p in csv_first]
+    assert again.node("reg")["fields"] == estate_store.node("reg")["fields"]
+    assert again.edge("ali", "cms")["fields"] == ["household_size", {"field": "income", "missing": 10}]
+
+
+def test_graphml_and_prov_carry_fields(estate_store, tmp_path):
+    import networkx as nx
+    from prov.model import ProvDocument
+
+    from lineage import io
+
+    graph = nx.read_graphml(io.export(estate_store, "graphml", tmp_path / "e.graphml")[0])
+    assert json.loads(graph.nodes["reg"]["fields"]) == estate_store.node("reg")["fields"]
+    assert json.loads(graph.nodes["features"]["all_fields_from"])[0]["subtype"] == "FILTER"
+    assert json.loads(graph.edges["ali", "cms"]["fields"])[1] == {"field": "income", "missing": 10}
+    path = io.export(estate_store, "prov-json", tmp_path / "e.prov.json")[0]
+    document = ProvDocument.deserialize(str(path), format="json")
+    register = next(r for r in document.get_records() if str(r.identifier).endswith(":reg"))
+    fields = next(v for k, v in register.attributes if str(k).endswith("fields"))
+    assert json.loads(fields) == estate_store.node("reg")["fields"]

@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-import numpy as np
 from flask import Blueprint
 from werkzeug.exceptions import NotFound
 
@@ -55,18 +54,8 @@ def entered_rows(g: LineageGraph, person: str, edge: lf.EdgeLookup, limit: int =
     rows = lf.person_fields(g, person, edge)[:limit]
     names = names_of(g, {i for row in rows for i in fields_text.ids_named(row.reach)})
     return [{**row.as_dict(), "label": fields_text.field_words(row.field), "node_name": names.get(row.node, row.node),
-             "ask": fields_text.ask_words(row, names, _informed_by_lead_model(g, row.reach))} for row in rows]
+             "ask": fields_text.ask_words(row, names, lf.lead_decision(g, row.reach))} for row in rows]
 
-
-def _informed_by_lead_model(g: LineageGraph, reach: lf.FieldReach) -> str | None:
-    """The decision to name in an ask: one the first model the field feeds informs directly (the
-    most people affected), so the sentence follows one real line from field to decision."""
-    if not reach.models:
-        return None
-    model = g.position(next(iter(reach.models)))
-    informed = [g.ids[i] for i in g.out.neighbours(model).tolist() if g.ids[i] in reach.decisions]
-    return max(informed, key=lambda d: (float(np.nan_to_num(g.people_affected[g.position(d)], nan=-1)), d),
-               default=None)
 
 
 def _known(g: LineageGraph, node_id: str) -> dict[str, Any]:
