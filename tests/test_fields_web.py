@@ -94,3 +94,30 @@ def test_error_paths(ali, url, status, message):
 
 def test_nobody_signed_in_is_sent_to_sign_in(app):
     assert client_as(app, None).get("/nodes/housing-cms/fields").status_code in (302, 401)
+
+
+def test_a_picture_opens_a_dataset_into_its_fields(ali):
+    page = ali.get("/nodes/housing-register/fields")
+    assert page.status_code == 200 and 'class="app-fields-picture"' in page.text and "<svg" in page.text
+    assert 'href="/nodes/housing-register/field?name=household_size"' in page.text  # rows link to their fields
+    dot = ali.get("/nodes/housing-register/fields/picture.dot")
+    assert dot.status_code == 200 and dot.mimetype.startswith("text/vnd.graphviz")
+    assert "n1:f1:e -> n0:f1:w" in dot.text  # household size in the system -> household size in the register
+    assert dot.headers["Content-Security-Policy"].startswith("default-src 'none'")
+    svg = ali.get("/nodes/housing-register/fields/picture.svg")
+    assert svg.status_code == 200 and b'font-size="14.00"' in svg.data
+    assert ali.get("/nodes/housing-register/fields/picture.gif").status_code == 404
+    assert ali.get("/nodes/social-housing-allocations/fields/picture.svg").status_code == 404
+
+
+def test_field_names_cannot_break_out_of_the_picture(app, tmp_path):
+    from lineage import fields as lf
+    from lineage.graph import LineageGraph
+    from lineage.render import render
+    from lineage.render_fields import fields_dot
+
+    evil = 'x"> </TD></TR></TABLE>> ]; evil -> y [label="<b>&amp;'
+    g = LineageGraph.from_records([lf.attach_fields({"id": "d", "kind": "dataset", "name": evil}, [lf.field(evil)])], [])
+    svg = render(fields_dot(g, "d"), "svg").decode()
+    assert "&lt;/TABLE&gt;&gt; ]; evil &#45;&gt; y [label=&quot;&lt;b&gt;&amp;amp;" in svg and "<b>" not in svg
+    assert [n.get_name() for n in fields_dot(g, "d").get_nodes()] == ["node", "edge", "n0"]
