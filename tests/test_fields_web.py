@@ -71,10 +71,14 @@ def test_a_decision_names_the_fields_it_rests_on(ali):
 def test_my_impact_has_the_fields_you_fill_in_with_the_ask(ali):
     page = ali.get("/people/officer-ali")
     assert page.status_code == 200 and 'id="your-fields"' in page.text
-    assert ("3% of your records leave household size blank; it feeds Housing need prioritisation model and 1 other "
-            "AI tool and reaches 6 decisions, such as Social housing allocations.") in page.text
+    assert ("3% of your records leave household size blank; it feeds Housing need prioritisation model, which "
+            "informs Social housing allocations.") in page.text
+    assert "The field you fill in that matters most" in page.text
     twin = ali.get("/people/officer-ali.json").json["fields_you_fill_in"]
-    assert twin[0]["field"] == "household_size" and twin[0]["missing"] == pytest.approx(40 / 1240)
+    assert len(twin) == 1 and twin[0]["field"] == "household_size" and twin[0]["missing"] == pytest.approx(40 / 1240)
+    assert "social-housing-allocations" in twin[0]["decisions"]
+    assert "fields_you_fill_in" in ali.get("/teams/housing-options.json").json  # a team's page names none
+    assert ali.get("/teams/housing-options.json").json["fields_you_fill_in"] == []
     assert twin[0]["missing_from"] == "your records"
 
 
