@@ -125,3 +125,18 @@ def test_field_names_cannot_break_out_of_the_picture(app, tmp_path):
     svg = render(fields_dot(g, "d"), "svg").decode()
     assert "&lt;/TABLE&gt;&gt; ]; evil &#45;&gt; y [label=&quot;&lt;b&gt;&amp;amp;" in svg and "<b>" not in svg
     assert [n.get_name() for n in fields_dot(g, "d").get_nodes()] == ["node", "edge", "n0"]
+
+
+def test_editing_a_dataset_in_the_form_keeps_its_fields(app):
+    from test_editing import form_values
+
+    from lineage.store import Store
+
+    jo = client_as(app, "jo")
+    before = Store(app.config["LINEAGE_DB"]).node("housing-register")["fields"]
+    values = form_values(jo.get("/nodes/housing-register/edit").text)
+    assert "fields" not in values and "all_fields_from" not in values
+    values.update(refresh="hourly")
+    assert jo.post("/nodes/housing-register/edit", data=values).status_code == 302
+    after = Store(app.config["LINEAGE_DB"]).node("housing-register")
+    assert after["refresh"] == "hourly" and after["fields"] == before
