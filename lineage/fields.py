@@ -82,6 +82,8 @@ rows or how (INDIRECT)."""
 TRANSFORMATION_SUBTYPES: tuple[str, ...] = (
     "IDENTITY", "TRANSFORMATION", "AGGREGATION", "FILTER", "JOIN", "GROUP_BY", "SORT", "WINDOW", "CONDITIONAL")
 """OpenLineage's transformation subtypes."""
+ROUTES_LISTED = 100
+"""Decisions a field's reach gives a route to (the nearest): a hub's field reaches twenty thousand."""
 MAX_STATES = 200_000
 """Most (node, field) steps one query explores; a query that would go further says so
 (``truncated``) rather than running on."""
@@ -356,8 +358,12 @@ class FieldIndex:
 
     def at(self, position: int) -> NodeFields:
         """The fields of the node at ``position``."""
-        if position not in self._info:
-            self.prefetch([position])
+        info = self._info.get(position)
+        if info is not None:
+            return info
+        if int(self._graph().kind_codes[position]) not in self._can_hold:
+            return _EMPTY
+        self.prefetch([position])
         return self._info.get(position, _EMPTY)
 
 
@@ -400,7 +406,8 @@ class FieldReach:
     ``decisions`` the decisions among those; ``models`` each AI tool reached with the fields it
     takes the value through (its own input fields, or the field as it arrived), those whose own
     input fields take it first;
-    ``routes`` one route from the start to each decision, as (node id, field or None) steps;
+    ``routes`` one route from the start to each of the nearest :data:`ROUTES_LISTED` decisions, as
+    (node id, field or None) steps;
     ``truncated`` says the query stopped at :data:`MAX_STATES`.
     """
 
@@ -425,34 +432,68 @@ _State = tuple[int, "str | None", int]
 """(node position, field name or None for the whole node, the position the field belongs to)."""
 
 
-def _forward(g: LineageGraph, index: FieldIndex, starts: list[_State]) -> tuple[dict[_State, _State | None], bool]:
-    """Breadth-first over (node, field) states downstream; returns each state's predecessor."""
+def _forward(g: LineageGraph, index: FieldIndex,
+             starts: list[_State]) -> tuple[dict[_State, _State | None], list[_State], bool]:
+    """Breadth-first over (node, field) states downstream: each state's predecessor, and the states
+    where a field passing through nodes has gone two steps from its own node.
+
+    Field links are looked for only within those two steps (the rule of flow); further on, the
+    field's way is plain reach (:func:`_far`), with no records read: that keeps a hub dataset's
+    field, with twenty thousand decisions downstream, quick.
+    """
     parent: dict[_State, _State | None] = {state: None for state in starts}
-    queue = deque(starts)
-    ids = g.ids
+    beyond: list[_State] = []
+    queue = deque((state, 0) for state in starts)
+    ids, out = g.ids, g.out
     while queue:
         if len(parent) > MAX_STATES:
-            return parent, True
+            return parent, beyond, True
         frontier = list(queue)
         queue.clear()
-        index.prefetch(t for p, _, _ in frontier for t in g.out.neighbours(p).tolist())
-        for state in frontier:
+        index.prefetch(t for (p, _, _), _ in frontier for t in out.neighbours(p).tolist())
+        for state, hops in frontier:
             position, name, owner = state
-            for target in g.out.neighbours(position).tolist():
+            for target in out.neighbours(position).tolist():
                 info = index.at(target)
                 links = info.links_from.get(ids[owner])
                 wide = info.all_from.get(ids[owner])
                 if links is not None or wide is not None:
-                    nexts = [(target, out, target) for out, inp in links or () if name is None or inp == name]
+                    nexts = [((target, o, target), 0) for o, i in links or () if name is None or i == name]
                     if wide is not None and (name is None or name in wide):
-                        nexts.append((target, None, target))
+                        nexts.append(((target, None, target), 0))
                 else:  # no links from the field's node: it reaches this node and passes on as it was
-                    nexts = [(target, name, owner)]
-                for nxt in nexts:
+                    nexts = [((target, name, owner), hops + 1)]
+                for nxt, nxt_hops in nexts:
                     if nxt not in parent:
                         parent[nxt] = state
-                        queue.append(nxt)
-    return parent, False
+                        if nxt_hops >= 2:
+                            beyond.append(nxt)
+                        else:
+                            queue.append((nxt, nxt_hops))
+    return parent, beyond, False
+
+
+def _far(g: LineageGraph, roots: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Plain reach from ``roots`` (positions), on arrays: the nodes in breadth-first order (roots
+    left out), each one's predecessor, and the index in ``roots`` of the root it was reached from."""
+    n = len(g)
+    parent = np.full(n, -2, dtype=np.int64)
+    root_of = np.full(n, -1, dtype=np.int64)
+    parent[roots] = -1
+    root_of[roots] = np.arange(roots.size)
+    frontier, levels = roots, []
+    while frontier.size:
+        positions, counts = g.out.gather(frontier)
+        targets, sources = g.out.indices[positions], np.repeat(frontier, counts)
+        fresh = parent[targets] == -2
+        targets, sources = targets[fresh], sources[fresh]
+        targets, first = np.unique(targets, return_index=True)
+        sources = sources[first]
+        parent[targets], root_of[targets] = sources, root_of[sources]
+        levels.append(targets)
+        frontier = targets
+    nodes = np.concatenate(levels) if levels else np.zeros(0, dtype=np.int64)
+    return nodes, parent[nodes], root_of[nodes]
 
 
 def _route(g: LineageGraph, parent: Mapping[_State, _State | None], state: _State) -> list[tuple[str, str | None]]:
@@ -466,36 +507,65 @@ def _route(g: LineageGraph, parent: Mapping[_State, _State | None], state: _Stat
     return steps[::-1]
 
 
-def _reach(g: LineageGraph, start: FieldRef, parent: dict[_State, _State | None], truncated: bool,
-           starts: Sequence[_State]) -> FieldReach:
+def _reach(g: LineageGraph, start: FieldRef, parent: dict[_State, _State | None], beyond: list[_State],
+           truncated: bool, starts: Sequence[_State]) -> FieldReach:
     decision, ai_tool = model.NODE_KINDS.index("decision"), model.NODE_KINDS.index("ai_tool")
     fields: list[FieldRef] = []
     nodes: list[str] = []
     model_fields: dict[str, dict[str, list[str]]] = {}
     routes: dict[str, list[tuple[str, str | None]]] = {}
+    seen_decisions: dict[str, None] = {}
     seen_nodes: set[int] = set()
     begun = set(starts)
+
+    def reached(position: int, name: str | None, own: bool, route: Callable[[], list]) -> None:
+        node_id = g.ids[position]
+        kind = int(g.kind_codes[position])
+        if kind == ai_tool:
+            # A model's own input fields when the field reaches them; else the field as it arrived.
+            found = model_fields.setdefault(node_id, {"own": [], "passed": []})["own" if own else "passed"]
+            if (name or "all its fields") not in found:
+                found.append(name or "all its fields")
+        if kind == decision and node_id not in seen_decisions:
+            seen_decisions[node_id] = None
+            if len(routes) < ROUTES_LISTED:
+                routes[node_id] = route()
+
     for state in parent:  # insertion order is breadth-first order
         position, name, owner = state
-        node_id = g.ids[position]
         if owner == position and name is not None:
             if state not in begun:
-                fields.append((node_id, name))
+                fields.append((g.ids[position], name))
         elif position not in seen_nodes and state not in begun:
             seen_nodes.add(position)
-            nodes.append(node_id)
-        if int(g.kind_codes[position]) == ai_tool:
-            # A model's own input fields when the field reaches them; else the field as it arrived.
-            kind = "own" if owner == position else "passed"
-            via = name or "all its fields"
-            if via not in model_fields.setdefault(node_id, {"own": [], "passed": []})[kind]:
-                model_fields[node_id][kind].append(via)
-        if int(g.kind_codes[position]) == decision and node_id not in routes:
-            routes[node_id] = _route(g, parent, state)
+            nodes.append(g.ids[position])
+        reached(position, name, owner == position, lambda s=state: _route(g, parent, s))
+    if beyond and not truncated:
+        roots = np.array([state[0] for state in beyond], dtype=np.int64)
+        far, far_parent, root_of = _far(g, roots)
+        before = dict(zip(far.tolist(), far_parent.tolist()))
+
+        def far_route(position: int, root: int) -> list[tuple[str, str | None]]:
+            path = []
+            while position != roots[root]:
+                path.append((g.ids[position], None))
+                position = before[position]
+            return _route(g, parent, beyond[root]) + path[::-1]
+
+        interesting = np.isin(g.kind_codes[far], (decision, ai_tool))
+        for position in far[~interesting].tolist():
+            if position not in seen_nodes:
+                seen_nodes.add(position)
+                nodes.append(g.ids[position])
+        for position, root in zip(far[interesting].tolist(), root_of[interesting].tolist()):
+            if position not in seen_nodes:
+                seen_nodes.add(position)
+                nodes.append(g.ids[position])
+            reached(position, beyond[root][1], False, lambda p=position, r=root: far_route(p, r))
     # Models that take the field through their own input fields first: they are known to use it.
     ordered = sorted(model_fields, key=lambda node_id: not model_fields[node_id]["own"])
     models = {node_id: model_fields[node_id]["own"] or model_fields[node_id]["passed"] for node_id in ordered}
-    return FieldReach(start, fields, nodes, list(routes), models, routes, truncated)
+    return FieldReach(start, fields, nodes, list(seen_decisions), models, routes, truncated)
 
 
 def field_downstream(g: LineageGraph, node: str, name: str) -> FieldReach:
@@ -507,8 +577,8 @@ def field_downstream(g: LineageGraph, node: str, name: str) -> FieldReach:
     """
     position = _check_field(g, node, name)
     starts = [(position, name, position)]
-    parent, truncated = _forward(g, field_index(g), starts)
-    return _reach(g, (node, name), parent, truncated, starts)
+    parent, beyond, truncated = _forward(g, field_index(g), starts)
+    return _reach(g, (node, name), parent, beyond, truncated, starts)
 
 
 def field_upstream(g: LineageGraph, node: str, name: str) -> FieldReach:

@@ -106,8 +106,7 @@ def field(node_id: str):
     if name is None:
         raise NotFound("say which field: ?name=household_size, say")
     downstream, upstream = lf.field_downstream(g, node_id, name), lf.field_upstream(g, node_id, name)
-    names = names_of(g, fields_text.ids_named(downstream) | {n for n, _ in upstream.fields} |
-                     {n for route in downstream.routes.values() for n, _ in route})
+    names = names_of(g, fields_text.ids_named(downstream) | {n for n, _ in upstream.fields})
     item = next(f for f in lf.fields_of(record) if f["name"] == name)
     data = {"node": {"id": record["id"], "kind": record["kind"], "name": record["name"]},
             "field": {k: v for k, v in item.items() if k != "from"}, "comes_from": item.get("from", []),
