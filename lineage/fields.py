@@ -61,7 +61,7 @@ from __future__ import annotations
 
 import threading
 import weakref
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field as dataclass_field
 from typing import TYPE_CHECKING, Any
@@ -82,8 +82,12 @@ rows or how (INDIRECT)."""
 TRANSFORMATION_SUBTYPES: tuple[str, ...] = (
     "IDENTITY", "TRANSFORMATION", "AGGREGATION", "FILTER", "JOIN", "GROUP_BY", "SORT", "WINDOW", "CONDITIONAL")
 """OpenLineage's transformation subtypes."""
+FAR_KEPT = 64
+"""Plain reaches a field index keeps (see :meth:`FieldIndex.far`)."""
 ROUTES_LISTED = 100
 """Decisions a field's reach gives a route to (the nearest): a hub's field reaches twenty thousand."""
+REST_DEPTH, REST_STEPS, REST_INPUTS = 6, 5_000, 300
+"""How far :func:`decision_fields` walks back: steps from the decision's inputs, steps per input, inputs."""
 MAX_STATES = 200_000
 """Most (node, field) steps one query explores; a query that would go further says so
 (``truncated``) rather than running on."""
@@ -342,6 +346,7 @@ class FieldIndex:
     def __init__(self, g: LineageGraph):
         self._graph = weakref.ref(g)
         self._info: dict[int, NodeFields] = {}
+        self._far: OrderedDict[tuple[int, ...], _Far] = OrderedDict()
         self._lock = threading.Lock()
         self._can_hold = {model.NODE_KINDS.index(kind) for kind in FIELD_KINDS}
 
@@ -355,6 +360,27 @@ class FieldIndex:
         with self._lock:
             for p in wanted:
                 self._info[p] = _node_fields(records[g.ids[p]])
+
+    def far(self, roots: list[int]) -> _Far:
+        """Plain reach from ``roots`` (positions, in order), made once and kept (the last few)."""
+        key = tuple(roots)
+        with self._lock:
+            found = self._far.get(key)
+            if found is not None:
+                self._far.move_to_end(key)
+                return found
+        g = self._graph()
+        nodes, before, root_of = _far(g, np.array(roots, dtype=np.int64))
+        kinds = g.kind_codes[nodes]
+        found = _Far(nodes, [g.ids[i] for i in nodes.tolist()], root_of.tolist(),
+                     np.flatnonzero(kinds == model.NODE_KINDS.index("decision")).tolist(),
+                     np.flatnonzero(kinds == model.NODE_KINDS.index("ai_tool")).tolist(),
+                     dict(zip(nodes.tolist(), before.tolist())))
+        with self._lock:
+            self._far[key] = found
+            if len(self._far) > FAR_KEPT:
+                self._far.popitem(last=False)
+        return found
 
     def at(self, position: int) -> NodeFields:
         """The fields of the node at ``position``."""
@@ -496,6 +522,19 @@ def _far(g: LineageGraph, roots: np.ndarray) -> tuple[np.ndarray, np.ndarray, np
     return nodes, parent[nodes], root_of[nodes]
 
 
+@dataclass
+class _Far:
+    """Plain reach from some nodes (:func:`_far`), kept by the field index: every field of a node
+    whose way goes on through the same nodes shares it."""
+
+    nodes: np.ndarray
+    ids: list[str]
+    root_of: list[int]
+    decisions: list[int]
+    tools: list[int]
+    before: dict[int, int]
+
+
 def _route(g: LineageGraph, parent: Mapping[_State, _State | None], state: _State) -> list[tuple[str, str | None]]:
     steps: list[tuple[str, str | None]] = []
     while state is not None:
@@ -541,27 +580,25 @@ def _reach(g: LineageGraph, start: FieldRef, parent: dict[_State, _State | None]
             nodes.append(g.ids[position])
         reached(position, name, owner == position, lambda s=state: _route(g, parent, s))
     if beyond and not truncated:
-        roots = np.array([state[0] for state in beyond], dtype=np.int64)
-        far, far_parent, root_of = _far(g, roots)
-        before = dict(zip(far.tolist(), far_parent.tolist()))
+        far = field_index(g).far([state[0] for state in beyond])
 
-        def far_route(position: int, root: int) -> list[tuple[str, str | None]]:
-            path = []
-            while position != roots[root]:
+        def far_route(at: int) -> list[tuple[str, str | None]]:
+            path, position = [], int(far.nodes[at])
+            while position != beyond[far.root_of[at]][0]:
                 path.append((g.ids[position], None))
-                position = before[position]
-            return _route(g, parent, beyond[root]) + path[::-1]
+                position = far.before[position]
+            return _route(g, parent, beyond[far.root_of[at]]) + path[::-1]
 
-        interesting = np.isin(g.kind_codes[far], (decision, ai_tool))
-        for position in far[~interesting].tolist():
-            if position not in seen_nodes:
-                seen_nodes.add(position)
-                nodes.append(g.ids[position])
-        for position, root in zip(far[interesting].tolist(), root_of[interesting].tolist()):
-            if position not in seen_nodes:
-                seen_nodes.add(position)
-                nodes.append(g.ids[position])
-            reached(position, beyond[root][1], False, lambda p=position, r=root: far_route(p, r))
+        if seen_nodes:
+            fresh = np.flatnonzero(~np.isin(far.nodes, np.fromiter(seen_nodes, dtype=np.int64)))
+            nodes += [far.ids[i] for i in fresh.tolist()]
+        else:
+            nodes += far.ids
+        for at in far.decisions:
+            if far.ids[at] not in seen_decisions:
+                reached(int(far.nodes[at]), None, False, lambda a=at: far_route(a))
+        for at in far.tools:
+            reached(int(far.nodes[at]), beyond[far.root_of[at]][1], False, lambda: [])
     # Models that take the field through their own input fields first: they are known to use it.
     ordered = sorted(model_fields, key=lambda node_id: not model_fields[node_id]["own"])
     models = {node_id: model_fields[node_id]["own"] or model_fields[node_id]["passed"] for node_id in ordered}
@@ -656,19 +693,23 @@ def decision_fields(g: LineageGraph, decision: str, *, limit: int = 20) -> list[
     links, ranked by how many of its inputs each reaches, then nearest, then least complete.
 
     An input with fields contributes all of them; one without (a model that lists no inputs)
-    contributes the fields of the nodes that feed it, and so on back.
+    contributes the fields of the nodes that feed it, and so on back, to :data:`REST_DEPTH` steps
+    and :data:`REST_STEPS` steps per input, from at most :data:`REST_INPUTS` inputs: a budget
+    decision with half a million nodes upstream rests most on what is near it.
     """
     position = g.position(decision)
     if model.NODE_KINDS[g.kind_codes[position]] != "decision":
         raise LineageError(f"'{decision}' is not a decision")
     index = field_index(g)
     found: dict[FieldRef, list[int]] = {}  # field -> [inputs reaching it, least depth]
-    for entry in sorted(set(g.into.neighbours(position).tolist())):
+    for entry in sorted(set(g.into.neighbours(position).tolist()))[:REST_INPUTS]:
         seen_fields: dict[FieldRef, int] = {}
         seen_nodes = {entry}
         queue: deque[tuple[int, str | None, int]] = deque([(entry, None, 0)])
-        while queue and len(seen_fields) + len(seen_nodes) <= MAX_STATES:
+        while queue and len(seen_fields) + len(seen_nodes) <= REST_STEPS:
             at, name, depth = queue.popleft()
+            if depth > REST_DEPTH:
+                continue
             info = index.at(at)
             if name is None and info.has_fields:
                 for item in info.names:
