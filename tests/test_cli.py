@@ -25,7 +25,7 @@ def state(path):
 
 
 def test_every_command_is_known():
-    assert COMMANDS == ["backup", "check", "digest", "draw", "export", "flags", "impact", "import-csv",
+    assert COMMANDS == ["backup", "check", "digest", "draw", "export", "fields", "flags", "impact", "import-csv",
                         "import-openlineage", "init", "load", "path-to-green", "provenance", "search", "serve", "show", "update", "user"]
 
 
