@@ -34,7 +34,8 @@ reached by the field, which passes through it unchanged to the nodes after it: s
 ``input -> job -> output`` links, which name the input dataset, resolve across the job. A
 dataset-wide link (``all_fields_from``) makes the whole node depend on the field. A field link
 names a node at most two data-flow steps upstream (directly, or through one process or AI tool);
-:func:`check_links` reports links that do not.
+:func:`check_links` reports links that do not. Past those two steps a field's way is plain reach,
+followed on arrays without reading records.
 
 Queries take the graph first and read records lazily, through an index built per graph on
 first use (:func:`field_index`), so a million nodes with twenty fields each cost only what a
