@@ -56,3 +56,16 @@ def test_owner_benchmark_reports_every_figure(tmp_path):
     assert all(result[key]["n"] > 0 for _, key in owner.ROWS)
     assert result["csv_rows"] > 0 and result["most_owned"] > 0
     assert "| Your data (one owner's page) |" in owner.table([result])
+
+
+def test_fields_benchmark_reports_every_figure(tmp_path):
+    from bench import fields
+    from bench.generate import build, with_fields
+
+    document = with_fields(build(2000, seed=7), 5).document()
+    data = validate_records([Batch(document["nodes"], "nodes[{}]".format)],
+                            [Batch(document["edges"], "edges[{}]".format)])
+    assert all(len(n["fields"]) == 5 for n in data.nodes if n["kind"] == "dataset")
+    result = fields.bench_fields(2000, tmp_path, per_dataset=5, samples=10)
+    assert result["impact"]["n"] >= 10 and result["decision_fields"]["n"] > 0
+    assert "field impact p50 / p99 (ms)" in fields.table([result])

@@ -68,6 +68,9 @@ REFERENCES = {"owner": "person", "team": "team"}
 """Fields that name another node: typed as a name, stored as its id."""
 _BOOLEAN_CHOICES = [("yes", "Yes"), ("no", "No"), ("unknown", "Not known")]
 _LINES = {"risks", "issues"}
+NOT_IN_FORMS = frozenset({"fields", "all_fields_from"})
+"""Attributes the edit forms leave as stored: fields and their links are lists of objects, edited
+through files, CSV, the API and OpenLineage (lineage.fields), not one text box."""
 _INTEGER = re.compile(r"^-?[0-9][0-9,]*$")
 DATE_PARTS = ("day", "month", "year")
 Resolver = Callable[[str, str], str]
@@ -111,7 +114,7 @@ def attributes(kind: str) -> list[str]:
     for name in model.attribute_schemas(kind):
         if name == "quality":
             names += [f"quality.{d}" for d in model.QUALITY_DIMENSIONS]
-        elif name != "name":
+        elif name != "name" and name not in NOT_IN_FORMS:
             names.append(name)
     return names
 

@@ -92,6 +92,7 @@ from ..store import LoadSummary, Store, native_record
 from ..validate import Batch, validate_records
 from . import openlineage_names
 from .openlineage_kept import Keeping, Pending, keep
+from . import openlineage_columns as columns
 
 EVENT_TYPES = ("START", "RUNNING", "COMPLETE", "ABORT", "FAIL", "OTHER")
 """Run states a RunEvent's ``eventType`` may take."""
@@ -151,6 +152,8 @@ DATASET_FACETS: dict[str, tuple[str, ...]] = {
     "dataQualityAssertions": _QUALITY_SLOTS,
     "lifecycleStateChange": ("dropped",),
 }
+for _facet, _slots in columns.FACET_SLOTS.items():  # fields from columns: lineage.io.openlineage_columns
+    DATASET_FACETS[_facet] = DATASET_FACETS.get(_facet, ()) + _slots
 JOB_FACETS: dict[str, tuple[str, ...]] = {
     "documentation": ("description",),
     "ownership": ("owners",),
@@ -486,6 +489,7 @@ _DATASET_FACET_CHECKS: dict[str, Callable[[_Checker, dict, str], None]] = {
     "dataQualityMetrics": _check_metrics, "dataQualityAssertions": _check_assertions,
     "symlinks": _check_symlinks, "lifecycleStateChange": _check_lifecycle,
 }
+_DATASET_FACET_CHECKS["columnLineage"] = columns.check_column_lineage
 _JOB_FACET_CHECKS: dict[str, Callable[[_Checker, dict, str], None]] = {
     "documentation": _check_documentation, "ownership": _check_ownership, "tags": _check_tags,
     "lineage": _check_lineage,
@@ -759,6 +763,7 @@ class Folded:
             if state == "RENAME" and previous:
                 self._link(key, previous)
                 self.renamed.add(key)
+        columns.fold(self, key, live, time)
 
     def _link(self, key: Key, other: dict[str, Any]) -> None:
         other_key = ("dataset", other["namespace"], other["name"])
@@ -979,6 +984,8 @@ class ImportSummary:
 
 
 def _current(record: dict[str, Any], slot: str) -> Any:
+    if slot.startswith("fields:"):
+        return columns.current(record, slot)
     if slot == "owners":
         return record[META].get("owners")
     if slot.startswith("quality."):
@@ -988,6 +995,8 @@ def _current(record: dict[str, Any], slot: str) -> Any:
 
 def _put(record: dict[str, Any], slot: str, value: Any) -> None:
     """Set (or, for a deletion, remove) the attribute a register holds."""
+    if slot.startswith("fields:"):
+        return columns.put(record, slot, value, _DELETED)
     if slot == "owners":
         target, name = record[META], "owners"
     elif slot.startswith("quality."):
