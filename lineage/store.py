@@ -55,6 +55,11 @@ BULK_ROWS = 50_000
 """Rows a load must bring (and outnumber the rows stored) to be written as a bulk load."""
 
 
+_ORIGIN_MATCH = ("({table}.attrs LIKE '%\"origin\"%' AND json_extract({table}.attrs, '$.origin.type') = ? "
+                 "AND json_extract({table}.attrs, '$.origin.name') = ?)")
+"""Rows whose ``origin`` is one source (type, name); LIKE first, so JSON is parsed only where it can match."""
+
+
 def _create_indexes(conn: sqlite3.Connection) -> None:
     """Build the secondary indexes again (after a bulk load dropped them)."""
     for name, target in _INDEXES.items():
@@ -466,10 +471,14 @@ class Store:
             yield self._edge_record(row)
 
     def node_page(self, *, kind: str | None = None, limit: int = 100, offset: int = 0,
-                  without: Iterable[str] = ()) -> "NodePage":
+                  without: Iterable[str] = (), origin: tuple[str, str] | None = None) -> "NodePage":
         """One page of nodes in id order, with the total that match; ``without`` names kinds to
-        leave out (people, for a reader who may not see them by name)."""
+        leave out (people, for a reader who may not see them by name); ``origin`` (type, name)
+        keeps the nodes that source added (``lineage.origin``)."""
         where, args = ("WHERE kind = ?", [kind]) if kind else ("", [])
+        if origin is not None:
+            where += (" AND " if where else "WHERE ") + f"{_ORIGIN_MATCH.format(table='nodes')}"
+            args += list(origin)
         left_out = sorted(set(without))
         if left_out:
             where += (" AND " if where else "WHERE ") + f"kind NOT IN ({','.join('?' * len(left_out))})"
@@ -631,6 +640,32 @@ class Store:
             quality_dimension=per_node(dataset_keys, dimension, -1, np.int8),
             quality_score=per_node(dataset_keys, np.where(score >= 0, score, np.nan), np.nan, np.float64),
             quality_rag=per_node(dataset_keys, rag, -1, np.int8), version=version)
+
+    def origins(self) -> list[dict[str, Any]]:
+        """Each source (``origin`` type and name) that added nodes or edges still here: its
+        type, name, latest date, and how many nodes and edges carry it; newest first."""
+        found: dict[tuple[str, str], dict[str, Any]] = {}
+        for table, counted in (("nodes", "nodes"), ("edges", "edges")):
+            rows = self.conn.execute(
+                f"SELECT json_extract(attrs, '$.origin.type'), json_extract(attrs, '$.origin.name'), "
+                f"max(json_extract(attrs, '$.origin.date')), count(*) FROM {table} "
+                f"WHERE attrs LIKE '%\"origin\"%' AND json_extract(attrs, '$.origin.type') IS NOT NULL "
+                f"GROUP BY 1, 2")
+            for source_type, name, day, count in rows:
+                item = found.setdefault((source_type, name), {"type": source_type, "name": name, "date": day,
+                                                              "nodes": 0, "edges": 0})
+                item[counted] = count
+                item["date"] = max(filter(None, (item["date"], day)), default=None)
+        return sorted(found.values(), key=lambda item: (item["date"] or "", item["type"], item["name"]), reverse=True)
+
+    def added_by(self, source_type: str, name: str) -> tuple[list[str], list[tuple[str, str]]]:
+        """The ids of the nodes, and the ends of the edges, whose ``origin`` is this source."""
+        nodes = [row[0] for row in self.conn.execute(
+            f"SELECT id FROM nodes WHERE {_ORIGIN_MATCH.format(table='nodes')} ORDER BY id", (source_type, name))]
+        edges = [(row[0], row[1]) for row in self.conn.execute(
+            f"SELECT s.id, t.id FROM edges e JOIN nodes s ON s.key = e.source JOIN nodes t ON t.key = e.target "
+            f"WHERE {_ORIGIN_MATCH.format(table='e')} ORDER BY 1, 2", (source_type, name))]
+        return nodes, edges
 
     def ids_where(self, field: str, value: str) -> list[str]:
         """Ids of nodes whose ``field`` (owner, organisation, or a tag in ``tag``) equals ``value``."""
