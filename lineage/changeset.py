@@ -46,6 +46,8 @@ class Changeset:
     data: GraphData
     remove_nodes: list[str] = field(default_factory=list)
     remove_edges: list[tuple[str, str]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    """What an importer wants people to know before applying (a statement it could not read ...)."""
 
 
 @dataclass
