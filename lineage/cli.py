@@ -663,6 +663,11 @@ def flags_command(ctx: click.Context, owner: str | None, status: str | None, as_
     click.echo(f"{len(found)} flag{'s' if len(found) != 1 else ''}.", err=True)
 
 
+from .cli_fields import fields_group  # noqa: E402 (it uses the helpers above)
+
+cli.add_command(fields_group)
+
+
 def main() -> None:  # pragma: no cover - the console script entry point
     cli(prog_name="lineage")
 

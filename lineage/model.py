@@ -502,7 +502,7 @@ def attributes_of_type(type_name: str) -> frozenset[str]:
     """Names of the attributes the schema gives ``type_name`` in any node or edge kind.
 
     >>> sorted(attributes_of_type("array"))
-    ['issues', 'risks', 'tags']
+    ['all_fields_from', 'fields', 'issues', 'risks', 'tags']
     """
     return frozenset(name for types in _ATTRIBUTE_TYPES.values() for name, t in types.items() if t == type_name)
 
@@ -551,8 +551,21 @@ def _valid(record: Any, validators: dict[str, Callable[[dict], bool]]) -> bool:
 def node_findings(record: Any) -> tuple[Finding, ...] | list[Finding]:
     """What is wrong with one node record's own fields (not its references); empty when nothing."""
     if _valid(record, _NODE_VALID):
-        return _NONE
+        return _repeated_field_names(record["fields"]) if "fields" in record else _NONE
     return _findings(record, _NODE_RULES, NODE_CORE_FIELDS, "node")
+
+
+def _repeated_field_names(fields: list[dict[str, Any]]) -> tuple[Finding, ...] | list[Finding]:
+    """A node's fields are found by name (field links, pages), so each name may appear once: the
+    one rule on ``fields`` the schema cannot say."""
+    first: dict[str, int] = {}
+    found: list[Finding] = []
+    for i, item in enumerate(fields):
+        seen = first.setdefault(item["name"], i)
+        if seen != i:
+            found.append((f"fields[{i}].name", f"expected a name used once; {_shown(item['name'])} "
+                                               f"is also the name of fields[{seen}]"))
+    return found or _NONE
 
 
 def edge_findings(record: Any) -> tuple[Finding, ...] | list[Finding]:

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from . import model
+from . import fields, model
 from .errors import Problem, ValidationError
 from .store import GraphData
 
@@ -72,6 +72,7 @@ def validate_records(nodes: list[Batch], edges: list[Batch], *,
     lineage.errors.ValidationError: f: edges[0], field 'target': no node 'b' in this file or the database
     """
     problems = _Problems()
+    linking: dict[str, tuple[Batch, int]] = {}  # nodes with fields, whose field links name other nodes
     position: dict[str, int] = {}  # node id -> its place among the nodes read
     kind_codes: list[int] = []
     findings, kind_code = model.node_findings, _KIND_CODES
@@ -88,6 +89,8 @@ def validate_records(nodes: list[Batch], edges: list[Batch], *,
                 continue
             position[node_id] = len(kind_codes)
             kind_codes.append(kind_code[record["kind"]])
+            if "fields" in record or "all_fields_from" in record:
+                linking[node_id] = (batch, index)
 
     # Edges in one pass: their own fields, then their ends as positions (ids not read above get
     # places after the nodes, to be looked up in the store). Joins, kinds and repeats are then
@@ -119,7 +122,8 @@ def validate_records(nodes: list[Batch], edges: list[Batch], *,
         number += len(batch.records)
     offsets = np.cumsum([0] + [len(batch.records) for batch in edges])
 
-    stored = existing_kinds(set(outside) | set(position)) if existing_kinds else {}
+    linked = {s["node"] for node_id, (batch, i) in linking.items() for _, s in fields.sources_of(batch.records[i])}
+    stored = existing_kinds(set(outside) | set(position) | linked) if existing_kinds else {}
     for node_id, kind in stored.items():
         if node_id in position and kind_codes[position[node_id]] != _KIND_CODES[kind]:
             problems.add([Problem(_first(nodes, "id", node_id), f"node '{node_id}' exists already as a {kind}; "
@@ -152,6 +156,10 @@ def validate_records(nodes: list[Batch], edges: list[Batch], *,
         edge_problems.append((number, found))
     for _, found in sorted(edge_problems, key=lambda item: item[0]):
         problems.add(found)
+    if linking:
+        with_fields = {node_id: batch.records[i] for node_id, (batch, i) in linking.items()}
+        problems.add(fields.link_problems(with_fields, lambda node_id: linking[node_id][0].locate(linking[node_id][1]),
+                                          kind_of))
     if problems:
         raise ValidationError(problems)
     return GraphData(nodes=[r for batch in nodes for r in batch.records],

@@ -191,6 +191,9 @@ URLS = {
     "leader.what_if_page": "/what-if", "leader.what_if_page_json": "/what-if.json",
     "leader.home": "/leader", "leader.home_json": "/leader.json", "leader.home_csv": "/leader.csv",
     "find.find_json": "/find.json?q=housing",
+    "fields.node_fields": "/nodes/housing-cms/fields", "fields.node_fields_json": "/nodes/housing-cms/fields.json",
+    "fields.field": "/nodes/housing-cms/field?name=household_size",
+    "fields.field_json": "/nodes/housing-cms/field.json?name=household_size",
     # closing the loop (tests/test_loop_web.py); update 1 and flag 1 come from the loop_records fixture
     "loop.new_update": "/nodes/social-housing-allocations/updates/new", "loop.update": "/updates/1",
     "loop.update_json": "/updates/1.json", "loop.edit_update": "/updates/1/edit",

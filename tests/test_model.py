@@ -254,4 +254,4 @@ def test_attribute_types_from_schema():
     assert model.attribute_type("system", "ai_ready") == "boolean"
     assert model.attribute_type("decision", "value_gbp") == "number"
     assert model.attribute_type("dataset", "colour") is None
-    assert model.attributes_of_type("array") == frozenset({"issues", "risks", "tags"})
+    assert model.attributes_of_type("array") == frozenset({"all_fields_from", "fields", "issues", "risks", "tags"})

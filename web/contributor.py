@@ -10,6 +10,7 @@ from lineage import words
 from lineage.errors import LineageError, StoreError
 from lineage.report import contributor_report, teams_of
 
+from . import fields
 from .auth import current_actor, people_rule
 from .db import get_graph, get_store
 from .errors import wants_json
@@ -35,10 +36,12 @@ def _impact_page(subject: str, kind: str):
     for change in changes:
         change["words"] = words.change_line(change["summary"], change["items"],
                                             {ref: r["name"] for ref, r in names.items()})
+    # The fields a person fills in are their own; a team's page counts people and names no fields.
+    your_fields = fields.entered_rows(g, subject, get_store().edge) if kind == "person" else []
     data = {**report.as_dict(), "recent_changes": changes, "picture": picture["twin"].as_dict(), "updates": updates,
-            "what_happened_next": feed}
+            "what_happened_next": feed, "fields_you_fill_in": your_fields}
     return respond("impact.html", data, report=report, changes=changes, picture=picture, g=g, updates=updates,
-                   feed=feed)
+                   feed=feed, your_fields=your_fields)
 
 
 def next_feed(updates: list[dict[str, Any]], cards: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -11,7 +11,7 @@ from lineage.graph import LineageGraph, Reach, traverse
 from lineage.model import NODE_KINDS
 from lineage.report import entered_by_team, owner_of
 
-from . import params
+from . import fields, params
 from .auth import allowed, authorize, people_rule, requires
 from .db import get_graph, get_store
 from .errors import wants_json
@@ -61,11 +61,15 @@ def node(node_id: str):
     entered = entered_by_team(g, node_id) if kind in ENTERED_KINDS else []
     shown = picture_and_twin(g, node_id, picture_options(*picture_defaults(kind)))
     updates = node_updates(record)
+    field_list = fields.field_rows(g, node_id) if record.get("fields") else []
+    resting = fields.resting_rows(g, node_id) if kind == "decision" else []
     data = {"node": record, "upstream": upstream, "downstream": downstream, "history": history,
-            "picture": shown["twin"].as_dict(), "updates": updates, "entered_by_team": entered}
+            "picture": shown["twin"].as_dict(), "updates": updates, "entered_by_team": entered,
+            "fields": field_list, "rests_on_fields": resting}
     return respond("node.html", data, record=record, owner=owner_of(g, record), upstream=upstream, updates=updates,
                    downstream=downstream, history=history, picture=shown, editable=editable, entered=entered,
-                   edges=edges[:EDGES_LISTED], more_edges=len(edges) > EDGES_LISTED, names=_names(g, edges))
+                   edges=edges[:EDGES_LISTED], more_edges=len(edges) > EDGES_LISTED, names=_names(g, edges),
+                   field_list=field_list, resting=resting)
 
 
 def _names(g: LineageGraph, edges: list[dict]) -> dict[str, str]:

@@ -83,6 +83,7 @@ from ..errors import ForbiddenError, NotFoundError, Problem, ValidationError
 from ..policy import Actor, decide
 from ..store import LoadSummary, Store, native_record
 from ..validate import Batch, validate_records
+from . import openlineage_columns as columns
 
 EVENT_TYPES = ("START", "RUNNING", "COMPLETE", "ABORT", "FAIL", "OTHER")
 """Run states a RunEvent's ``eventType`` may take."""
@@ -135,6 +136,8 @@ DATASET_FACETS: dict[str, tuple[str, ...]] = {
     "dataQualityMetrics": ("record_count", "quality.completeness"),
     "dataQualityAssertions": _QUALITY_SLOTS,
 }
+for _facet, _slots in columns.FACET_SLOTS.items():  # fields from columns: lineage.io.openlineage_columns
+    DATASET_FACETS[_facet] = DATASET_FACETS.get(_facet, ()) + _slots
 JOB_FACETS: dict[str, tuple[str, ...]] = {
     "documentation": ("description",),
     "ownership": ("owners",),
@@ -419,6 +422,7 @@ _DATASET_FACET_CHECKS: dict[str, Callable[[_Checker, dict, str], None]] = {
     "documentation": _check_documentation, "ownership": _check_ownership, "schema": _check_schema,
     "dataQualityMetrics": _check_metrics, "dataQualityAssertions": _check_assertions,
 }
+_DATASET_FACET_CHECKS["columnLineage"] = columns.check_column_lineage
 _JOB_FACET_CHECKS: dict[str, Callable[[_Checker, dict, str], None]] = {
     "documentation": _check_documentation, "ownership": _check_ownership, "tags": _check_tags,
     "lineage": _check_lineage,
@@ -650,6 +654,7 @@ class Folded:
             self._write(key, "record_count", time, int(metrics["rowCount"]))
         for dimension, assessment in quality_from_facets(live, time[:10]).items():
             self._write(key, f"quality.{dimension}", time, assessment)
+        columns.fold(self, key, live, time)
 
 
 def _owners(facet: dict[str, Any]) -> Any:
@@ -850,6 +855,8 @@ class ImportSummary:
 
 
 def _current(record: dict[str, Any], slot: str) -> Any:
+    if slot.startswith("fields:"):
+        return columns.current(record, slot)
     if slot == "owners":
         return record[META].get("owners")
     if slot.startswith("quality."):
@@ -859,6 +866,8 @@ def _current(record: dict[str, Any], slot: str) -> Any:
 
 def _put(record: dict[str, Any], slot: str, value: Any) -> None:
     """Set (or, for a deletion, remove) the attribute a register holds."""
+    if slot.startswith("fields:"):
+        return columns.put(record, slot, value, _DELETED)
     if slot == "owners":
         target, name = record[META], "owners"
     elif slot.startswith("quality."):

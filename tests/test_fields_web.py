@@ -1,0 +1,96 @@
+"""Fields on pages and in JSON twins: a dataset's fields and where each goes, one field's way to the
+decisions, the fields a decision rests on, My impact's fields with the ask; error paths; no
+people named. Expectations come from the council housing sample as written by hand."""
+from __future__ import annotations
+
+import pytest
+from conftest import client_as, copy_db, with_demo_accounts
+
+from web import create_app
+
+
+@pytest.fixture
+def app(tmp_path, samples_db):
+    return create_app({"LINEAGE_DB": str(with_demo_accounts(copy_db(samples_db, tmp_path / "web.db"))),
+                       "TESTING": True})
+
+
+@pytest.fixture
+def ali(app):
+    return client_as(app, "ali")
+
+
+def test_a_dataset_page_lists_its_fields_and_where_each_goes(ali):
+    page = ali.get("/nodes/housing-register")
+    assert page.status_code == 200
+    assert 'id="fields-table"' in page.text and "Household size" in page.text
+    assert "Copied from household size in Housing case management system." in page.text
+    assert "Feeds Housing need prioritisation model (as household size)" in page.text
+    twin = ali.get("/nodes/housing-register.json").json
+    household = next(f for f in twin["fields"] if f["name"] == "household_size")
+    assert household["completeness"] == 0.97
+    assert household["from"] == [{"node": "housing-cms", "field": "household_size", "type": "DIRECT",
+                                  "subtype": "IDENTITY"}]
+    assert "social-housing-allocations" in household["goes_to"]["decisions"]
+
+
+def test_a_system_page_says_what_each_form_field_feeds(ali):
+    twin = ali.get("/nodes/housing-cms/fields.json").json
+    assert twin["field_count"] == 11
+    income = next(f for f in twin["fields"] if f["name"] == "weekly_income")
+    assert income["goes_to"]["fields"] == [{"node": "housing-register", "field": "income_band"}]
+    page = ali.get("/nodes/housing-cms/fields")
+    assert page.status_code == 200 and "Fields of Housing case management system" in page.text
+    assert "83% of records" in page.text
+
+
+def test_one_field_from_form_to_decision(ali):
+    page = ali.get("/nodes/housing-cms/field?name=household_size")
+    assert page.status_code == 200
+    assert "<h1 class=\"govuk-heading-xl\">Household size</h1>" in page.text
+    assert "Social housing allocations" in page.text and "Housing register" in page.text
+    twin = ali.get("/nodes/housing-cms/field.json?name=household_size").json
+    assert {"node": "housing-need-model", "field": "household size"} in twin["downstream"]["fields"]
+    assert "social-housing-allocations" in twin["downstream"]["decisions"]
+    upstream = ali.get("/nodes/housing-need-model/field.json?name=household size").json["upstream"]["fields"]
+    assert upstream == [{"node": "housing-register", "field": "household_size"},
+                        {"node": "housing-cms", "field": "household_size"}]
+
+
+def test_a_decision_names_the_fields_it_rests_on(ali):
+    page = ali.get("/nodes/social-housing-allocations")
+    assert page.status_code == 200 and 'id="resting-fields"' in page.text
+    assert "Household size in Housing case management system (3% left blank)" in page.text
+    rests_on = ali.get("/nodes/social-housing-allocations.json").json["rests_on_fields"]
+    assert {"node": "housing-need-model", "field": "household size"} in [
+        {"node": r["node"], "field": r["field"]} for r in rests_on] or rests_on[0]["routes"] >= 2
+    full = ali.get("/nodes/social-housing-allocations/fields.json?limit=100").json["rests_on"]
+    assert {"housing-need-model", "housing-register", "housing-cms"} <= {r["node"] for r in full}
+
+
+def test_my_impact_has_the_fields_you_fill_in_with_the_ask(ali):
+    page = ali.get("/people/officer-ali")
+    assert page.status_code == 200 and 'id="your-fields"' in page.text
+    assert ("3% of your records leave household size blank; it feeds Housing need prioritisation model and 1 other "
+            "AI tool and reaches 6 decisions, such as Social housing allocations.") in page.text
+    twin = ali.get("/people/officer-ali.json").json["fields_you_fill_in"]
+    assert twin[0]["field"] == "household_size" and twin[0]["missing"] == pytest.approx(40 / 1240)
+    assert twin[0]["missing_from"] == "your records"
+
+
+@pytest.mark.parametrize("url, status, message", [
+    ("/nodes/nowhere/fields.json", 404, "no node with the id 'nowhere'"),
+    ("/nodes/officer-ali/fields.json", 404, "fields belong to"),
+    ("/nodes/housing-cms/field.json", 404, "say which field"),
+    ("/nodes/housing-cms/field.json?name=shoe_size", 404, "has no field 'shoe_size'"),
+    ("/nodes/housing-cms/field.json?name=" + "x" * 501, 400, "at most 500 characters"),
+    ("/nodes/social-housing-allocations/fields.json?limit=0", 400, "limit"),
+])
+def test_error_paths(ali, url, status, message):
+    response = ali.get(url)
+    assert response.status_code == status, response.text
+    assert message in response.text
+
+
+def test_nobody_signed_in_is_sent_to_sign_in(app):
+    assert client_as(app, None).get("/nodes/housing-cms/fields").status_code in (302, 401)
