@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import origin
+from . import fields, origin
 from .changeset import Changeset
 from .errors import NotFoundError
 from .io.openlineage import Owners
@@ -136,6 +136,7 @@ def changeset(store: Store, imported: Imported, filename: str, owners: Owners | 
             else:
                 record["owner_text"] = ", ".join(names)[:500]
         merged_nodes.append(origin.merged(stored_nodes.get(record["id"]), record))
+    _attach_columns({record["id"]: i for i, record in enumerate(merged_nodes)}, merged_nodes, imported.columns)
     merged_edges = [origin.merged(stored_edges.get((e["source"], e["target"])), e) for e in edges]
     origin.tag(merged_nodes, source, stored_nodes)
     origin.tag(merged_edges, source, stored_edges)
@@ -143,6 +144,29 @@ def changeset(store: Store, imported: Imported, filename: str, owners: Owners | 
                             [Batch(merged_edges, where_edges.__getitem__)], existing_kinds=store.kinds_of)
     notes = list(imported.notes) + _no_longer_named(store, imported, {n["id"] for n in nodes})
     return Changeset(filename, data, notes=notes)
+
+
+SUBTYPES = {"identity": "IDENTITY", "aggregation": "AGGREGATION", "transformation": "TRANSFORMATION"}
+"""Column lineage's transformation as the field model's (OpenLineage's) subtype; all are DIRECT."""
+
+
+def _attach_columns(at: dict[str, int], records: list[dict[str, Any]], columns: list[ColumnLineage]) -> None:
+    """Column lineage onto the records, through the field model: each output column a field of its
+    table with links to its inputs, each input column a field of its table (when it is imported)."""
+    for column in columns:
+        target = dataset_id(column.table)
+        if target not in at:
+            continue
+        sources = [fields.field_source(dataset_id(table), name, type="DIRECT",
+                                       subtype=SUBTYPES[column.transformation])
+                   for table, name in column.inputs if dataset_id(table) in at]
+        for table, name in column.inputs:
+            if dataset_id(table) in at:
+                index = at[dataset_id(table)]
+                records[index] = fields.attach_fields(records[index], [fields.field(name)])
+        index = at[target]
+        records[index] = (fields.link_field(records[index], column.column, sources) if sources
+                          else fields.attach_fields(records[index], [fields.field(column.column)]))
 
 
 def _no_longer_named(store: Store, imported: Imported, named: set[str]) -> list[str]:
