@@ -193,11 +193,35 @@ def statement_lineage(sql: str, *, dialect: str | None = None,
     if isinstance(into, exp.Schema):
         names = [column.name for column in into.expressions]
         into = into.this
-    target = _table_name(into)
+    return _select_lineage(query, _table_name(into), names, schema, dialect)
+
+
+def _select_lineage(query: Any, target: str, names: Sequence[str] | None, schema: Mapping[str, Any] | None,
+                    dialect: str | None) -> StatementLineage:
+    from sqlglot import exp
+
     ctes = {cte.alias_or_name for cte in query.find_all(exp.CTE)}
     sources = sorted({_table_name(t) for t in query.find_all(exp.Table) if t.name not in ctes or t.db})
     columns, notes = _query_columns(query, target, names, schema, dialect)
     return StatementLineage(target, [s for s in sources if s != target], columns, notes)
+
+
+def query_lineage(sql: str, target: str, *, dialect: str | None = None,
+                  schema: Mapping[str, Any] | None = None) -> StatementLineage:
+    """The lineage of a SELECT whose result is the table ``target`` (a dbt model's compiled SQL).
+
+    Raises
+    ------
+    sqlglot.errors.ParseError
+        When sqlglot cannot read it, or it is not a query.
+    """
+    sqlglot = _sqlglot()
+    from sqlglot import exp
+
+    query = sqlglot.parse_one(sql, read=dialect)
+    if not isinstance(query, exp.Query):
+        raise sqlglot.errors.ParseError("expected a SELECT")
+    return _select_lineage(query, target, None, schema, dialect)
 
 
 def read_schema(path: str | Path) -> dict[str, Any]:
