@@ -15,6 +15,7 @@ import: what a source added before and no longer names is listed in the notes, n
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -74,6 +75,9 @@ class Imported:
     columns: list[ColumnLineage] = field(default_factory=list)
     day: str | None = None
     """The day the source's files were made, if they say; the origin's date is the import's day."""
+    resolve: Callable[[Store, "Imported"], None] | None = None
+    """Called with the store before merging, to give records the ids of the nodes they describe
+    (an ATRS record matched to an AI tool by its link or name)."""
 
     def node(self, record: dict[str, Any], where: str) -> dict[str, Any]:
         """Add a node record (a later one with the same id is laid over the earlier)."""
@@ -120,6 +124,8 @@ def changeset(store: Store, imported: Imported, filename: str, owners: Owners | 
         say); nothing is written.
     """
     owners = owners or Owners(store)
+    if imported.resolve is not None:
+        imported.resolve(store, imported)
     nodes, where_nodes = _deduplicated(imported.nodes, imported.where_nodes, lambda r: r["id"])
     edges, where_edges = _deduplicated(imported.edges, imported.where_edges, lambda r: (r["source"], r["target"]))
     stored_nodes = {r["id"]: native_record(r) for r in store.nodes(ids=[n["id"] for n in nodes])}
