@@ -109,6 +109,11 @@ def parse_changeset(content: bytes, filename: str, store: Store) -> Changeset:
     """
     name = Path(filename).name or "upload"
     suffix = Path(name).suffix.lower()
+    from . import importers  # dbt, SQL and ATRS files go to their importers (which use this module)
+
+    imported = importers.read_upload(content, name)
+    if imported is not None:
+        return importers.changeset(store, imported, name)
     if suffix == ".json":
         nodes, edges = io.located_native(content, name)
         data = validate_records([nodes], [edges], existing_kinds=store.kinds_of)
@@ -124,8 +129,10 @@ def parse_changeset(content: bytes, filename: str, store: Store) -> Changeset:
             data = validate_records(*located, existing_kinds=store.kinds_of)
         remove_nodes, remove_edges = [], []
     else:
-        raise ValidationError(Problem(name, "expected a .json (native lineage) or .csv (nodes or edges) file"))
+        raise ValidationError(Problem(name, "expected one of: " + "; ".join(
+            f"{ending} ({what})" for ending, what in importers.UPLOAD_KINDS.items())))
     _check_removals(store, data, remove_nodes, remove_edges, name)
+    importers.tag_upload(store, data, name)
     return Changeset(name, data, remove_nodes, remove_edges)
 
 

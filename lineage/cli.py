@@ -667,6 +667,11 @@ from .cli_fields import fields_group  # noqa: E402 (it uses the helpers above)
 
 cli.add_command(fields_group)
 
+from .cli_imports import COMMANDS as IMPORT_COMMANDS  # noqa: E402 (it uses the helpers above)
+
+for _command in IMPORT_COMMANDS:
+    cli.add_command(_command)
+
 
 def main() -> None:  # pragma: no cover - the console script entry point
     cli(prog_name="lineage")

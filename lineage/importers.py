@@ -21,9 +21,9 @@ from typing import Any
 
 from . import fields, origin
 from .changeset import Changeset
-from .errors import NotFoundError
+from .errors import NotFoundError, Problem, ValidationError
 from .io.openlineage import Owners
-from .store import Store, native_record
+from .store import GraphData, Store, native_record
 from .validate import Batch, validate_records
 
 def dataset_id(qualified_name: str) -> str:
@@ -192,3 +192,39 @@ def _no_longer_named(store: Store, imported: Imported, named: set[str]) -> list[
 def source_stub(imported: Imported) -> dict[str, str]:
     """The imported source as an origin without a date, for messages."""
     return {"type": imported.source_type, "name": imported.name}
+
+
+UPLOAD_KINDS = {".zip": "a zip of a dbt project's target folder", ".sql": "SQL (CREATE VIEW, CREATE TABLE AS, "
+                "INSERT ... SELECT, MERGE)", ".json": "a native lineage file or ATRS records (GOV.UK content items)",
+                ".csv": "nodes or edges, or ATRS records (the v2.1 data standard)"}
+"""What the bulk page takes, by file name ending."""
+
+
+def read_upload(content: bytes, filename: str, *, dialect: str | None = None) -> Imported | None:
+    """An uploaded file read by the importer its kind calls for: a ``.zip`` of dbt artefacts, ``.sql``,
+    or ATRS records (``.json`` or ``.csv``); None for a native lineage file or a nodes or edges CSV."""
+    from .io import atrs, dbt, sql  # the importers import this module
+
+    suffix = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+    if suffix == "zip":
+        return dbt.read_zip(content, filename)
+    if suffix == "sql":
+        try:
+            text = content.decode("utf-8-sig")
+        except UnicodeDecodeError as error:
+            raise ValidationError(Problem(filename, f"is not UTF-8 text (byte {error.start})")) from None
+        return sql.read_sql([(filename, text)], dialect=dialect)
+    if suffix in ("json", "csv") and atrs.looks_like(content, filename):
+        return atrs.read_records([(filename, content)])
+    return None
+
+
+def tag_upload(store: Store, data: GraphData, filename: str) -> None:
+    """Record the source of what a native file or spreadsheet upload adds (``json`` or
+    ``spreadsheet``, named by the file); what is stored keeps the origin it has."""
+    source = origin.stamp("spreadsheet" if filename.lower().endswith(".csv") else "json", filename)
+    ids = [record["id"] for record in data.nodes if origin.ATTRIBUTE not in record]
+    stored_nodes = {r["id"]: r for r in store.nodes(ids=ids)}
+    origin.tag([r for r in data.nodes if origin.ATTRIBUTE not in r], source, stored_nodes)
+    edges = [r for r in data.edges if origin.ATTRIBUTE not in r]
+    origin.tag(edges, source, _stored_edges(store, [(e["source"], e["target"]) for e in edges]))
