@@ -663,6 +663,11 @@ def flags_command(ctx: click.Context, owner: str | None, status: str | None, as_
     click.echo(f"{len(found)} flag{'s' if len(found) != 1 else ''}.", err=True)
 
 
+if __name__ == "__main__":  # pragma: no cover - python -m lineage.cli: run the package's module, in which
+    from lineage.cli import main as _main  # the command modules below find these helpers (not in __main__)
+
+    sys.exit(_main())
+
 from .cli_fields import fields_group  # noqa: E402 (it uses the helpers above)
 
 cli.add_command(fields_group)
@@ -676,6 +681,3 @@ for _command in IMPORT_COMMANDS:
 def main() -> None:  # pragma: no cover - the console script entry point
     cli(prog_name="lineage")
 
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

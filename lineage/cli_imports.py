@@ -33,9 +33,9 @@ def _report(changes: Changeset, dry_run: bool, summary: str, ctx: click.Context,
                          for how in ("added", "changed", "removed") if counts[f"{entity}s_{how}"] or how != "removed")
         what += f"; {shown.unchanged:,} unchanged"
         if result["applied"]:
-            click.echo(f"Imported: {what}; change {result['change']} (undo it in the web app's history).")
+            click.echo(f"Changed: {what}; change {result['change']} (undo it in the web app's history).")
         else:
-            click.echo(f"{'Would import' if dry_run else 'Nothing to change'}: {what}.")
+            click.echo(f"{'Would change' if dry_run else 'Nothing to change'}: {what}.")
     if result["applied"]:
         refresh_leader_views(store)
 

@@ -99,6 +99,7 @@ def _query_columns(query: Any, target: str, names: Sequence[str] | None, schema:
     from sqlglot.optimizer.qualify import qualify
 
     notes: list[str] = []
+    schema = _with_inferred(query, schema)
     try:
         qualified = qualify(query.copy(), schema=schema or None, dialect=dialect, validate_qualify_columns=False,
                             identify=False)
@@ -114,7 +115,8 @@ def _query_columns(query: Any, target: str, names: Sequence[str] | None, schema:
         output = projection.alias_or_name
         written = names[position] if names and position < len(names) else output
         try:
-            node = lineage(output, qualified, schema=schema or None, dialect=dialect)
+            # Columns that cannot be resolved (no schema) stay unqualified rather than failing the rest.
+            node = lineage(output, qualified, schema or None, dialect=dialect, validate_qualify_columns=False)
         except Exception as error:
             notes.append(f"column {written} could not be traced ({str(error).splitlines()[0][:200]})")
             continue
@@ -127,6 +129,50 @@ def _query_columns(query: Any, target: str, names: Sequence[str] | None, schema:
             inputs = [pair for pair in inputs if pair[1] != "*"]
         columns.append(ColumnLineage(target, written, inputs, _transformation(projection)))
     return columns, notes
+
+
+def _with_inferred(query: Any, schema: Mapping[str, Any] | None) -> dict[str, Any]:
+    """``schema`` (as nested as sqlglot takes it) plus the columns the query names of tables it does
+    not know: a column qualified by a table's alias, or unqualified where only one table is read.
+    Without them sqlglot cannot tell a column from an alias, and traces nothing."""
+    from sqlglot import exp
+    from sqlglot.optimizer.scope import traverse_scope
+
+    known = _flat(schema or {})
+    depth = max((len(k) for k in known), default=2)
+    found: dict[tuple[str, ...], dict[str, str]] = {}
+    for scope in traverse_scope(query.copy()):
+        tables = {alias: source for alias, source in scope.sources.items() if isinstance(source, exp.Table)}
+        for column in scope.columns:
+            source = tables.get(column.table) if column.table else (
+                next(iter(tables.values())) if len(tables) == 1 and len(scope.sources) == 1 else None)
+            if source is None or column.name == "*":
+                continue
+            key = tuple(part.name for part in source.parts)
+            if not any(k[-len(key):] == key for k in known):
+                found.setdefault(key, {})[column.name] = "unknown"
+    if not found:
+        return dict(schema or {})
+    merged = {**{k: dict(v) for k, v in known.items()},
+              **{(("",) * (depth - len(k)) + k)[-depth:] if len(k) < depth else k[-depth:]: v for k, v in found.items()}}
+    nested: dict[str, Any] = {}
+    for key, columns in merged.items():
+        target = nested
+        for part in key[:-1]:
+            target = target.setdefault(part, {})
+        target[key[-1]] = columns
+    return nested
+
+
+def _flat(schema: Mapping[str, Any], prefix: tuple[str, ...] = ()) -> dict[tuple[str, ...], dict[str, str]]:
+    """A nested schema as {(schema, table): {column: type}}: a mapping whose values are text is a table."""
+    flat: dict[tuple[str, ...], dict[str, str]] = {}
+    for name, value in schema.items():
+        if isinstance(value, Mapping) and value and all(isinstance(v, str) for v in value.values()):
+            flat[prefix + (name,)] = dict(value)
+        elif isinstance(value, Mapping):
+            flat.update(_flat(value, prefix + (name,)))
+    return flat
 
 
 def _merge_columns(statement: Any, target: str, aliases: Mapping[str, str]) -> list[ColumnLineage]:
