@@ -143,3 +143,20 @@ def removal(store: Store, source: str) -> Changeset:
     edges = [pair for pair in edges if pair[0] not in gone and pair[1] not in gone]
     empty = validate_records([Batch([], str)], [Batch([], str)])
     return Changeset(source, GraphData([], [], empty.ends, []), remove_nodes=nodes, remove_edges=edges)
+
+
+def key_of(record: Mapping[str, Any]) -> str | None:
+    """The ``type:name`` of the source that added a record, or None when it does not say."""
+    found = record.get(ATTRIBUTE)
+    return key(found) if isinstance(found, Mapping) and "type" in found and "name" in found else None
+
+
+def edge_sources(edges: Iterable[Mapping[str, Any]]) -> list[dict[str, str]]:
+    """The sources of some edges (a node's), each once with its words: the choices of a filter."""
+    found: dict[str, dict[str, str]] = {}
+    for edge in edges:
+        source = key_of(edge)
+        if source and source not in found:
+            found[source] = {"key": source, "words": describe({k: v for k, v in edge[ATTRIBUTE].items() if k != "date"})
+                             or source}
+    return sorted(found.values(), key=lambda item: item["words"])

@@ -25,8 +25,9 @@ def state(path):
 
 
 def test_every_command_is_known():
-    assert COMMANDS == ["backup", "check", "digest", "draw", "export", "flags", "impact", "import-csv",
-                        "import-openlineage", "init", "load", "path-to-green", "provenance", "search", "serve", "show", "update", "user"]
+    assert COMMANDS == ["backup", "check", "digest", "draw", "export", "fields", "flags", "impact", "import-atrs",
+                        "import-csv", "import-dbt", "import-openlineage", "import-sql", "init", "load", "path-to-green",
+                        "provenance", "remove-source", "search", "serve", "show", "sources", "update", "user"]
 
 
 @pytest.mark.parametrize("command", [None] + COMMANDS)

@@ -194,6 +194,11 @@ URLS = {
     "fields.node_fields": "/nodes/housing-cms/fields", "fields.node_fields_json": "/nodes/housing-cms/fields.json",
     "fields.field": "/nodes/housing-cms/field?name=household_size",
     "fields.field_json": "/nodes/housing-cms/field.json?name=household_size",
+    # where things came from (tests/test_importers_web.py): nothing in this database records a source yet
+    "sources.source_list": "/sources", "sources.source_list_json": "/sources.json",
+    "sources.remove_preview": "/sources/remove?source=dbt:housing_warehouse",
+    "sources.remove_preview_json": "/sources/remove.json?source=dbt:housing_warehouse",
+    "sources.remove": "POST /sources/remove?source=dbt:housing_warehouse",
     # closing the loop (tests/test_loop_web.py); update 1 and flag 1 come from the loop_records fixture
     "loop.new_update": "/nodes/social-housing-allocations/updates/new", "loop.update": "/updates/1",
     "loop.update_json": "/updates/1.json", "loop.edit_update": "/updates/1/edit",
@@ -220,6 +225,7 @@ ALLOWED = {
     # social-housing-allocations and housing-register are jo's: jo and admins post and answer
     "loop.new_update": EDITORS, "loop.edit_update": EDITORS, "loop.answer_flag": EDITORS,
     "loop.inbox": EDITORS, "loop.inbox_json": EDITORS,  # the flags on one's data: owners and admins
+    **{endpoint: EDITORS for endpoint in URLS if endpoint.startswith("sources.remove")},  # a bulk change
 }
 
 

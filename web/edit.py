@@ -15,7 +15,7 @@ from wtforms import RadioField, SelectField, StringField, SubmitField
 from markupsafe import Markup
 from werkzeug.exceptions import BadRequest
 
-from lineage import model
+from lineage import model, origin
 from lineage.consequence import removal_consequence
 from lineage.describe import attribute_changes
 from lineage.errors import ConflictError, NotFoundError, Problem, ValidationError
@@ -84,7 +84,7 @@ def new_node():
     if form.validate_on_submit():
         changes, problems = forms.record_from_form(form, kind, None)
         record = {"id": (form.id.data or "").strip(), "kind": kind,
-                  **{k: v for k, v in changes.items() if v is not None}}
+                  **{k: v for k, v in changes.items() if v is not None}, origin.ATTRIBUTE: origin.by_hand()}
         problems += node_problems(record)
         if not problems:
             authorize("edit_node", record)
@@ -208,7 +208,7 @@ def new_edge():
         other_id = (form.other.data or "").strip()
         ends = {side: fixed_id, other_side: other_id}
         record = {"source": ends["source"], "target": ends["target"], "kind": edge_kind,
-                  **{k: v for k, v in changes.items() if v is not None}}
+                  **{k: v for k, v in changes.items() if v is not None}, origin.ATTRIBUTE: origin.by_hand()}
         try:
             other = store.node(other_id) if other_id else None
         except NotFoundError:

@@ -7,6 +7,7 @@ import itertools
 from flask import Blueprint, redirect, request
 from werkzeug.exceptions import NotFound
 
+from lineage import origin
 from lineage.graph import LineageGraph, Reach, traverse
 from lineage.model import NODE_KINDS
 from lineage.report import entered_by_team, owner_of
@@ -22,6 +23,9 @@ from .respond import (MEDIA_TYPES, PAGE_ENDPOINTS, listed, node_url, picture_and
 bp = Blueprint("nodes", __name__)
 
 EDGES_LISTED = 100
+EDGES_SCANNED = 5_000
+"""A node's edges read for its links table and the filter by source; a hub's others are reached
+from the nodes at their other end."""
 """A node's own edges listed for editing; a hub's are reached from the nodes at their other end."""
 NEIGHBOURS_LISTED = 50
 """Upstream and downstream nodes listed on a page, nearest first; the rest are counted by kind."""
@@ -55,21 +59,27 @@ def node(node_id: str):
     editable = allowed("edit_node", record)
     rule = people_rule()
     # An owner edits their node's edges, but the people who enter its records stay counted by team.
-    edges = list(itertools.islice((e for e in store.edges(touching=node_id)
-                                   if rule.shows_edge(e["source"], e["target"], e["kind"])),
-                                  EDGES_LISTED + 1)) if editable else []
+    # A hub's edges are read up to a bound: the filter's choices come from those.
+    shown_edges = list(itertools.islice((e for e in store.edges(touching=node_id)
+                                         if rule.shows_edge(e["source"], e["target"], e["kind"])),
+                                        EDGES_SCANNED)) if editable else []
+    edge_sources = origin.edge_sources(shown_edges)
+    wanted = request.args.get("source") or None  # the links one source added
+    edges = [e for e in shown_edges if wanted is None or origin.key_of(e) == wanted][:EDGES_LISTED + 1]
     entered = entered_by_team(g, node_id) if kind in ENTERED_KINDS else []
     shown = picture_and_twin(g, node_id, picture_options(*picture_defaults(kind)))
     updates = node_updates(record)
     field_list = fields.field_rows(g, node_id) if record.get("fields") else []
     resting = fields.resting_rows(g, node_id) if kind == "decision" else []
-    data = {"node": record, "upstream": upstream, "downstream": downstream, "history": history,
+    where_from = origin.describe(record.get(origin.ATTRIBUTE))
+    data = {"node": record, "where_from": where_from, "upstream": upstream, "downstream": downstream, "history": history,
             "picture": shown["twin"].as_dict(), "updates": updates, "entered_by_team": entered,
             "fields": field_list, "rests_on_fields": resting}
     return respond("node.html", data, record=record, owner=owner_of(g, record), upstream=upstream, updates=updates,
                    downstream=downstream, history=history, picture=shown, editable=editable, entered=entered,
                    edges=edges[:EDGES_LISTED], more_edges=len(edges) > EDGES_LISTED, names=_names(g, edges),
-                   field_list=field_list, resting=resting)
+                   field_list=field_list, resting=resting, where_from=where_from, edge_sources=edge_sources,
+                   edge_source=wanted)
 
 
 def _names(g: LineageGraph, edges: list[dict]) -> dict[str, str]:
@@ -96,11 +106,13 @@ def node_list():
         authorize("read_person")
     page = params.int_arg("page", 1, 1, 10**7)
     store = get_store()
+    source = request.args.get("source") or None
     found = store.node_page(kind=kind, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE,
-                            without=people_rule().unlisted_kinds)
+                            without=people_rule().unlisted_kinds, origin=origin.parse_key(source) if source else None)
     pages = max(1, -(-found.total // PAGE_SIZE))
     if page > pages:
         raise NotFound(f"there are {pages} pages of {kind or 'node'}s; page {page} does not exist")
-    data = {"kind": kind, "page": page, "pages": pages, "total": found.total,
+    data = {"kind": kind, "source": source, "page": page, "pages": pages, "total": found.total,
             "nodes": [{"id": n["id"], "kind": n["kind"], "name": n["name"]} for n in found.nodes]}
-    return respond("node_list.html", data, kinds=NODE_KINDS)
+    source_words = origin.describe(dict(zip(("type", "name"), origin.parse_key(source)))) if source else None
+    return respond("node_list.html", data, kinds=NODE_KINDS, source_words=source_words)
