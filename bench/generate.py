@@ -56,7 +56,7 @@ import json
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -264,6 +264,8 @@ class Estate:
     records: np.ndarray         # int64, per edge (enters only)
     records_with_issues: np.ndarray  # int64, per edge (enters only)
     label: np.ndarray           # int8, per edge: role of feeds / influence of informs
+    fields_per_dataset: int = 0  # fields on every dataset (see with_fields)
+    field_parent: np.ndarray | None = None  # int64, per node: the dataset a dataset's fields come from, -1 none
 
     @property
     def node_count(self) -> int:
@@ -317,6 +319,8 @@ class Estate:
                     scores = {d: s for d, s in zip(QUALITY_DIMENSIONS, next(quality)) if s == s}  # NaN: absent
                     if scores:
                         record["quality"] = scores
+                    if self.fields_per_dataset:
+                        record["fields"] = self._fields(g, ids)
                 elif kind == AI_TOOL:
                     record["phase"] = PHASES[cols["code"][j]]
                     record["human_review"] = cols["flag1"][j]
@@ -328,6 +332,22 @@ class Estate:
                     record["people_affected"] = cols["count"][j]
                     record["value_gbp"] = cols["value"][j]
                 yield record
+
+    def _fields(self, node: int, ids: list[str]) -> list[dict[str, Any]]:
+        """A dataset's fields: ``field_1`` .. ``field_N``, a quarter with a completeness, each linked to
+        the field of the same name in the dataset it is made from (one in seven worked out, the
+        rest copied)."""
+        parent = int(self.field_parent[node]) if self.field_parent is not None else -1
+        fields = []
+        for i in range(1, self.fields_per_dataset + 1):
+            item: dict[str, Any] = {"name": f"field_{i}", "type": FIELD_TYPES[i % len(FIELD_TYPES)]}
+            if (node + i) % 4 == 0:
+                item["quality"] = {"completeness": round(0.8 + 0.2 * ((node * 31 + i * 7) % 100) / 100, 2)}
+            if parent >= 0:
+                item["from"] = [{"node": ids[parent], "field": item["name"], "type": "DIRECT",
+                                 "subtype": "TRANSFORMATION" if i % 7 == 3 else "IDENTITY"}]
+            fields.append(item)
+        return fields
 
     def _edge_columns(self, chunk: int) -> Iterator[tuple[int, int, int, int, int, int]]:
         """(source, target, kind, records, records_with_issues, label) per edge, a chunk of lists at a time."""
@@ -717,6 +737,27 @@ def _edge_attributes(rng: np.random.Generator, edge_kind: np.ndarray,
 
 # --- Public API -----------------------------------------------------------------------------------
 
+FIELD_TYPES = ("text", "integer", "date", "decimal", "boolean")
+
+
+def with_fields(estate: Estate, per_dataset: int = 20) -> Estate:
+    """The estate with ``per_dataset`` fields on every dataset (the field-level benchmark's shape):
+    each derived dataset's fields come from the fields of the same name in one dataset it is made
+    from, directly (``derives``) or through a process, so every field link is one the model's rule
+    of flow supports (``lineage.fields``)."""
+    kind, source, target = estate.kind, estate.source, estate.target
+    parent = np.full(len(kind), -1, dtype=np.int64)
+    process_input = np.full(len(kind), -1, dtype=np.int64)
+    into_process = (kind[source] == DATASET) & (kind[target] == PROCESS)
+    process_input[target[into_process]] = source[into_process]
+    direct = (kind[source] == DATASET) & (kind[target] == DATASET) & (estate.edge_kind == DERIVES)
+    parent[target[direct]] = source[direct]
+    via = (kind[source] == PROCESS) & (kind[target] == DATASET)
+    via &= parent[target] < 0
+    parent[target[via]] = process_input[source[via]]
+    return replace(estate, fields_per_dataset=per_dataset, field_parent=parent)
+
+
 def generate(nodes: int, *, seed: int = 1) -> dict[str, Any]:
     """A synthetic native lineage document of ``nodes`` nodes, deterministic for (nodes, seed).
 
@@ -807,12 +848,19 @@ def main(argv: list[str] | None = None) -> int:
                         help="json: one native document; csv: DIR/nodes.csv and DIR/edges.csv")
     parser.add_argument("-o", "--output", required=True,
                         help="output file for json ('-' for stdout), directory for csv")
+    parser.add_argument("--fields", type=int, default=0,
+                        help="fields on every dataset, with field links (json only; default 0)")
     args = parser.parse_args(argv)
     started = time.perf_counter()
     try:
         estate = build(args.nodes, seed=args.seed)
     except ValueError as error:
         parser.error(str(error))
+    if args.fields:
+        if args.format == "csv":
+            parser.error("--fields is for json: a CSV keeps each node's fields as one JSON cell, which "
+                         "the streaming CSV writer does not write")
+        estate = with_fields(estate, args.fields)
     if args.format == "csv":
         write_csv(estate, Path(args.output))
     elif args.output == "-":

@@ -75,14 +75,19 @@ def goes_to_words(reach: FieldReach, names: Mapping[str, str]) -> str:
 def comes_from_words(sources: list[dict[str, Any]], names: Mapping[str, str]) -> str:
     """Where a field comes from, in one sentence ("" when it names no inputs).
 
-    >>> comes_from_words([{"node": "cms", "field": "date_of_birth", "subtype": "TRANSFORMATION", "masking": True}],
-    ...                  {"cms": "Case system"})
-    'Worked out from date of birth in Case system (hidden on the way).'
+    >>> comes_from_words([{"node": "cms", "field": "date_of_birth", "subtype": "TRANSFORMATION", "masking": True},
+    ...                   {"node": "cms", "field": "today"}], {"cms": "Case system"})
+    'Worked out from date of birth and today in Case system (hidden on the way).'
     """
     if not sources:
         return ""
     how = HOW.get(sources[0].get("subtype", ""), "Made from")
-    items = _listed([f"{field_words(s['field'])} in {names.get(s['node'], s['node'])}" for s in sources])
+    by_node: dict[str, list[str]] = {}
+    for source in sources:
+        words = field_words(source["field"])
+        if words not in by_node.setdefault(source["node"], []):
+            by_node[source["node"]].append(words)
+    items = _listed([f"{_listed(fields, 3)} in {names.get(node, node)}" for node, fields in by_node.items()])
     masked = " (hidden on the way)" if any(s.get("masking") for s in sources) else ""
     return f"{how} {items}{masked}."
 
@@ -90,14 +95,16 @@ def comes_from_words(sources: list[dict[str, Any]], names: Mapping[str, str]) ->
 def ask_words(row: EnteredField, names: Mapping[str, str], such_as: str | None = None) -> str:
     """The ask for one field a person fills in: how often it is left blank, and what it feeds.
 
-    ``such_as`` is the decision to name (an id; the first decision reached when not given).
+    ``such_as`` is a decision the first model it feeds informs (an id, :func:`lineage.fields.lead_decision`):
+    the sentence then follows that line; without it, it counts the decisions reached.
 
     >>> from lineage.fields import EnteredField, FieldReach
     >>> r = FieldReach(("cms", "household_size"), [], [], ["grant", "homes"], {"model": ["household size"]}, {})
-    >>> ask_words(EnteredField("cms", "household_size", 0.08, "your records", r),
-    ...           {"model": "the model that ranks who gets a home", "homes": "Allocations", "grant": "Grant bid"},
-    ...           such_as="homes")
-    '8% of your records leave household size blank; it feeds the model that ranks who gets a home and reaches 2 decisions, such as Allocations.'
+    >>> names = {"model": "the model that ranks who gets a home", "homes": "Allocations", "grant": "Grant bid"}
+    >>> ask_words(EnteredField("cms", "household_size", 0.08, "your records", r), names, such_as="homes")
+    '8% of your records leave household size blank; it feeds the model that ranks who gets a home, which informs Allocations.'
+    >>> ask_words(EnteredField("cms", "household_size", 0.08, "all records", r), {"cms": "the case system"})
+    '8% of all records in the case system leave household size blank; it reaches 2 decisions, such as grant.'
     """
     field = field_words(row.field)
     where = names.get(row.node, row.node)
@@ -109,17 +116,13 @@ def ask_words(row: EnteredField, names: Mapping[str, str], such_as: str | None =
     else:
         start = (f"{share_words(row.missing)} of all records in {where} leave {field} blank" if row.missing
                  else f"No records in {where} leave {field} blank")
-    models = list(row.reach.models)
-    feeds = ""
-    if models:
-        others = len(models) - 1
-        feeds = f"feeds {names.get(models[0], models[0])}" + \
-            (f" and {others} other AI tool{'s' if others != 1 else ''}" if others else "") + " and "
-    decisions = row.reach.decisions
-    named = names.get(such_as or decisions[0], such_as or decisions[0]) if decisions else ""
-    count = len(decisions)
-    reaches = f"reaches {count} decisions, such as {named}" if count > 1 else f"reaches {named}"
-    return f"{start[0].upper() + start[1:]}; it {feeds}{reaches}."
+    models, decisions = list(row.reach.models), row.reach.decisions
+    if models and such_as:  # one real line, field -> model -> decision, as people say it
+        return f"{start[0].upper() + start[1:]}; it feeds {names.get(models[0], models[0])}, which informs " \
+               f"{names.get(such_as, such_as)}."
+    named = names.get(decisions[0], decisions[0]) if decisions else ""
+    reaches = f"reaches {len(decisions)} decisions, such as {named}" if len(decisions) > 1 else f"reaches {named}"
+    return f"{start[0].upper() + start[1:]}; it {reaches}."
 
 
 def rests_on_words(row: RestingField, names: Mapping[str, str]) -> str:

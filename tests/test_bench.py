@@ -47,3 +47,16 @@ def test_edges_benchmark_reports_every_figure(tmp_path):
     result = edges.bench_edges(2000, tmp_path, samples=10, deletes=3, old_samples=2)
     assert all(result[key]["n"] > 0 for _, key in edges.ROWS)
     assert "| GET /api/nodes/<id> (node and its edges) |" in edges.table([result])
+
+
+def test_fields_benchmark_reports_every_figure(tmp_path):
+    from bench import fields
+    from bench.generate import build, with_fields
+
+    document = with_fields(build(2000, seed=7), 5).document()
+    data = validate_records([Batch(document["nodes"], "nodes[{}]".format)],
+                            [Batch(document["edges"], "edges[{}]".format)])
+    assert all(len(n["fields"]) == 5 for n in data.nodes if n["kind"] == "dataset")
+    result = fields.bench_fields(2000, tmp_path, per_dataset=5, samples=10)
+    assert result["impact"]["n"] >= 10 and result["decision_fields"]["n"] > 0
+    assert "field impact p50 / p99 (ms)" in fields.table([result])

@@ -199,6 +199,7 @@ URLS = {
     "sources.remove_preview": "/sources/remove?source=dbt:housing_warehouse",
     "sources.remove_preview_json": "/sources/remove.json?source=dbt:housing_warehouse",
     "sources.remove": "POST /sources/remove?source=dbt:housing_warehouse",
+    "fields.fields_picture": "/nodes/housing-register/fields/picture.dot",
     # closing the loop (tests/test_loop_web.py); update 1 and flag 1 come from the loop_records fixture
     "loop.new_update": "/nodes/social-housing-allocations/updates/new", "loop.update": "/updates/1",
     "loop.update_json": "/updates/1.json", "loop.edit_update": "/updates/1/edit",

@@ -273,8 +273,7 @@ def test_cli_lists_fields_and_follows_one(runner, db_path):
     assert decision.output.startswith("Children ages in Housing case management system (9% left blank)")
     person = run(runner, ["--db", db_path, "fields", "person", "officer-ali"])
     assert person.output.startswith("3% of your records leave household size blank; it feeds Housing need "
-                                    "prioritisation model and 1 other AI tool and reaches 6 decisions, such as "
-                                    "Social housing allocations.")
+                                    "prioritisation model, which informs Social housing allocations.")
     assert json.loads(run(runner, ["--db", db_path, "fields", "person", "--json", "officer-ali"]).output)[0][
         "missing"] == pytest.approx(40 / 1240)
 

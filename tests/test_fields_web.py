@@ -71,10 +71,14 @@ def test_a_decision_names_the_fields_it_rests_on(ali):
 def test_my_impact_has_the_fields_you_fill_in_with_the_ask(ali):
     page = ali.get("/people/officer-ali")
     assert page.status_code == 200 and 'id="your-fields"' in page.text
-    assert ("3% of your records leave household size blank; it feeds Housing need prioritisation model and 1 other "
-            "AI tool and reaches 6 decisions, such as Social housing allocations.") in page.text
+    assert ("3% of your records leave household size blank; it feeds Housing need prioritisation model, which "
+            "informs Social housing allocations.") in page.text
+    assert "The field you fill in that matters most" in page.text
     twin = ali.get("/people/officer-ali.json").json["fields_you_fill_in"]
-    assert twin[0]["field"] == "household_size" and twin[0]["missing"] == pytest.approx(40 / 1240)
+    assert len(twin) == 1 and twin[0]["field"] == "household_size" and twin[0]["missing"] == pytest.approx(40 / 1240)
+    assert "social-housing-allocations" in twin[0]["decisions"]
+    assert "fields_you_fill_in" in ali.get("/teams/housing-options.json").json  # a team's page names none
+    assert ali.get("/teams/housing-options.json").json["fields_you_fill_in"] == []
     assert twin[0]["missing_from"] == "your records"
 
 
@@ -94,3 +98,45 @@ def test_error_paths(ali, url, status, message):
 
 def test_nobody_signed_in_is_sent_to_sign_in(app):
     assert client_as(app, None).get("/nodes/housing-cms/fields").status_code in (302, 401)
+
+
+def test_a_picture_opens_a_dataset_into_its_fields(ali):
+    page = ali.get("/nodes/housing-register/fields")
+    assert page.status_code == 200 and 'class="app-fields-picture"' in page.text and "<svg" in page.text
+    assert 'href="/nodes/housing-register/field?name=household_size"' in page.text  # rows link to their fields
+    dot = ali.get("/nodes/housing-register/fields/picture.dot")
+    assert dot.status_code == 200 and dot.mimetype.startswith("text/vnd.graphviz")
+    assert "n1:f1:e -> n0:f1:w" in dot.text  # household size in the system -> household size in the register
+    assert dot.headers["Content-Security-Policy"].startswith("default-src 'none'")
+    svg = ali.get("/nodes/housing-register/fields/picture.svg")
+    assert svg.status_code == 200 and b'font-size="14.00"' in svg.data
+    assert ali.get("/nodes/housing-register/fields/picture.gif").status_code == 404
+    assert ali.get("/nodes/social-housing-allocations/fields/picture.svg").status_code == 404
+
+
+def test_field_names_cannot_break_out_of_the_picture(app, tmp_path):
+    from lineage import fields as lf
+    from lineage.graph import LineageGraph
+    from lineage.render import render
+    from lineage.render_fields import fields_dot
+
+    evil = 'x"> </TD></TR></TABLE>> ]; evil -> y [label="<b>&amp;'
+    g = LineageGraph.from_records([lf.attach_fields({"id": "d", "kind": "dataset", "name": evil}, [lf.field(evil)])], [])
+    svg = render(fields_dot(g, "d"), "svg").decode()
+    assert "&lt;/TABLE&gt;&gt; ]; evil &#45;&gt; y [label=&quot;&lt;b&gt;&amp;amp;" in svg and "<b>" not in svg
+    assert [n.get_name() for n in fields_dot(g, "d").get_nodes()] == ["node", "edge", "n0"]
+
+
+def test_editing_a_dataset_in_the_form_keeps_its_fields(app):
+    from test_editing import form_values
+
+    from lineage.store import Store
+
+    jo = client_as(app, "jo")
+    before = Store(app.config["LINEAGE_DB"]).node("housing-register")["fields"]
+    values = form_values(jo.get("/nodes/housing-register/edit").text)
+    assert "fields" not in values and "all_fields_from" not in values
+    values.update(refresh="hourly")
+    assert jo.post("/nodes/housing-register/edit", data=values).status_code == 302
+    after = Store(app.config["LINEAGE_DB"]).node("housing-register")
+    assert after["refresh"] == "hourly" and after["fields"] == before

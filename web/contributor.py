@@ -37,7 +37,7 @@ def _impact_page(subject: str, kind: str):
         change["words"] = words.change_line(change["summary"], change["items"],
                                             {ref: r["name"] for ref, r in names.items()})
     # The fields a person fills in are their own; a team's page counts people and names no fields.
-    your_fields = fields.entered_rows(g, subject, get_store().edge) if kind == "person" else []
+    your_fields = fields.entered_rows(g, subject, get_store().edge, limit=1) if kind == "person" else []
     data = {**report.as_dict(), "recent_changes": changes, "picture": picture["twin"].as_dict(), "updates": updates,
             "what_happened_next": feed, "fields_you_fill_in": your_fields}
     return respond("impact.html", data, report=report, changes=changes, picture=picture, g=g, updates=updates,

@@ -12,10 +12,13 @@ from werkzeug.exceptions import NotFound
 from lineage import fields as lf
 from lineage import fields_text
 from lineage.graph import LineageGraph
+from lineage.render import RenderError, render
+from lineage.render_fields import fields_dot
 
 from . import params
+from .auth import requires
 from .db import get_graph
-from .respond import respond, route
+from .respond import MEDIA_TYPES, inline_svg, picture_response, respond, route
 
 bp = Blueprint("fields", __name__)
 
@@ -75,9 +78,24 @@ def node_fields(node_id: str):
     node = {"id": record["id"], "kind": record["kind"], "name": record["name"]}
     if record["kind"] == "decision":
         data = {"node": node, "rests_on": resting_rows(g, node_id, limit=params.int_arg("limit", 50, 1, 1000))}
-    else:
-        data = {"node": node, "fields": field_rows(g, node_id), "field_count": len(lf.fields_of(record))}
-    return respond("fields.html", data, record=record)
+        return respond("fields.html", data, record=record)
+    data = {"node": node, "fields": field_rows(g, node_id), "field_count": len(lf.fields_of(record))}
+    try:  # the table is the picture's text twin, so a picture Graphviz cannot draw leaves the page whole
+        svg, problem = inline_svg(render(fields_dot(g, node_id), "svg"), natural_size=True), None
+    except RenderError as error:
+        svg, problem = None, str(error)
+    return respond("fields.html", data, record=record, svg=svg, problem=problem)
+
+
+@bp.get("/nodes/<node_id>/fields/picture.<format>")
+@requires("read")
+def fields_picture(node_id: str, format: str):
+    g = get_graph()
+    record = _known(g, node_id)
+    if format not in MEDIA_TYPES or record["kind"] == "decision":
+        raise NotFound(f"pictures of fields come as {', '.join(MEDIA_TYPES)}, for nodes with fields")
+    return picture_response(g, node_id, format, {}, f"{node_id}-fields",
+                            draw=lambda: render(fields_dot(g, node_id), format))
 
 
 @route(bp, "/nodes/<node_id>/field", action="read")

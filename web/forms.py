@@ -47,6 +47,9 @@ HINTS = {
 }
 _BOOLEAN_CHOICES = [("yes", "Yes"), ("no", "No"), ("", "Not known")]
 _LINES = {"risks", "issues"}
+NOT_IN_FORMS = frozenset({"fields", "all_fields_from"})
+"""Attributes the edit forms leave as stored: fields and their links are lists of objects, edited
+through files, CSV, the API and OpenLineage (lineage.fields), not one text box."""
 _INTEGER = re.compile(r"^-?[0-9][0-9,]*$")
 
 
@@ -85,6 +88,8 @@ def record_form_class(kind: str, *, with_id: bool = False) -> type[FlaskForm]:
     if with_id:
         fields["id"] = StringField(label("id"), widget=GovTextInput())
     for name, schema in model.attribute_schemas(kind).items():
+        if name in NOT_IN_FORMS:
+            continue
         if name == "quality":
             for dimension in model.QUALITY_DIMENSIONS:
                 fields[field_name(f"quality.{dimension}")] = StringField(label(f"quality.{dimension}"),
@@ -102,7 +107,7 @@ def attributes(kind: str) -> list[str]:
     for name in model.attribute_schemas(kind):
         if name == "quality":
             names += [f"quality.{d}" for d in model.QUALITY_DIMENSIONS]
-        elif name != "name":
+        elif name != "name" and name not in NOT_IN_FORMS:
             names.append(name)
     return names
 

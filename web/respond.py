@@ -74,10 +74,13 @@ MEDIA_TYPES = {"svg": "image/svg+xml", "png": "image/png", "dot": "text/vnd.grap
 
 
 def picture_response(g: LineageGraph, focus: str | list[str], format: str, options: dict[str, Any],
-                     filename: str) -> Response:
-    """A picture on its own, to view or download (503 with the reason when Graphviz fails)."""
+                     filename: str, *, draw: Callable[[], bytes] | None = None) -> Response:
+    """A picture on its own, to view or download (503 with the reason when Graphviz fails).
+
+    ``draw`` makes another picture of ``focus`` than the lineage view (a node's fields, say).
+    """
     try:
-        data = picture(g, focus, format, **options)
+        data = draw() if draw is not None else picture(g, focus, format, **options)
     except RenderError as error:
         return Response(f"{error}\n", status=503, mimetype="text/plain")
     response = Response(data, mimetype=MEDIA_TYPES[format])
@@ -96,8 +99,9 @@ def listed(g: LineageGraph, reach: Reach, limit: int) -> list[dict]:
                     for i, d in nearest])
 
 
-def inline_svg(data: bytes) -> Markup:
-    """Graphviz's SVG, ready to sit in a page: no XML prolog or doctype, sized by CSS, labelled.
+def inline_svg(data: bytes, *, natural_size: bool = False) -> Markup:
+    """Graphviz's SVG, ready to sit in a page: no XML prolog or doctype, sized by CSS (or at its
+    natural size, for a box that scrolls), labelled.
 
     Graphviz escapes every label and the picture's links are the app's own (lineage.render), so
     the markup is safe to embed.
@@ -106,7 +110,7 @@ def inline_svg(data: bytes) -> Markup:
     text = text[text.index("<svg"):]
     head_end = text.index(">")
     head = text[:head_end]
-    for attribute in ("width", "height"):
+    for attribute in () if natural_size else ("width", "height"):
         start = head.find(f' {attribute}="')
         if start >= 0:
             end = head.index('"', start + len(attribute) + 3)

@@ -22,6 +22,8 @@ PAGES = [
     ("ai-tool", "/nodes/housing-need-model", 200),
     ("decision", "/nodes/social-housing-allocations", 200),
     ("node-list", "/nodes?kind=dataset", 200),
+    ("fields", "/nodes/housing-register/fields", 200),
+    ("field", "/nodes/housing-cms/field?name=household_size", 200),
     ("accessibility-statement", "/accessibility", 200),
     ("not-found", "/nodes/no-such-thing", 404),
     ("bad-request", "/people/officer-ali?depth=abc", 400),
