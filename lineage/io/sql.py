@@ -22,6 +22,7 @@ Examples
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +39,8 @@ def _sqlglot() -> Any:
         import sqlglot
     except ImportError:  # an optional extra: say how to get it
         raise LineageError("reading SQL needs sqlglot: pip install 'lineage[sql]' (make setup installs it)") from None
+    # sqlglot logs what it cannot read; lineage lists those statements itself, with file and line.
+    logging.getLogger("sqlglot").setLevel(logging.ERROR)
     return sqlglot
 
 
