@@ -301,6 +301,7 @@ def looks_like(content: bytes, filename: str) -> bool:
     """Whether an uploaded file is an ATRS record (for the bulk page to tell it from native files)."""
     head = content[:4096].decode("utf-8", "replace").lower()
     if filename.lower().endswith(".csv"):
-        first = head.split("\n", 1)[0].replace(" ", "")
-        return all(column in first.split(",") for column in CSV_REQUIRED) and "kind" not in first.split(",")
+        # Nodes and edges CSVs always have a kind column; a file of tools without one is ATRS.
+        columns = head.split("\n", 1)[0].replace(" ", "").replace('"', "").split(",")
+        return "kind" not in columns and "name" in columns and any(c in columns for c in CSV_COLUMNS if c != "name")
     return "algorithmic_transparency_record" in head or PREFIX in head
