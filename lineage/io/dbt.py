@@ -318,11 +318,13 @@ def _column_lineage(imported: Imported, nodes: Mapping[str, Any], ids: Mapping[s
         for part in ([database] if with_database else []) + names[:-1]:
             target = target.setdefault(part, {})
         target[names[-1]] = columns
+    # One schema object for every model: sqlglot builds its look-ups once, not once per query.
+    mapping = sqlglot.schema.MappingSchema(nested, dialect=dialect) if nested else None
     unreadable = []
     for unique_id, code in sorted(compiled.items()):
         target = _relation(nodes[unique_id]).lower()
         try:
-            found = sql.query_lineage(code, target, dialect=dialect, schema=nested)
+            found = sql.query_lineage(code, target, dialect=dialect, schema=mapping)
         except (sqlglot.errors.ParseError, LineageError):
             unreadable.append(nodes[unique_id].get("name") or unique_id)
             continue

@@ -134,13 +134,17 @@ def _query_columns(query: Any, target: str, names: Sequence[str] | None, schema:
     return columns, notes
 
 
-def _with_inferred(query: Any, schema: Mapping[str, Any] | None) -> dict[str, Any]:
+def _with_inferred(query: Any, schema: Any) -> Any:
     """``schema`` (as nested as sqlglot takes it) plus the columns the query names of tables it does
     not know: a column qualified by a table's alias, or unqualified where only one table is read.
     Without them sqlglot cannot tell a column from an alias, and traces nothing."""
     from sqlglot import exp
     from sqlglot.optimizer.scope import traverse_scope
 
+    from sqlglot.schema import Schema
+
+    if isinstance(schema, Schema):  # built once for many queries (a dbt project's catalog): complete already
+        return schema
     known = _flat(schema or {})
     depth = max((len(k) for k in known), default=2)
     found: dict[tuple[str, ...], dict[str, str]] = {}
@@ -255,9 +259,10 @@ def _select_lineage(query: Any, target: str, names: Sequence[str] | None, schema
     return StatementLineage(target, [s for s in sources if s != target], columns, notes)
 
 
-def query_lineage(sql: str, target: str, *, dialect: str | None = None,
-                  schema: Mapping[str, Any] | None = None) -> StatementLineage:
+def query_lineage(sql: str, target: str, *, dialect: str | None = None, schema: Any = None) -> StatementLineage:
     """The lineage of a SELECT whose result is the table ``target`` (a dbt model's compiled SQL).
+    ``schema``: tables' columns as a mapping, or a ``sqlglot.schema.MappingSchema`` built once for
+    many queries.
 
     Raises
     ------
