@@ -100,6 +100,7 @@ def _query_columns(query: Any, target: str, names: Sequence[str] | None, schema:
     from sqlglot import exp
     from sqlglot.lineage import lineage
     from sqlglot.optimizer.qualify import qualify
+    from sqlglot.optimizer.scope import build_scope
 
     notes: list[str] = []
     schema = _with_inferred(query, schema)
@@ -113,13 +114,14 @@ def _query_columns(query: Any, target: str, names: Sequence[str] | None, schema:
            for s in selects):
         return [], ["it selects * from a table whose columns are not known: give a schema file (--schema) "
                     "to trace its columns"]
+    scope = build_scope(qualified)
     columns = []
     for position, projection in enumerate(selects):
         output = projection.alias_or_name
         written = names[position] if names and position < len(names) else output
         try:
-            # Columns that cannot be resolved (no schema) stay unqualified rather than failing the rest.
-            node = lineage(output, qualified, schema or None, dialect=dialect, validate_qualify_columns=False)
+            # The query is qualified once (above); each column is traced through its scope.
+            node = lineage(output, qualified, schema or None, dialect=dialect, scope=scope)
         except Exception as error:
             notes.append(f"column {written} could not be traced ({str(error).splitlines()[0][:200]})")
             continue
