@@ -29,6 +29,7 @@ from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Any
 
+from . import fields
 from .changeset import Changeset
 from .errors import NotFoundError, Problem, ValidationError
 from .store import GraphData, Store, native_record
@@ -104,12 +105,15 @@ def tag(records: Iterable[dict[str, Any]], origin: Mapping[str, str],
 
 def merged(stored: Mapping[str, Any] | None, imported: dict[str, Any]) -> dict[str, Any]:
     """A stored record with what an import says of it laid over: attributes the import does not
-    set (a description written by hand, say) stay; quality merges dimension by dimension."""
+    set (a description written by hand, say) stay; quality merges dimension by dimension, fields by
+    name (a field link drawn by hand stays)."""
     if stored is None:
         return imported
     record = {**native_record(stored), **imported}
     if isinstance(stored.get("quality"), dict) and isinstance(imported.get("quality"), dict):
         record["quality"] = {**stored["quality"], **imported["quality"]}
+    if stored.get("fields") and imported.get("fields"):  # by name, links kept: fields.attach_fields
+        record["fields"] = fields.attach_fields(stored, imported["fields"])["fields"]
     return record
 
 

@@ -112,6 +112,23 @@ def test_dbt_reimport_changes_nothing(store):
     assert store.version == version
 
 
+def test_reimport_keeps_what_people_added_to_an_imported_node(store):
+    from lineage import fields
+
+    imported(store, dbt.read_target(TARGET))
+    node = store.node("staging.stg_applications")
+    linked = fields.link_field(node, "status", [fields.field_source("cms.households", "household_id")])
+    with store.change("jo", "by hand") as change:
+        change.update_node(node["id"], {"fields": linked["fields"], "description": "Written by hand"})
+    imported(store, dbt.read_target(TARGET))
+    after = store.node("staging.stg_applications")
+    status = {f["name"]: f for f in after["fields"]}["status"]
+    assert {"node": "cms.households", "field": "household_id"} in status["from"]
+    assert {"node": "cms.applications", "field": "status", "type": "DIRECT", "subtype": "TRANSFORMATION"} in status["from"]
+    assert status["type"] == "text"
+    assert after["description"] == "Applications, cleaned: one row per application."  # the project says it
+
+
 def test_a_model_removed_from_the_project_is_reported_not_deleted(store, tmp_path):
     imported(store, dbt.read_target(TARGET))
     shutil.copytree(TARGET, tmp_path / "target")
