@@ -33,6 +33,7 @@ from typing import Any
 import orjson
 
 from .. import model
+from ..bulk import gc_paused
 from ..errors import LineageError, Problem, ValidationError
 from ..importers import OWNER_NAMES, ColumnLineage, Imported, dataset_id
 from .openlineage import _dimension as assertion_dimension  # one rule for assertions and tests
@@ -184,7 +185,8 @@ def read_artefacts(files: Mapping[str, bytes], where: str) -> Imported:
 
     _tests(imported, nodes, ids, extra)
     _exposures(imported, manifest, ids, groups, manifest_where)
-    _column_lineage(imported, nodes, ids, metadata.get("adapter_type"), catalogued)
+    with gc_paused():  # sqlglot's trees are many small objects: the collector's passes cost more than they free
+        _column_lineage(imported, nodes, ids, metadata.get("adapter_type"), catalogued)
     return imported
 
 
