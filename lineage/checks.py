@@ -3,7 +3,7 @@
 Errors break the model (an edge kind joining kinds it may not join, an edge to a node that does
 not exist); a store refuses to hold them, so they appear when checking files or a database
 edited behind the store's back. Warnings are gaps in governance a real estate has: ownerless
-assets, owners named by OpenLineage who are not in the graph, AI tools without human review or a
+assets, field links that no longer resolve or that no edge supports, owners named by OpenLineage who are not in the graph, AI tools without human review or a
 transparency record, decisions with no data upstream, datasets with no quality assessment, and
 cycles (legal, but worth knowing).
 """
@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse.csgraph as csgraph
 
-from . import model
+from . import fields, model
 from .errors import Problem, ValidationError
 from .graph import LineageGraph
 
@@ -88,6 +88,8 @@ def check_graph(g: LineageGraph) -> list[Finding]:
         if record.get("owner_text"):
             findings.append(_unmapped_owner(record))
 
+    findings += _field_link_findings(g)
+
     fed = g.bfs(g.of_kind("dataset")).nodes
     for decision in np.setdiff1d(g.of_kind("decision"), fed).tolist():
         findings.append(Finding("warning", "no-data-upstream", g.ids[decision],
@@ -101,6 +103,17 @@ def check_graph(g: LineageGraph) -> list[Finding]:
                                 f"cycle through {len(members)} nodes: {shown} (legal: outcomes flow back into data)"))
     order = {"error": 0, "warning": 1}
     return sorted(findings, key=lambda f: order[f.severity])
+
+
+def _field_link_findings(g: LineageGraph) -> list[Finding]:
+    """Field links that name a node or field no longer there (a node deleted since), or a node that
+    does not feed theirs within two steps: queries do not follow them (lineage.fields)."""
+    with_fields = {r["id"]: r for r in _records_of(g, fields.FIELD_KINDS) if r.get("fields") or r.get("all_fields_from")}
+    problems = fields.link_problems(with_fields, lambda node_id: f"{with_fields[node_id]['kind']} '{node_id}'",
+                                    lambda node_id: g.kind(node_id) if node_id in g else None)
+    problems += [p for node_id in with_fields for p in fields.check_links(g, node_id)]
+    return [Finding("warning", "field-link", p.where.split("'")[1], f"{p.where}, {p.field}: {p.message}")
+            for p in problems]
 
 
 def _unmapped_owner(record: dict[str, Any]) -> Finding:

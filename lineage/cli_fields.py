@@ -7,8 +7,19 @@ import click
 
 from . import fields as lf
 from . import fields_text
-from .cli import _graph, _print_json, _store
 from .graph import LineageGraph
+
+
+def _graph(ctx: click.Context) -> LineageGraph:
+    from .cli import _graph  # the command line's own helpers; imported late, as cli imports this module
+
+    return _graph(ctx)
+
+
+def _print_json(value: object) -> None:
+    from .cli import _print_json
+
+    _print_json(value)
 
 
 def _names(g: LineageGraph, ids: Iterable[str]) -> dict[str, str]:
@@ -109,6 +120,8 @@ def decision_command(ctx: click.Context, decision: str, limit: int, as_json: boo
 def person_command(ctx: click.Context, person: str, as_json: bool) -> None:
     """The fields a person fills in that reach decisions, with how often each is left blank."""
     g = _graph(ctx)
+    from .cli import _store
+
     rows = lf.person_fields(g, person, _store(ctx).edge)
     if as_json:
         _print_json([row.as_dict() for row in rows])

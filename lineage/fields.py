@@ -61,7 +61,7 @@ from __future__ import annotations
 
 import threading
 import weakref
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field as dataclass_field
 from typing import TYPE_CHECKING, Any
@@ -82,6 +82,12 @@ rows or how (INDIRECT)."""
 TRANSFORMATION_SUBTYPES: tuple[str, ...] = (
     "IDENTITY", "TRANSFORMATION", "AGGREGATION", "FILTER", "JOIN", "GROUP_BY", "SORT", "WINDOW", "CONDITIONAL")
 """OpenLineage's transformation subtypes."""
+FAR_KEPT = 64
+"""Plain reaches a field index keeps (see :meth:`FieldIndex.far`)."""
+ROUTES_LISTED = 100
+"""Decisions a field's reach gives a route to (the nearest): a hub's field reaches twenty thousand."""
+REST_DEPTH, REST_STEPS, REST_INPUTS = 6, 5_000, 300
+"""How far :func:`decision_fields` walks back: steps from the decision's inputs, steps per input, inputs."""
 MAX_STATES = 200_000
 """Most (node, field) steps one query explores; a query that would go further says so
 (``truncated``) rather than running on."""
@@ -340,6 +346,7 @@ class FieldIndex:
     def __init__(self, g: LineageGraph):
         self._graph = weakref.ref(g)
         self._info: dict[int, NodeFields] = {}
+        self._far: OrderedDict[tuple[int, ...], _Far] = OrderedDict()
         self._lock = threading.Lock()
         self._can_hold = {model.NODE_KINDS.index(kind) for kind in FIELD_KINDS}
 
@@ -354,10 +361,35 @@ class FieldIndex:
             for p in wanted:
                 self._info[p] = _node_fields(records[g.ids[p]])
 
+    def far(self, roots: list[int]) -> _Far:
+        """Plain reach from ``roots`` (positions, in order), made once and kept (the last few)."""
+        key = tuple(roots)
+        with self._lock:
+            found = self._far.get(key)
+            if found is not None:
+                self._far.move_to_end(key)
+                return found
+        g = self._graph()
+        nodes, before, root_of = _far(g, np.array(roots, dtype=np.int64))
+        kinds = g.kind_codes[nodes]
+        found = _Far(nodes, [g.ids[i] for i in nodes.tolist()], root_of.tolist(),
+                     np.flatnonzero(kinds == model.NODE_KINDS.index("decision")).tolist(),
+                     np.flatnonzero(kinds == model.NODE_KINDS.index("ai_tool")).tolist(),
+                     dict(zip(nodes.tolist(), before.tolist())))
+        with self._lock:
+            self._far[key] = found
+            if len(self._far) > FAR_KEPT:
+                self._far.popitem(last=False)
+        return found
+
     def at(self, position: int) -> NodeFields:
         """The fields of the node at ``position``."""
-        if position not in self._info:
-            self.prefetch([position])
+        info = self._info.get(position)
+        if info is not None:
+            return info
+        if int(self._graph().kind_codes[position]) not in self._can_hold:
+            return _EMPTY
+        self.prefetch([position])
         return self._info.get(position, _EMPTY)
 
 
@@ -400,7 +432,8 @@ class FieldReach:
     ``decisions`` the decisions among those; ``models`` each AI tool reached with the fields it
     takes the value through (its own input fields, or the field as it arrived), those whose own
     input fields take it first;
-    ``routes`` one route from the start to each decision, as (node id, field or None) steps;
+    ``routes`` one route from the start to each of the nearest :data:`ROUTES_LISTED` decisions, as
+    (node id, field or None) steps;
     ``truncated`` says the query stopped at :data:`MAX_STATES`.
     """
 
@@ -425,34 +458,81 @@ _State = tuple[int, "str | None", int]
 """(node position, field name or None for the whole node, the position the field belongs to)."""
 
 
-def _forward(g: LineageGraph, index: FieldIndex, starts: list[_State]) -> tuple[dict[_State, _State | None], bool]:
-    """Breadth-first over (node, field) states downstream; returns each state's predecessor."""
+def _forward(g: LineageGraph, index: FieldIndex,
+             starts: list[_State]) -> tuple[dict[_State, _State | None], list[_State], bool]:
+    """Breadth-first over (node, field) states downstream: each state's predecessor, and the states
+    where a field passing through nodes has gone two steps from its own node.
+
+    Field links are looked for only within those two steps (the rule of flow); further on, the
+    field's way is plain reach (:func:`_far`), with no records read: that keeps a hub dataset's
+    field, with twenty thousand decisions downstream, quick.
+    """
     parent: dict[_State, _State | None] = {state: None for state in starts}
-    queue = deque(starts)
-    ids = g.ids
+    beyond: list[_State] = []
+    queue = deque((state, 0) for state in starts)
+    ids, out = g.ids, g.out
     while queue:
         if len(parent) > MAX_STATES:
-            return parent, True
+            return parent, beyond, True
         frontier = list(queue)
         queue.clear()
-        index.prefetch(t for p, _, _ in frontier for t in g.out.neighbours(p).tolist())
-        for state in frontier:
+        index.prefetch(t for (p, _, _), _ in frontier for t in out.neighbours(p).tolist())
+        for state, hops in frontier:
             position, name, owner = state
-            for target in g.out.neighbours(position).tolist():
+            for target in out.neighbours(position).tolist():
                 info = index.at(target)
                 links = info.links_from.get(ids[owner])
                 wide = info.all_from.get(ids[owner])
                 if links is not None or wide is not None:
-                    nexts = [(target, out, target) for out, inp in links or () if name is None or inp == name]
+                    nexts = [((target, o, target), 0) for o, i in links or () if name is None or i == name]
                     if wide is not None and (name is None or name in wide):
-                        nexts.append((target, None, target))
+                        nexts.append(((target, None, target), 0))
                 else:  # no links from the field's node: it reaches this node and passes on as it was
-                    nexts = [(target, name, owner)]
-                for nxt in nexts:
+                    nexts = [((target, name, owner), hops + 1)]
+                for nxt, nxt_hops in nexts:
                     if nxt not in parent:
                         parent[nxt] = state
-                        queue.append(nxt)
-    return parent, False
+                        if nxt_hops >= 2:
+                            beyond.append(nxt)
+                        else:
+                            queue.append((nxt, nxt_hops))
+    return parent, beyond, False
+
+
+def _far(g: LineageGraph, roots: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Plain reach from ``roots`` (positions), on arrays: the nodes in breadth-first order (roots
+    left out), each one's predecessor, and the index in ``roots`` of the root it was reached from."""
+    n = len(g)
+    parent = np.full(n, -2, dtype=np.int64)
+    root_of = np.full(n, -1, dtype=np.int64)
+    parent[roots] = -1
+    root_of[roots] = np.arange(roots.size)
+    frontier, levels = roots, []
+    while frontier.size:
+        positions, counts = g.out.gather(frontier)
+        targets, sources = g.out.indices[positions], np.repeat(frontier, counts)
+        fresh = parent[targets] == -2
+        targets, sources = targets[fresh], sources[fresh]
+        targets, first = np.unique(targets, return_index=True)
+        sources = sources[first]
+        parent[targets], root_of[targets] = sources, root_of[sources]
+        levels.append(targets)
+        frontier = targets
+    nodes = np.concatenate(levels) if levels else np.zeros(0, dtype=np.int64)
+    return nodes, parent[nodes], root_of[nodes]
+
+
+@dataclass
+class _Far:
+    """Plain reach from some nodes (:func:`_far`), kept by the field index: every field of a node
+    whose way goes on through the same nodes shares it."""
+
+    nodes: np.ndarray
+    ids: list[str]
+    root_of: list[int]
+    decisions: list[int]
+    tools: list[int]
+    before: dict[int, int]
 
 
 def _route(g: LineageGraph, parent: Mapping[_State, _State | None], state: _State) -> list[tuple[str, str | None]]:
@@ -466,36 +546,63 @@ def _route(g: LineageGraph, parent: Mapping[_State, _State | None], state: _Stat
     return steps[::-1]
 
 
-def _reach(g: LineageGraph, start: FieldRef, parent: dict[_State, _State | None], truncated: bool,
-           starts: Sequence[_State]) -> FieldReach:
+def _reach(g: LineageGraph, start: FieldRef, parent: dict[_State, _State | None], beyond: list[_State],
+           truncated: bool, starts: Sequence[_State]) -> FieldReach:
     decision, ai_tool = model.NODE_KINDS.index("decision"), model.NODE_KINDS.index("ai_tool")
     fields: list[FieldRef] = []
     nodes: list[str] = []
     model_fields: dict[str, dict[str, list[str]]] = {}
     routes: dict[str, list[tuple[str, str | None]]] = {}
+    seen_decisions: dict[str, None] = {}
     seen_nodes: set[int] = set()
     begun = set(starts)
+
+    def reached(position: int, name: str | None, own: bool, route: Callable[[], list]) -> None:
+        node_id = g.ids[position]
+        kind = int(g.kind_codes[position])
+        if kind == ai_tool:
+            # A model's own input fields when the field reaches them; else the field as it arrived.
+            found = model_fields.setdefault(node_id, {"own": [], "passed": []})["own" if own else "passed"]
+            if (name or "all its fields") not in found:
+                found.append(name or "all its fields")
+        if kind == decision and node_id not in seen_decisions:
+            seen_decisions[node_id] = None
+            if len(routes) < ROUTES_LISTED:
+                routes[node_id] = route()
+
     for state in parent:  # insertion order is breadth-first order
         position, name, owner = state
-        node_id = g.ids[position]
         if owner == position and name is not None:
             if state not in begun:
-                fields.append((node_id, name))
+                fields.append((g.ids[position], name))
         elif position not in seen_nodes and state not in begun:
             seen_nodes.add(position)
-            nodes.append(node_id)
-        if int(g.kind_codes[position]) == ai_tool:
-            # A model's own input fields when the field reaches them; else the field as it arrived.
-            kind = "own" if owner == position else "passed"
-            via = name or "all its fields"
-            if via not in model_fields.setdefault(node_id, {"own": [], "passed": []})[kind]:
-                model_fields[node_id][kind].append(via)
-        if int(g.kind_codes[position]) == decision and node_id not in routes:
-            routes[node_id] = _route(g, parent, state)
+            nodes.append(g.ids[position])
+        reached(position, name, owner == position, lambda s=state: _route(g, parent, s))
+    if beyond and not truncated:
+        far = field_index(g).far([state[0] for state in beyond])
+
+        def far_route(at: int) -> list[tuple[str, str | None]]:
+            path, position = [], int(far.nodes[at])
+            while position != beyond[far.root_of[at]][0]:
+                path.append((g.ids[position], None))
+                position = far.before[position]
+            return _route(g, parent, beyond[far.root_of[at]]) + path[::-1]
+
+        if seen_nodes:
+            fresh = np.flatnonzero(~np.isin(far.nodes, np.fromiter(seen_nodes, dtype=np.int64)))
+            nodes += [far.ids[i] for i in fresh.tolist()]
+        else:
+            nodes += far.ids
+        for at in far.decisions:
+            if far.ids[at] not in seen_decisions:
+                reached(int(far.nodes[at]), None, False, lambda a=at: far_route(a))
+        for at in far.tools:
+            reached(int(far.nodes[at]), beyond[far.root_of[at]][1], False, lambda: [])
     # Models that take the field through their own input fields first: they are known to use it.
     ordered = sorted(model_fields, key=lambda node_id: not model_fields[node_id]["own"])
     models = {node_id: model_fields[node_id]["own"] or model_fields[node_id]["passed"] for node_id in ordered}
-    return FieldReach(start, fields, nodes, list(routes), models, routes, truncated)
+    return FieldReach(start, fields, nodes, list(seen_decisions), models, routes, truncated)
 
 
 def field_downstream(g: LineageGraph, node: str, name: str) -> FieldReach:
@@ -507,8 +614,8 @@ def field_downstream(g: LineageGraph, node: str, name: str) -> FieldReach:
     """
     position = _check_field(g, node, name)
     starts = [(position, name, position)]
-    parent, truncated = _forward(g, field_index(g), starts)
-    return _reach(g, (node, name), parent, truncated, starts)
+    parent, beyond, truncated = _forward(g, field_index(g), starts)
+    return _reach(g, (node, name), parent, beyond, truncated, starts)
 
 
 def field_upstream(g: LineageGraph, node: str, name: str) -> FieldReach:
@@ -586,19 +693,23 @@ def decision_fields(g: LineageGraph, decision: str, *, limit: int = 20) -> list[
     links, ranked by how many of its inputs each reaches, then nearest, then least complete.
 
     An input with fields contributes all of them; one without (a model that lists no inputs)
-    contributes the fields of the nodes that feed it, and so on back.
+    contributes the fields of the nodes that feed it, and so on back, to :data:`REST_DEPTH` steps
+    and :data:`REST_STEPS` steps per input, from at most :data:`REST_INPUTS` inputs: a budget
+    decision with half a million nodes upstream rests most on what is near it.
     """
     position = g.position(decision)
     if model.NODE_KINDS[g.kind_codes[position]] != "decision":
         raise LineageError(f"'{decision}' is not a decision")
     index = field_index(g)
     found: dict[FieldRef, list[int]] = {}  # field -> [inputs reaching it, least depth]
-    for entry in sorted(set(g.into.neighbours(position).tolist())):
+    for entry in sorted(set(g.into.neighbours(position).tolist()))[:REST_INPUTS]:
         seen_fields: dict[FieldRef, int] = {}
         seen_nodes = {entry}
         queue: deque[tuple[int, str | None, int]] = deque([(entry, None, 0)])
-        while queue and len(seen_fields) + len(seen_nodes) <= MAX_STATES:
+        while queue and len(seen_fields) + len(seen_nodes) <= REST_STEPS:
             at, name, depth = queue.popleft()
+            if depth > REST_DEPTH:
+                continue
             info = index.at(at)
             if name is None and info.has_fields:
                 for item in info.names:

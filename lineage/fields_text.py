@@ -44,8 +44,10 @@ def _listed(items: list[str], limit: int = 2) -> str:
 
 
 def ids_named(reach: FieldReach) -> set[str]:
-    """Every node a sentence about ``reach`` may name (for one look-up of their names)."""
-    return {reach.start[0], *reach.decisions, *reach.models, *(n for n, _ in reach.fields)}
+    """Every node a sentence or a list of routes about ``reach`` may name (for one look-up of their
+    names): not every decision a hub's field reaches, only those sentences name."""
+    return {reach.start[0], *reach.decisions[:2], *reach.models, *(n for n, _ in reach.fields),
+            *(n for route in reach.routes.values() for n, _ in route)}
 
 
 def goes_to_words(reach: FieldReach, names: Mapping[str, str]) -> str:

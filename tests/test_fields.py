@@ -325,3 +325,13 @@ def test_graphml_and_prov_carry_fields(estate_store, tmp_path):
     register = next(r for r in document.get_records() if str(r.identifier).endswith(":reg"))
     fields = next(v for k, v in register.attributes if str(k).endswith("fields"))
     assert json.loads(fields) == estate_store.node("reg")["fields"]
+
+
+def test_check_reports_field_links_that_no_longer_resolve(estate_store):
+    from lineage import checks
+
+    with estate_store.change("jo", "delete the system") as change:
+        change.delete_node("cms")
+    found = [f for f in checks.check_graph(LineageGraph.from_store(estate_store)) if f.check == "field-link"]
+    assert found and all(f.severity == "warning" and f.node == "reg" for f in found)
+    assert "names node 'cms', which does not exist" in found[0].message

@@ -84,7 +84,8 @@ def test_my_impact_has_the_fields_you_fill_in_with_the_ask(ali):
 
 @pytest.mark.parametrize("url, status, message", [
     ("/nodes/nowhere/fields.json", 404, "no node with the id 'nowhere'"),
-    ("/nodes/officer-ali/fields.json", 404, "fields belong to"),
+    ("/nodes/officer-dev/fields.json", 404, "only systems, datasets, processes and AI tools have fields"),
+    ("/nodes/officer-dev/field.json?name=x", 404, "only systems, datasets"),
     ("/nodes/housing-cms/field.json", 404, "say which field"),
     ("/nodes/housing-cms/field.json?name=shoe_size", 404, "has no field 'shoe_size'"),
     ("/nodes/housing-cms/field.json?name=" + "x" * 501, 400, "at most 500 characters"),
@@ -94,6 +95,7 @@ def test_error_paths(ali, url, status, message):
     response = ali.get(url)
     assert response.status_code == status, response.text
     assert message in response.text
+    assert "Dev" not in response.text  # another person's name never shows, not even in an error
 
 
 def test_nobody_signed_in_is_sent_to_sign_in(app):

@@ -64,11 +64,9 @@ def entered_rows(g: LineageGraph, person: str, edge: lf.EdgeLookup, limit: int =
 def _known(g: LineageGraph, node_id: str) -> dict[str, Any]:
     if node_id not in g:
         raise NotFound(f"there is no node with the id '{node_id}'")
-    record = g.record(node_id)
-    if record["kind"] not in (*lf.FIELD_KINDS, "decision"):
-        raise NotFound(f"'{record['name']}' is a {record['kind']}; fields belong to "
-                       f"{', '.join(lf.FIELD_KINDS)}, and decisions rest on them")
-    return record
+    if g.kind(node_id) not in (*lf.FIELD_KINDS, "decision"):  # no name in the message: it may be a person's
+        raise NotFound("only systems, datasets, processes and AI tools have fields, and decisions rest on them")
+    return g.record(node_id)
 
 
 @route(bp, "/nodes/<node_id>/fields", action="read")
@@ -106,8 +104,7 @@ def field(node_id: str):
     if name is None:
         raise NotFound("say which field: ?name=household_size, say")
     downstream, upstream = lf.field_downstream(g, node_id, name), lf.field_upstream(g, node_id, name)
-    names = names_of(g, fields_text.ids_named(downstream) | {n for n, _ in upstream.fields} |
-                     {n for route in downstream.routes.values() for n, _ in route})
+    names = names_of(g, fields_text.ids_named(downstream) | {n for n, _ in upstream.fields})
     item = next(f for f in lf.fields_of(record) if f["name"] == name)
     data = {"node": {"id": record["id"], "kind": record["kind"], "name": record["name"]},
             "field": {k: v for k, v in item.items() if k != "from"}, "comes_from": item.get("from", []),
