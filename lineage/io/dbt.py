@@ -33,7 +33,6 @@ from typing import Any
 import orjson
 
 from .. import model
-from ..bulk import gc_paused
 from ..errors import LineageError, Problem, ValidationError
 from ..importers import OWNER_NAMES, ColumnLineage, Imported, dataset_id
 from .openlineage import _dimension as assertion_dimension  # one rule for assertions and tests
@@ -185,8 +184,7 @@ def read_artefacts(files: Mapping[str, bytes], where: str) -> Imported:
 
     _tests(imported, nodes, ids, extra)
     _exposures(imported, manifest, ids, groups, manifest_where)
-    with gc_paused():  # sqlglot's trees are many small objects: the collector's passes cost more than they free
-        _column_lineage(imported, nodes, ids, metadata.get("adapter_type"), catalogued)
+    _column_lineage(imported, nodes, ids, metadata.get("adapter_type"), catalogued)
     return imported
 
 

@@ -28,7 +28,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..bulk import gc_paused
 from ..errors import LineageError, Problem, ValidationError
 from ..importers import ColumnLineage, Imported, dataset_id
 
@@ -312,16 +311,9 @@ def read_sql(files: Sequence[tuple[str, str]], *, dialect: str | None = None,
     Every statement sqlglot cannot read, and every one with no lineage, is in the notes with its
     file and line.
     """
+    sqlglot = _sqlglot()
     name = ", ".join(Path(f).name for f, _ in files)[:200]
     imported = Imported("sql", name)
-    with gc_paused():  # sqlglot's trees are many small objects: the collector's passes cost more than they free
-        _read_statements(files, dialect, schema, imported)
-    return imported
-
-
-def _read_statements(files: Sequence[tuple[str, str]], dialect: str | None, schema: Mapping[str, Any] | None,
-                     imported: Imported) -> None:
-    sqlglot = _sqlglot()
     skipped: list[str] = []
     for filename, text in files:
         try:
@@ -355,6 +347,7 @@ def _read_statements(files: Sequence[tuple[str, str]], dialect: str | None, sche
                                   f"no lineage to take (expected {STATEMENT_KINDS}), at line "
                                   f"{', '.join(skipped[:20])}{' ...' if len(skipped) > 20 else ''}")
             skipped = []
+    return imported
 
 
 def read_sql_files(paths: Sequence[str | Path], *, dialect: str | None = None,
