@@ -135,13 +135,15 @@ def changeset(store: Store, imported: Imported, filename: str, owners: Owners | 
     merged_nodes = []
     for record in nodes:
         names = record.pop(OWNER_NAMES, None)
-        if names:
-            found = owners.resolve(names)
-            if found:
-                record["owner"] = found
-            else:
-                record["owner_text"] = ", ".join(names)[:500]
-        merged_nodes.append(origin.merged(stored_nodes.get(record["id"]), record))
+        found = owners.resolve(names) if names else None
+        if found:
+            record["owner"] = found
+        elif names:
+            record["owner_text"] = ", ".join(names)[:500]
+        merged = origin.merged(stored_nodes.get(record["id"]), record)
+        if found:
+            merged.pop("owner_text", None)  # the names now map to someone: as OpenLineage owners
+        merged_nodes.append(merged)
     _attach_columns({record["id"]: i for i, record in enumerate(merged_nodes)}, merged_nodes, imported.columns)
     merged_edges = [origin.merged(stored_edges.get((e["source"], e["target"])), e) for e in edges]
     origin.tag(merged_nodes, source, stored_nodes)
