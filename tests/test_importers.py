@@ -446,3 +446,11 @@ def test_cli_bad_input_changes_nothing(tmp_path):
     result = run(db, "import-atrs", str(bad))
     assert result.exit_code == 1 and "missing the column organisation" in result.output
     assert Store(db).version == 1
+
+
+def test_a_spreadsheet_origin_cell_must_be_a_json_object(tmp_path):
+    path = tmp_path / "nodes.csv"
+    path.write_text('id,kind,name,origin\nreg,dataset,Register,dbt project\n')
+    with pytest.raises(ValidationError) as error:
+        io.read_csv(path, None)
+    assert str(error.value.problems[0]).startswith(f"{path}: line 2, field 'origin': expected a JSON object")
