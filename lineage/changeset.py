@@ -49,6 +49,8 @@ class Changeset:
     data: GraphData
     remove_nodes: list[str] = field(default_factory=list)
     remove_edges: list[tuple[str, str]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    """What an importer wants people to know before applying (a statement it could not read ...)."""
 
 
 @dataclass
@@ -114,6 +116,11 @@ def parse_changeset(content: bytes, filename: str, store: Store, *, clear_blanks
     """
     name = Path(filename).name or "upload"
     suffix = Path(name).suffix.lower()
+    from . import importers  # dbt, SQL and ATRS files go to their importers (which use this module)
+
+    imported = importers.read_upload(content, name)
+    if imported is not None:
+        return importers.changeset(store, imported, name)
     if suffix == ".json":
         nodes, edges = located_native(content, name)
         data = validate_records([nodes], [edges], existing_kinds=store.kinds_of)
@@ -123,8 +130,10 @@ def parse_changeset(content: bytes, filename: str, store: Store, *, clear_blanks
                                 existing_kinds=store.kinds_of)
         remove_nodes, remove_edges = [], []
     else:
-        raise ValidationError(Problem(name, "expected a .json (native lineage) or .csv (nodes or edges) file"))
+        raise ValidationError(Problem(name, "expected one of: " + "; ".join(
+            f"{ending} ({what})" for ending, what in importers.UPLOAD_KINDS.items())))
     _check_removals(store, data, remove_nodes, remove_edges, name)
+    importers.tag_upload(store, data, name)
     return Changeset(name, data, remove_nodes, remove_edges)
 
 

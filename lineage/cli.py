@@ -734,14 +734,21 @@ def flags_command(ctx: click.Context, owner: str | None, status: str | None, as_
     click.echo(f"{len(found)} flag{'s' if len(found) != 1 else ''}.", err=True)
 
 
+if __name__ == "__main__":  # pragma: no cover - python -m lineage.cli: run the package's module, in which
+    from lineage.cli import main as _main  # the command modules below find these helpers (not in __main__)
+
+    sys.exit(_main())
+
 from .cli_fields import fields_group  # noqa: E402 (it uses the helpers above)
 
 cli.add_command(fields_group)
+
+from .cli_imports import COMMANDS as IMPORT_COMMANDS  # noqa: E402 (it uses the helpers above)
+
+for _command in IMPORT_COMMANDS:
+    cli.add_command(_command)
 
 
 def main() -> None:  # pragma: no cover - the console script entry point
     cli(prog_name="lineage")
 
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

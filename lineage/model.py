@@ -497,7 +497,8 @@ def attribute_schemas(kind: str) -> dict[str, dict[str, Any]]:
     schema = load_schema()
     compiler, defs = _Compiler(schema), schema["$defs"]
     base = "node" if kind in NODE_KINDS else "edge"
-    skip = {*NODE_CORE_FIELDS, *EDGE_CORE_FIELDS, "created", "updated", "version"}
+    # origin is kept by the importers and the web app's forms (lineage.origin), never typed in.
+    skip = {*NODE_CORE_FIELDS, *EDGE_CORE_FIELDS, "created", "updated", "version", "origin"}
     props = {**defs[base]["properties"], **defs.get(kind, {}).get("properties", {})}
     return {name: dict(compiler.resolve(sub)) for name, sub in props.items() if name not in skip}
 

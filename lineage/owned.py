@@ -190,6 +190,8 @@ class NodeQuery:
     page_size: int = 50
     hide_people: bool = False
     """Leave people out (for those who see other people only as counts)."""
+    origin: tuple[str, str] | None = None
+    """Only what one source added: (type, name), as :mod:`lineage.origin` keys it."""
 
     def __post_init__(self) -> None:
         if self.kind is not None and self.kind not in model.NODE_KINDS:
@@ -204,7 +206,7 @@ class NodeQuery:
     def filters(self) -> dict[str, Any]:
         """The query's filters, as :meth:`lineage.store.Store.list_nodes` takes them."""
         return {"kind": self.kind, "owner": self.owner, "organisation": self.organisation, "quality": self.quality,
-                "without": ("person",) if self.hide_people else ()}
+                "without": ("person",) if self.hide_people else (), "origin": self.origin}
 
 
 @dataclass

@@ -55,6 +55,11 @@ BULK_ROWS = 50_000
 """Rows a load must bring (and outnumber the rows stored) to be written as a bulk load."""
 
 
+_ORIGIN_MATCH = ("({table}.attrs LIKE '%\"origin\"%' AND json_extract({table}.attrs, '$.origin.type') = ? "
+                 "AND json_extract({table}.attrs, '$.origin.name') = ?)")
+"""Rows whose ``origin`` is one source (type, name); LIKE first, so JSON is parsed only where it can match."""
+
+
 def _create_indexes(conn: sqlite3.Connection) -> None:
     """Build the secondary indexes again (after a bulk load dropped them)."""
     for name, target in _INDEXES.items():
@@ -554,13 +559,14 @@ class Store:
     def list_nodes(self, *, kind: str | None = None, owner: str | None = None, organisation: str | None = None,
                    quality: str | None = None, without: Iterable[str] = (), sort: str = "name",
                    descending: bool = False, limit: int | None = None, offset: int = 0, owner_names: bool = True,
-                   ) -> tuple[int, list[tuple[str, str | None]]]:
+                   origin: tuple[str, str] | None = None) -> tuple[int, list[tuple[str, str | None]]]:
         """The nodes a list shows: how many match, and (id, owner's name) of those on the page
         (the name None with ``owner_names`` False: cheaper, for a caller that orders every match).
 
         Filters: ``kind``; ``owner`` (a person id, or "none" for no owner); ``organisation``;
         ``quality``, the band of the weakest assessed dimension ("red", "amber", "green", or
-        "unassessed" for datasets with none); ``without``, kinds to leave out. ``sort`` is one of
+        "unassessed" for datasets with none); ``without``, kinds to leave out; ``origin`` (type, name),
+        the nodes one source added (``lineage.origin``). ``sort`` is one of
         name, kind, organisation, owner (by name) and quality (the weakest score); ``limit`` None
         is every match.
         """
@@ -581,6 +587,9 @@ class Store:
         elif owner:
             clauses.append("n.owner = ?")
             args.append(owner)
+        if origin is not None:
+            clauses.append(_ORIGIN_MATCH.format(table="n"))
+            args += list(origin)
         if quality == "unassessed":
             clauses.append("n.kind = 'dataset' AND n.quality_rag IS NULL")
         elif quality:
@@ -698,6 +707,32 @@ class Store:
             quality_dimension=per_node(dataset_keys, dimension, -1, np.int8),
             quality_score=per_node(dataset_keys, np.where(score >= 0, score, np.nan), np.nan, np.float64),
             quality_rag=per_node(dataset_keys, rag, -1, np.int8), version=version)
+
+    def origins(self) -> list[dict[str, Any]]:
+        """Each source (``origin`` type and name) that added nodes or edges still here: its
+        type, name, latest date, and how many nodes and edges carry it; newest first."""
+        found: dict[tuple[str, str], dict[str, Any]] = {}
+        for table, counted in (("nodes", "nodes"), ("edges", "edges")):
+            rows = self.conn.execute(
+                f"SELECT json_extract(attrs, '$.origin.type'), json_extract(attrs, '$.origin.name'), "
+                f"max(json_extract(attrs, '$.origin.date')), count(*) FROM {table} "
+                f"WHERE attrs LIKE '%\"origin\"%' AND json_extract(attrs, '$.origin.type') IS NOT NULL "
+                f"GROUP BY 1, 2")
+            for source_type, name, day, count in rows:
+                item = found.setdefault((source_type, name), {"type": source_type, "name": name, "date": day,
+                                                              "nodes": 0, "edges": 0})
+                item[counted] = count
+                item["date"] = max(filter(None, (item["date"], day)), default=None)
+        return sorted(found.values(), key=lambda item: (item["date"] or "", item["type"], item["name"]), reverse=True)
+
+    def added_by(self, source_type: str, name: str) -> tuple[list[str], list[tuple[str, str]]]:
+        """The ids of the nodes, and the ends of the edges, whose ``origin`` is this source."""
+        nodes = [row[0] for row in self.conn.execute(
+            f"SELECT id FROM nodes WHERE {_ORIGIN_MATCH.format(table='nodes')} ORDER BY id", (source_type, name))]
+        edges = [(row[0], row[1]) for row in self.conn.execute(
+            f"SELECT s.id, t.id FROM edges e JOIN nodes s ON s.key = e.source JOIN nodes t ON t.key = e.target "
+            f"WHERE {_ORIGIN_MATCH.format(table='e')} ORDER BY 1, 2", (source_type, name))]
+        return nodes, edges
 
     def ids_where(self, field: str, value: str) -> list[str]:
         """Ids of nodes whose ``field`` (owner, organisation, or a tag in ``tag``) equals ``value``."""

@@ -69,3 +69,12 @@ def test_fields_benchmark_reports_every_figure(tmp_path):
     result = fields.bench_fields(2000, tmp_path, per_dataset=5, samples=10)
     assert result["impact"]["n"] >= 10 and result["decision_fields"]["n"] > 0
     assert "field impact p50 / p99 (ms)" in fields.table([result])
+
+
+def test_importers_benchmark_reports_every_figure(tmp_path):
+    from bench import importers
+
+    result = importers.bench_models(200, tmp_path, None)
+    assert result["reimport_changes"] == 0 and result["field_links"] > 0
+    assert all(result[key] > 0 for key in ("read_s", "changeset_s", "apply_s", "sql_read_s", "sources_s",
+                                           "removal_preview_s"))

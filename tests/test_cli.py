@@ -25,9 +25,10 @@ def state(path):
 
 
 def test_every_command_is_known():
-    assert COMMANDS == ["backup", "check", "digest", "draw", "export", "fields", "flags", "impact", "import-csv",
-                        "import-openlineage", "init", "load", "path-to-green", "provenance", "rederive-openlineage",
-                        "search", "serve", "show", "update", "user"]
+    assert COMMANDS == ["backup", "check", "digest", "draw", "export", "fields", "flags", "impact", "import-atrs",
+                        "import-csv", "import-dbt", "import-openlineage", "import-sql", "init", "load", "path-to-green",
+                        "provenance", "rederive-openlineage", "remove-source", "search", "serve", "show", "sources",
+                        "update", "user"]
 
 
 @pytest.mark.parametrize("command", [None] + COMMANDS)

@@ -197,6 +197,11 @@ URLS = {
     "fields.node_fields": "/nodes/housing-cms/fields", "fields.node_fields_json": "/nodes/housing-cms/fields.json",
     "fields.field": "/nodes/housing-cms/field?name=household_size",
     "fields.field_json": "/nodes/housing-cms/field.json?name=household_size",
+    # where things came from (tests/test_importers_web.py): nothing in this database records a source yet
+    "sources.source_list": "/sources", "sources.source_list_json": "/sources.json",
+    "sources.remove_preview": "/sources/remove?source=dbt:housing_warehouse",
+    "sources.remove_preview_json": "/sources/remove.json?source=dbt:housing_warehouse",
+    "sources.remove": "POST /sources/remove?source=dbt:housing_warehouse",
     "fields.fields_picture": "/nodes/housing-register/fields/picture.dot",
     # closing the loop (tests/test_loop_web.py); update 1 and flag 1 come from the loop_records fixture
     "loop.new_update": "/nodes/social-housing-allocations/updates/new", "loop.update": "/updates/1",
@@ -236,6 +241,7 @@ ALLOWED = {
     "owner.your_data": EDITORS, "owner.your_data_json": EDITORS,
     **{endpoint: {"admin"} for endpoint in URLS if endpoint.startswith("admin.")},  # accounts: admins only
     "admin.set_password": EVERYONE,  # the link is the secret
+    **{endpoint: EDITORS for endpoint in URLS if endpoint.startswith("sources.remove")},  # a bulk change
 }
 
 

@@ -21,7 +21,7 @@ from werkzeug.exceptions import BadRequest
 from lineage import private
 
 from . import (account, admin, api, auth, bulk, contributor, db, edit, errors, fields, filters, find, home, leader,
-               loop, nodes, openlineage, owner, params)
+               loop, nodes, openlineage, owner, params, sources)
 
 MAX_QUERY_STRING = 2048
 """Longest query string accepted, in bytes: no page needs more, and a long one costs parsing."""
@@ -75,7 +75,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     db.init_app(app)
     errors.init_app(app)
     for blueprint in (home.bp, account.bp, contributor.bp, nodes.bp, edit.bp, bulk.bp, leader.bp, api.bp,
-                      openlineage.bp, loop.bp, find.bp, owner.bp, admin.bp, fields.bp):
+                      openlineage.bp, loop.bp, find.bp, owner.bp, admin.bp, fields.bp, sources.bp):
         app.register_blueprint(blueprint)
     auth.init_app(app)
     auth.check_every_view_declares_an_action(app)

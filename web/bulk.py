@@ -90,7 +90,7 @@ def upload():
     if form.validate_on_submit():
         file = form.file.data
         if not file or not file.filename:
-            form.file.errors = ["Choose a .json or .csv file to upload"]
+            form.file.errors = ["Choose a .json, .csv, .sql or .zip file to upload"]
         else:
             content = file.read(MAX_UPLOAD + 1)
             if len(content) > MAX_UPLOAD:
@@ -126,12 +126,12 @@ def preview_page(token: str):
     shown = preview(store, changes)
     stale = shown.version != meta["version"]
     data = {"filename": meta["filename"], **shown.as_dict(), "previewed_at_version": meta["version"],
-            "clear_blanks": meta.get("clear_blanks", False)}
+            "clear_blanks": meta.get("clear_blanks", False), "notes": changes.notes}
     if stale:  # the graph moved on: the preview is redone, and applying it asks for this version
         meta["version"] = shown.version
         (_folder() / f"{token}.json").write_text(json.dumps(meta), "utf-8")
     return respond("bulk/preview.html", data, preview=shown, filename=meta["filename"], token=token,
-                   stale=stale, clear_blanks=meta.get("clear_blanks", False),
+                   stale=stale, clear_blanks=meta.get("clear_blanks", False), notes=changes.notes,
                    is_csv=meta["filename"].lower().endswith(".csv"), label=forms.label, title="Check the changes")
 
 

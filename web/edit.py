@@ -16,7 +16,7 @@ from wtforms import RadioField, SubmitField
 from markupsafe import Markup
 from werkzeug.exceptions import BadRequest
 
-from lineage import model
+from lineage import model, origin
 from lineage.consequence import removal_consequence
 from lineage.describe import KIND_LABELS, attribute_changes
 from lineage.errors import ConflictError, NotFoundError, Problem, ValidationError
@@ -127,7 +127,7 @@ def new_node():
     if form.validate_on_submit():
         changes, problems = forms.record_from_form(form, kind, None, resolve=_resolver())
         record = {"id": (form.id.data or "").strip(), "kind": kind,
-                  **{k: v for k, v in changes.items() if v is not None}}
+                  **{k: v for k, v in changes.items() if v is not None}, origin.ATTRIBUTE: origin.by_hand()}
         problems += node_problems(record)
         if not problems:
             authorize("edit_node", record)
@@ -298,7 +298,7 @@ def new_edge():
         if not problems and other is not None:
             ends = {side: fixed_id, other_side: other["id"]}
             record = {"source": ends["source"], "target": ends["target"], "kind": edge_kind,
-                      **{k: v for k, v in changes.items() if v is not None}}
+                      **{k: v for k, v in changes.items() if v is not None}, origin.ATTRIBUTE: origin.by_hand()}
             authorize("edit_edge", (fixed, other) if side == "source" else (other, fixed))
             try:
                 change, _ = apply(f"add {edge_kind} edge {edge_ref(record['source'], record['target'])}",

@@ -6,7 +6,7 @@ from typing import Any
 from flask import Flask
 
 from lineage import model
-from lineage import words
+from lineage import origin, words
 from lineage.render import KEY
 from lineage.describe import KIND_LABELS, about, money, number
 
@@ -58,7 +58,8 @@ def init_app(app: Flask) -> None:
                                  about=about, about_money=lambda value: about(value, as_money=True),
                                  day=words.uk_date, dimension_name=words.dimension_name,
                                  dimension_label=words.dimension_label, dimension_hint=words.dimension_hint, dimension_fix=words.dimension_fix,
-                                 score_words=words.score_words, issue_text=words.issue_text)
+                                 score_words=words.score_words, issue_text=words.issue_text,
+                                 where_from=origin.describe)
     app.jinja_env.globals.update(node_url=node_url, quality_rows=quality_rows, max_depth=params.MAX_DEPTH,
                                  score_text=words.score_text, change_line=words.change_line,
                                  bands_explained=words.BANDS_EXPLAINED, flow_words=FLOW_WORDS,

@@ -10,7 +10,7 @@ from typing import Any
 from flask import Blueprint, Response, redirect, request, url_for
 from werkzeug.exceptions import BadRequest, NotFound
 
-from lineage import jobs, owned
+from lineage import jobs, origin, owned
 from lineage.graph import LineageGraph, Reach, traverse
 from lineage.insights import write_csv
 from lineage.model import NODE_KINDS
@@ -28,6 +28,9 @@ from .respond import (MEDIA_TYPES, PAGE_ENDPOINTS, listed, node_url, picture_and
 bp = Blueprint("nodes", __name__)
 
 EDGES_LISTED = 100
+EDGES_SCANNED = 5_000
+"""A node's edges read for its links table and the filter by source; a hub's others are reached
+from the nodes at their other end."""
 """A node's own edges listed for editing; a hub's are reached from the nodes at their other end."""
 NEIGHBOURS_LISTED = 50
 """Upstream and downstream nodes listed on a page, nearest first; the rest are counted by kind."""
@@ -60,23 +63,30 @@ def node(node_id: str):
     editable = allowed("edit_node", record)
     rule = people_rule()
     # An owner edits their node's edges, but the people who enter its records stay counted by team.
-    edges = list(itertools.islice((e for e in store.edges(touching=node_id)
-                                   if rule.shows_edge(e["source"], e["target"], e["kind"])),
-                                  EDGES_LISTED + 1)) if editable else []
+    # A hub's edges are read up to a bound: the filter's choices come from those.
+    shown_edges = list(itertools.islice((e for e in store.edges(touching=node_id)
+                                         if rule.shows_edge(e["source"], e["target"], e["kind"])),
+                                        EDGES_SCANNED)) if editable else []
+    edge_sources = origin.edge_sources(shown_edges)
+    wanted = request.args.get("source") or None  # the links one source added
+    edges = [e for e in shown_edges if wanted is None or origin.key_of(e) == wanted][:EDGES_LISTED + 1]
     entered = entered_by_team(g, node_id) if kind in ENTERED_KINDS else []
     shown = picture_and_twin(g, node_id, picture_options(*picture_defaults(kind)))
     updates = node_updates(record)
     family = jobs.family(store, node_id) if kind in ("process", "ai_tool") else None  # a task and its DAG
     field_list = fields.field_rows(g, node_id) if record.get("fields") else []
     resting = fields.resting_rows(g, node_id) if kind == "decision" else []
-    data = {"node": record, "upstream": upstream, "downstream": downstream, "history": history,
-            "picture": shown["twin"].as_dict(), "updates": updates, "entered_by_team": entered, "family": family,
+    where_from = origin.describe(record.get(origin.ATTRIBUTE))
+    data = {"node": record, "where_from": where_from, "upstream": upstream, "downstream": downstream,
+            "history": history, "picture": shown["twin"].as_dict(), "updates": updates, "entered_by_team": entered,
+            "family": family,
             "fields": field_list, "rests_on_fields": resting}
     return respond("node.html", data, record=record, owner=owner_of(g, record), upstream=upstream, updates=updates,
                    family=family,
                    downstream=downstream, history=history, picture=shown, editable=editable, entered=entered,
                    edges=edges[:EDGES_LISTED], more_edges=len(edges) > EDGES_LISTED, names=_names(g, edges),
-                   field_list=field_list, resting=resting)
+                   field_list=field_list, resting=resting, where_from=where_from, edge_sources=edge_sources,
+                   edge_source=wanted)
 
 
 def _names(g: LineageGraph, edges: list[dict]) -> dict[str, str]:
@@ -97,7 +107,7 @@ def picture_file(node_id: str, format: str):
 
 
 _OWNER = re.compile(r"^[a-z0-9][a-z0-9._-]{0,127}$")
-LIST_ARGS = ("kind", "owner", "organisation", "quality", "sort", "order")
+LIST_ARGS = ("kind", "owner", "organisation", "quality", "source", "sort", "order")
 
 
 def _node_query(*, page_size: int = PAGE_SIZE) -> NodeQuery:
@@ -120,7 +130,12 @@ def _node_query(*, page_size: int = PAGE_SIZE) -> NodeQuery:
                      sort=params.choice_arg("sort", tuple(owned.SORTS), "name"),
                      order=params.choice_arg("order", ("asc", "desc"), "asc"),
                      page=params.int_arg("page", 1, 1, 10**7), page_size=page_size,
-                     hide_people="person" in people_rule().unlisted_kinds)
+                     hide_people="person" in people_rule().unlisted_kinds, origin=_source_arg())
+
+
+def _source_arg() -> tuple[str, str] | None:
+    source = params.text_arg("source", 300)
+    return origin.parse_key(source) if source else None
 
 
 def _list_args(**changes: Any) -> dict[str, Any]:
@@ -143,11 +158,13 @@ def node_list():
         raise NotFound(f"there are {found.pages} pages of {query.kind or 'node'}s; page {query.page} does not exist")
     data = {"kind": query.kind, "filters": _list_args(), "sort": query.sort, "order": query.order,
             **found.as_dict(), "nodes": found.rows}
+    source_words = origin.describe(dict(zip(("type", "name"), query.origin))) if query.origin else None
     pages = {"prev": url_for("nodes.node_list", **_list_args(page=query.page - 1)) if query.page > 1 else None,
              "next": url_for("nodes.node_list", **_list_args(page=query.page + 1)) if query.page < found.pages else None}
     return respond("node_list.html", data, kinds=NODE_KINDS, query=query, pages=pages, sort_link=_sort_link,
                    organisations=get_store().organisations(), owners=get_store().owners(),
-                   csv_link=url_for("nodes.node_list_csv", **_list_args()), bands=owned.QUALITY_BANDS)
+                   csv_link=url_for("nodes.node_list_csv", **_list_args()), bands=owned.QUALITY_BANDS,
+                   source_words=source_words)
 
 
 @bp.get("/nodes.csv")

@@ -1,5 +1,7 @@
 """Reading and writing lineage files: native JSON and CSV in and out, OpenLineage events in
-(:mod:`lineage.io.openlineage`), GraphML, DOT and W3C PROV-JSON out.
+(:mod:`lineage.io.openlineage`), dbt artefacts, SQL and ATRS records in (:mod:`lineage.io.dbt`,
+:mod:`lineage.io.sql`, :mod:`lineage.io.atrs`, through :mod:`lineage.importers`), GraphML, DOT and
+W3C PROV-JSON out.
 
 Readers return batches of records that can name each record's location;
 :func:`lineage.validate.validate_records` checks them as one graph, so several files load

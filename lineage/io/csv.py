@@ -88,6 +88,11 @@ def _convert(text: str, kind: str, column: str) -> Any:
             except ValueError:
                 pass
         return [item.strip() for item in text.split(LIST_SEPARATOR) if item.strip()]
+    if kind_type == "object":  # written as JSON text (an origin)
+        try:
+            return json.loads(text)
+        except ValueError:
+            raise _CellError(f"expected a JSON object, got {text[:60]!r}") from None
     if kind_type is None:
         try:
             value = json.loads(text)

@@ -87,6 +87,7 @@ import orjson
 from .. import model
 from ..bulk import gc_paused
 from ..errors import ForbiddenError, NotFoundError, Problem, ValidationError
+from ..origin import stamp
 from ..policy import Actor, decide
 from ..store import LoadSummary, Store, native_record
 from ..validate import Batch, validate_records
@@ -1027,7 +1028,7 @@ def merge_record(key: Key, registers: Mapping[str, tuple[str, str, Any]], before
     entity, namespace, name = key
     if before is None:
         record: dict[str, Any] = {"id": node_id(*key), "kind": "dataset" if entity == "dataset" else "process",
-                                  "name": name[:NAME_LENGTH] if name.strip() else node_id(*key)}
+                                  "name": name[:NAME_LENGTH] if name.strip() else node_id(*key), "origin": stamp(META, namespace)}
     else:
         record = json.loads(json.dumps(before))  # a deep copy: nested quality and metadata change below
         if entity == "dataset" or record["kind"] not in ("process", "ai_tool"):
@@ -1209,6 +1210,7 @@ def apply(store: Store, folded: Folded, *, actor: str, summary: str, owners: Own
                 continue  # edges are added, never changed: one drawn by hand stays as it is
             edges[pair] = ({"source": pair[0], "target": pair[1], "kind": kind, "role": "input"} if kind == "feeds"
                            else {"source": pair[0], "target": pair[1], "kind": kind})
+            edges[pair]["origin"] = stamp(META, (source_key if source_key[0] == "job" else target_key)[1])
         edge_list = list(edges.values())
         if by is not None:
             _check_policy(by, stored, nodes, [e for pair, e in edges.items() if pair not in restored_pairs])

@@ -24,6 +24,7 @@ PAGES = [
     ("node-list", "/nodes?kind=dataset", 200),
     ("fields", "/nodes/housing-register/fields", 200),
     ("field", "/nodes/housing-cms/field?name=household_size", 200),
+    ("sources", "/sources", 200),
     ("accessibility-statement", "/accessibility", 200),
     ("not-found", "/nodes/no-such-thing", 404),
     ("bad-request", "/people/officer-ali?depth=abc", 400),
