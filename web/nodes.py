@@ -157,7 +157,7 @@ def node_list():
     if query.page > found.pages:
         raise NotFound(f"there are {found.pages} pages of {query.kind or 'node'}s; page {query.page} does not exist")
     data = {"kind": query.kind, "filters": _list_args(), "sort": query.sort, "order": query.order,
-            **found.as_dict(), "nodes": found.rows}
+            **found.as_dict(), "nodes": found.rows, "source": request.args.get("source") or None}
     source_words = origin.describe(dict(zip(("type", "name"), query.origin))) if query.origin else None
     pages = {"prev": url_for("nodes.node_list", **_list_args(page=query.page - 1)) if query.page > 1 else None,
              "next": url_for("nodes.node_list", **_list_args(page=query.page + 1)) if query.page < found.pages else None}
