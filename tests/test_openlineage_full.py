@@ -506,9 +506,10 @@ def test_a_task_and_its_dag_name_each_other_on_their_pages(app):
     body = (DATA / "airflow-dag.ndjson").read_bytes()
     assert client.post("/api/v1/lineage/batch", data=body, content_type="application/json").status_code == 200
     task = client.get(f"/nodes/{expected_id('job', 'airflow', 'housing_nightly.build_register')}")
-    assert "One step of a larger job" in task.text and "This runs as part of" in task.text
-    assert ">housing_nightly</a>" in task.text
+    assert "One step of a larger job: it runs as part of" in task.text and ">housing_nightly</a>" in task.text
     dag_id = expected_id("job", "airflow", "housing_nightly")
+    page = client.get(f"/nodes/{dag_id}").text
+    assert '<h2 class="govuk-heading-m" id="steps">Its steps</h2>' in page and "build_register</a>" in page
     dag = client.get(f"/nodes/{dag_id}.json").json
     assert {p["name"] for p in dag["family"]["parts"]} == {"housing_nightly.extract_applications",
                                                           "housing_nightly.build_register"}
