@@ -110,7 +110,7 @@ def test_bad_import_files_say_what_is_wrong_and_change_nothing(app, db):
     truncated = upload(admin, "record.json", (DATA / "atrs" / "housing-prioritisation-model.json").read_bytes()[:400])
     assert truncated.status_code == 400 and "record.json: line" in text(truncated)
     odd = upload(admin, "notes.txt", b"hello")
-    assert odd.status_code == 400 and ".zip (a zip of a dbt project&#39;s target folder)" in truncated.text + odd.text
+    assert odd.status_code == 400 and ".zip (a zip of a dbt project&#39;s target folder) file" in odd.text
     assert Store(db).version == version
 
 
