@@ -11,7 +11,10 @@ dataset's fields linked to a dataset it is made from (``bench.generate.with_fiel
   it, the models it feeds, the decisions it reaches) on a seeded sample of fields of datasets that
   others are made from, plus the hub datasets: the first query on a fresh graph (its field index
   empty) and the rest (the index filled as queries touch it);
-* the fields a decision rests on (:func:`lineage.fields.decision_fields`) on sampled decisions;
+* a dataset's fields with where each goes (:func:`lineage.fields.node_fields`, what its page shows)
+  on sampled datasets and the hubs;
+* the fields a decision rests on (:func:`lineage.fields.decision_fields`) on sampled decisions and
+  the hubs;
 * the memory the field index holds after the queries (its nodes read).
 """
 from __future__ import annotations
@@ -69,8 +72,13 @@ def bench_fields(size: int, folder: Path, per_dataset: int = 20, samples: int = 
     result["impact"] = _percentiles(times)
     result["impact_fields_median"] = sorted(fields_reached)[len(fields_reached) // 2]
     result["impact_decisions_median"] = sorted(decisions)[len(decisions) // 2]
+    pages = rng.sample([g.ids[i] for i in g.of_kind("dataset")], min(samples // 4, 50))
+    result["node_fields"] = _percentiles([_timed(lf.node_fields, g, d)[0] for d in pages])
+    result["node_fields_hubs_ms"] = max(1000 * _timed(lf.node_fields, g, h)[0] for h in HUBS["dataset"] if h in g)
     chosen_decisions = rng.sample([g.ids[i] for i in g.of_kind("decision")], min(samples // 4, 50))
     result["decision_fields"] = _percentiles([_timed(lf.decision_fields, g, d)[0] for d in chosen_decisions])
+    result["decision_fields_hubs_ms"] = max(1000 * _timed(lf.decision_fields, g, h)[0]
+                                            for h in HUBS["decision"] if h in g)
     result["index_nodes"] = len(lf.field_index(g)._info)
     result["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     store.close()
@@ -85,8 +93,11 @@ ROWS = [
     ("first field impact on a fresh graph (ms)", lambda r: f"{r['first_impact_ms']:.1f}"),
     ("field impact p50 / p99 (ms)", lambda r: f"{r['impact']['p50_ms']:.1f} / {r['impact']['p99_ms']:.1f}"),
     ("fields / decisions reached (median)", lambda r: f"{r['impact_fields_median']} / {r['impact_decisions_median']}"),
-    ("fields a decision rests on, p50 / p99 (ms)",
-     lambda r: f"{r['decision_fields']['p50_ms']:.1f} / {r['decision_fields']['p99_ms']:.1f}"),
+    ("a dataset's fields and where each goes (its page), p50 / p99; hub datasets max (ms)",
+     lambda r: f"{r['node_fields']['p50_ms']:.1f} / {r['node_fields']['p99_ms']:.1f}; {r['node_fields_hubs_ms']:.0f}"),
+    ("fields a decision rests on, p50 / p99; hub decisions max (ms)",
+     lambda r: f"{r['decision_fields']['p50_ms']:.1f} / {r['decision_fields']['p99_ms']:.1f}; "
+               f"{r['decision_fields_hubs_ms']:.0f}"),
     ("peak memory (MiB)", lambda r: f"{r['peak_rss_mib']:,.0f}"),
 ]
 

@@ -34,7 +34,8 @@ reached by the field, which passes through it unchanged to the nodes after it: s
 ``input -> job -> output`` links, which name the input dataset, resolve across the job. A
 dataset-wide link (``all_fields_from``) makes the whole node depend on the field. A field link
 names a node at most two data-flow steps upstream (directly, or through one process or AI tool);
-:func:`check_links` reports links that do not.
+:func:`check_links` reports links that do not. Past those two steps a field's way is plain reach,
+followed on arrays without reading records.
 
 Queries take the graph first and read records lazily, through an index built per graph on
 first use (:func:`field_index`), so a million nodes with twenty fields each cost only what a
@@ -86,7 +87,7 @@ FAR_KEPT = 64
 """Plain reaches a field index keeps (see :meth:`FieldIndex.far`)."""
 ROUTES_LISTED = 100
 """Decisions a field's reach gives a route to (the nearest): a hub's field reaches twenty thousand."""
-REST_DEPTH, REST_STEPS, REST_INPUTS = 6, 5_000, 300
+REST_DEPTH, REST_STEPS, REST_INPUTS = 6, 2_000, 100
 """How far :func:`decision_fields` walks back: steps from the decision's inputs, steps per input, inputs."""
 MAX_STATES = 200_000
 """Most (node, field) steps one query explores; a query that would go further says so
@@ -664,12 +665,67 @@ class DatasetField:
                             "decisions": self.reach.decisions, "truncated": self.reach.truncated}}
 
 
+def _linked_near(g: LineageGraph, position: int) -> set[str]:
+    """The fields of a node that some field link within two steps of it names: the only ones whose
+    way differs from the node's other fields (the rule of flow)."""
+    index, node_id = field_index(g), g.ids[position]
+    names: set[str] = set()
+    first = g.out.neighbours(position).tolist()
+    index.prefetch(first)
+    for target in first:
+        info = index.at(target)
+        if node_id in info.links_from or node_id in info.all_from:
+            names.update(i for _, i in info.links_from.get(node_id, ()))
+            names.update(info.all_from.get(node_id, ()))
+            continue
+        second = g.out.neighbours(target).tolist()
+        index.prefetch(second)
+        for further in second:
+            info = index.at(further)
+            names.update(i for _, i in info.links_from.get(node_id, ()))
+            names.update(info.all_from.get(node_id, ()))
+    return names
+
+
+_UNLINKED = "\x00"
+"""A field name no link names (text may not hold NUL): where every unlinked field of a node goes."""
+
+
 def node_fields(g: LineageGraph, node: str) -> list[DatasetField]:
-    """Each field of a node, in the node's order, with where it goes (:func:`field_downstream`)."""
-    info = field_index(g).at(g.position(node))
-    return [DatasetField(name, info.records[name].get("type"), info.records[name].get("description"),
-                         completeness(info.records[name]), list(info.records[name].get("from") or ()),
-                         field_downstream(g, node, name)) for name in info.names]
+    """Each field of a node, in the node's order, with where it goes (:func:`field_downstream`).
+
+    Fields no link near the node names all go the same way, which is worked out once: a hub
+    dataset's twenty fields cost little more than one.
+    """
+    position = g.position(node)
+    info = field_index(g).at(position)
+    linked = _linked_near(g, position) if info.names else set()
+    shared: FieldReach | None = None
+    rows = []
+    for name in info.names:
+        if name in linked:
+            reach = field_downstream(g, node, name)
+        else:
+            if shared is None:
+                starts = [(position, _UNLINKED, position)]
+                parent, beyond, truncated = _forward(g, field_index(g), starts)
+                shared = _reach(g, (node, _UNLINKED), parent, beyond, truncated, starts)
+            reach = _renamed(shared, name)
+        item = info.records[name]
+        rows.append(DatasetField(name, item.get("type"), item.get("description"), completeness(item),
+                                 list(item.get("from") or ()), reach))
+    return rows
+
+
+def _renamed(reach: FieldReach, name: str) -> FieldReach:
+    """The shared way of a node's unlinked fields, as one field's."""
+    def named(value: str | None) -> str | None:
+        return name if value == _UNLINKED else value
+
+    return FieldReach((reach.start[0], name), list(reach.fields), list(reach.nodes), list(reach.decisions),
+                      {m: [named(f) or f for f in fs] for m, fs in reach.models.items()},
+                      {d: [(n, named(f)) for n, f in route] for d, route in reach.routes.items()},
+                      reach.truncated)
 
 
 @dataclass

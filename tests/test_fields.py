@@ -335,3 +335,10 @@ def test_check_reports_field_links_that_no_longer_resolve(estate_store):
     found = [f for f in checks.check_graph(LineageGraph.from_store(estate_store)) if f.check == "field-link"]
     assert found and all(f.severity == "warning" and f.node == "reg" for f in found)
     assert "names node 'cms', which does not exist" in found[0].message
+
+
+def test_node_fields_share_the_way_of_unlinked_fields_and_agree_with_field_downstream(g):
+    for node in ("cms", "reg", "features", "model"):
+        for row in lf.node_fields(g, node):
+            alone = lf.field_downstream(g, node, row.name)
+            assert row.reach.as_dict() == alone.as_dict(), (node, row.name)

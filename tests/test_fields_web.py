@@ -142,3 +142,35 @@ def test_editing_a_dataset_in_the_form_keeps_its_fields(app):
     assert jo.post("/nodes/housing-register/edit", data=values).status_code == 302
     after = Store(app.config["LINEAGE_DB"]).node("housing-register")
     assert after["refresh"] == "hourly" and after["fields"] == before
+
+
+def test_column_lineage_over_http_shows_on_the_dataset_decision_and_my_impact_pages(app, ali):
+    """The issue's end to end: a column-lineage event sent over HTTP gives field links, shown on the
+    dataset's page, the page of a decision it informs, and My impact of someone who fills it in."""
+    import json
+
+    from conftest import ROOT
+    from test_openlineage_columns import INPUTS, REGISTER
+
+    from lineage.store import Store
+
+    admin = client_as(app, "admin")
+    events = ROOT / "tests" / "data" / "openlineage" / "airflow-column-lineage-1-1-0.ndjson"
+    for line in events.read_text("utf-8").splitlines():
+        response = admin.post("/api/v1/lineage", json=json.loads(line))
+        assert response.status_code == 201, response.text[:300]
+    store = Store(app.config["LINEAGE_DB"])
+    with store.change("admin", "wire the imported tables to a decision and to Ali") as change:
+        change.add_edge({"source": INPUTS, "target": "social-housing-allocations", "kind": "informs",
+                         "influence": "supporting"})
+        change.add_edge({"source": "officer-ali", "target": REGISTER, "kind": "enters", "records": 200,
+                         "fields": [{"field": "household_size", "missing": 30}]})
+    page = ali.get(f"/nodes/{INPUTS}")
+    assert "Copied from household size in dw.housing.register." in page.text
+    assert "Worked out from points and application id in dw.housing.medical." in page.text
+    decision = ali.get("/nodes/social-housing-allocations/fields.json?limit=1000").json["rests_on"]
+    assert {"node": INPUTS, "field": "medical_points"} in [{"node": r["node"], "field": r["field"]} for r in decision]
+    impact = ali.get("/people/officer-ali")
+    # Through the decision's recorded outcomes, which flow back to the register the model reads.
+    assert ("15% of your records leave household size blank; it feeds Housing need prioritisation model, which "
+            "informs Social housing allocations.") in impact.text

@@ -113,9 +113,10 @@ def test_decisions_table_sorts_by_its_headers_and_filters(page):
     page.get_by_label("Data confidence").select_option("red")
     page.get_by_role("button", name="Apply filters").click()
     expect(page).to_have_url(re.compile(r"confidence=red"))
+    # Wait for the filtered page itself (on a loaded machine the URL changes before its rows are there).
+    expect(page.locator("#results-count")).to_contain_text("of 26 decisions match")
     tags = page.locator("tbody tr td:nth-child(8) .govuk-tag").all_inner_texts()
     assert tags and set(tags) == {"RED"}
-    expect(page.locator("#results-count")).to_contain_text("of 26 decisions match")
 
 
 def test_explore_draws_a_selection_and_its_address_reproduces_it(page):
