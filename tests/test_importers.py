@@ -274,7 +274,7 @@ def test_a_govuk_content_item_becomes_an_ai_tool():
     assert record["atrs_url"] == ("https://www.gov.uk/algorithmic-transparency-records/"
                                   "northbridge-borough-council-housing-prioritisation-model")
     assert record["atrs_version"] == "3.0"
-    assert record["atrs"]["function"] == ["housing"] and record["atrs"]["region"] == ["england"]
+    assert record["atrs"]["function"] == "housing" and record["atrs"]["capability"] == "classification and ranking"
     assert record["atrs"]["date_published"] == "2026-06-12"
 
 
