@@ -130,8 +130,8 @@ def parse_changeset(content: bytes, filename: str, store: Store, *, clear_blanks
                                 existing_kinds=store.kinds_of)
         remove_nodes, remove_edges = [], []
     else:
-        raise ValidationError(Problem(name, "expected one of: " + "; ".join(
-            f"{ending} ({what})" for ending, what in importers.UPLOAD_KINDS.items())))
+        raise ValidationError(Problem(name, "expected a " + ", ".join(
+            f"{ending} ({what})" for ending, what in importers.UPLOAD_KINDS.items()) + " file"))
     _check_removals(store, data, remove_nodes, remove_edges, name)
     importers.tag_upload(store, data, name)
     return Changeset(name, data, remove_nodes, remove_edges)

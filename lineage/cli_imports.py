@@ -40,6 +40,11 @@ def _report(changes: Changeset, dry_run: bool, summary: str, ctx: click.Context,
         refresh_leader_views(store)
 
 
+def _imported(imported: importers.Imported) -> str:
+    """The change's summary in the history, in words ("Imported the dbt project housing_warehouse")."""
+    return f"Imported {origin.describe(importers.source_stub(imported))}"
+
+
 _DRY_RUN = click.option("--dry-run", is_flag=True, help="Show what would change, and change nothing.")
 _JSON = click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 
@@ -63,7 +68,7 @@ def import_dbt(ctx: click.Context, target: str, dry_run: bool, as_json: bool) ->
     """
     imported = dbt.read_target(target)
     _report(importers.changeset(_store(ctx, create=True), imported, target), dry_run,
-            f"import-dbt {imported.name}", ctx, as_json)
+            _imported(imported), ctx, as_json)
 
 
 @click.command("import-sql")
@@ -88,7 +93,7 @@ def import_sql(ctx: click.Context, files: tuple[str, ...], dialect: str | None, 
     """
     imported = sql.read_sql_files(list(files), dialect=dialect, schema_path=schema_file)
     _report(importers.changeset(_store(ctx, create=True), imported, imported.name), dry_run,
-            f"import-sql {imported.name}", ctx, as_json)
+            _imported(imported), ctx, as_json)
 
 
 @click.command("import-atrs")
@@ -108,7 +113,7 @@ def import_atrs(ctx: click.Context, files: tuple[str, ...], dry_run: bool, as_js
     """
     imported = atrs.read_files(list(files))
     _report(importers.changeset(_store(ctx, create=True), imported, imported.name), dry_run,
-            f"import-atrs {imported.name}", ctx, as_json)
+            _imported(imported), ctx, as_json)
 
 
 @click.command("sources")
@@ -146,7 +151,8 @@ def remove_source(ctx: click.Context, source: str, dry_run: bool, as_json: bool)
         lineage remove-source dbt:jaffle_shop --dry-run
     """
     store = _store(ctx)
-    _report(origin.removal(store, source), dry_run, f"remove everything from {source}", ctx, as_json)
+    words = origin.describe(dict(zip(("type", "name"), origin.parse_key(source))))
+    _report(origin.removal(store, source), dry_run, f"Removed everything that came from {words}", ctx, as_json)
 
 
 COMMANDS = (import_dbt, import_sql, import_atrs, sources_command, remove_source)

@@ -196,9 +196,10 @@ def source_stub(imported: Imported) -> dict[str, str]:
     return {"type": imported.source_type, "name": imported.name}
 
 
-UPLOAD_KINDS = {".zip": "a zip of a dbt project's target folder", ".sql": "SQL (CREATE VIEW, CREATE TABLE AS, "
-                "INSERT ... SELECT, MERGE)", ".json": "a native lineage file or ATRS records (GOV.UK content items)",
-                ".csv": "nodes or edges, or ATRS records (the v2.1 data standard)"}
+UPLOAD_KINDS = {".json": "a native lineage file or ATRS records as GOV.UK publishes them",
+                ".csv": "nodes or edges, or ATRS records in the v2.1 data standard",
+                ".sql": "views, CREATE TABLE AS, INSERT ... SELECT and MERGE statements",
+                ".zip": "a zip of a dbt project's target folder"}
 """What the bulk page takes, by file name ending."""
 
 

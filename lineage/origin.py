@@ -19,7 +19,7 @@ Examples
 >>> stamp("dbt", "jaffle_shop", "2026-12-03")
 {'type': 'dbt', 'name': 'jaffle_shop', 'date': '2026-12-03'}
 >>> describe({"type": "dbt", "name": "jaffle_shop", "date": "2026-12-03"})
-'dbt project jaffle_shop, imported 3 December 2026'
+'the dbt project jaffle_shop, imported 3 December 2026'
 >>> parse_key("sql:warehouse.sql")
 ('sql', 'warehouse.sql')
 """
@@ -39,7 +39,7 @@ from .words import uk_date
 ATTRIBUTE = "origin"
 """The node and edge attribute that holds where the record came from."""
 SOURCE_TYPES = {
-    "dbt": "dbt project",
+    "dbt": "the dbt project",
     "sql": "SQL file",
     "atrs": "transparency record",
     "openlineage": "OpenLineage events from",
@@ -47,7 +47,7 @@ SOURCE_TYPES = {
     "json": "lineage file",
     "hand": "added by hand in the web app",
 }
-"""Each source type and how it is named to people ("dbt project jaffle_shop")."""
+"""Each source type and how it is named to people ("the dbt project jaffle_shop")."""
 HAND = "hand"
 
 

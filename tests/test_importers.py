@@ -274,7 +274,7 @@ def test_a_govuk_content_item_becomes_an_ai_tool():
     assert record["atrs_url"] == ("https://www.gov.uk/algorithmic-transparency-records/"
                                   "northbridge-borough-council-housing-prioritisation-model")
     assert record["atrs_version"] == "3.0"
-    assert record["atrs"]["function"] == ["housing"] and record["atrs"]["region"] == ["england"]
+    assert record["atrs"]["function"] == "housing" and record["atrs"]["capability"] == "classification and ranking"
     assert record["atrs"]["date_published"] == "2026-06-12"
 
 
@@ -337,7 +337,7 @@ def test_sources_list_what_each_added(store):
     imported(store, sql.read_sql_files([SQL_FILE], schema_path=SCHEMA))
     found = {item["key"]: item for item in origin.sources(store)}
     assert found["dbt:housing_warehouse"]["nodes"] == 9 and found["dbt:housing_warehouse"]["edges"] == 8
-    assert found["dbt:housing_warehouse"]["words"].startswith("dbt project housing_warehouse, imported ")
+    assert found["dbt:housing_warehouse"]["words"].startswith("the dbt project housing_warehouse, imported ")
     assert found["sql:warehouse.sql"]["edges"] == 7
 
 
@@ -431,7 +431,7 @@ def test_cli_imports_dry_run_idempotence_and_removal(tmp_path):
     assert sql_run.exit_code == 0 and f"Note: {SQL_FILE}: line 23: this statement could not be read" in sql_run.stderr
     assert run(db, "import-atrs", str(ATRS_JSON), str(ATRS_CSV)).exit_code == 0
     listed = run(db, "sources")
-    assert "dbt:housing_warehouse\t9 nodes, 8 edges\tdbt project housing_warehouse, imported" in listed.output
+    assert "dbt:housing_warehouse\t9 nodes, 8 edges\tthe dbt project housing_warehouse, imported" in listed.output
     removed = run(db, "remove-source", "dbt:housing_warehouse")
     assert removed.exit_code == 0 and "9 nodes removed" in removed.output
     missing = run(db, "remove-source", "dbt:housing_warehouse")

@@ -696,6 +696,11 @@ def test_only_the_migrations_create_tables():
     creators = [path.relative_to(LIBRARY).as_posix() for path in LIBRARY.rglob("*.py")
                 if re.search(r"CREATE (TABLE|VIRTUAL TABLE|INDEX)", path.read_text("utf-8"))
                 and path.name != "migrations.py"]
+    # The SQL importer and the commands and upload kinds that name what it reads: they parse CREATE
+    # TABLE statements from people's files with sqlglot, and never run SQL of their own.
+    readers = {"io/sql.py", "importers.py", "cli_imports.py"}
+    assert not any(re.search(r"\bexecute(script|many)?\(", (LIBRARY / path).read_text("utf-8")) for path in readers)
+    creators = [path for path in creators if path not in readers]
     # Only indexes outside: the store rebuilds those a bulk load drops (named in migrations.INDEXES),
     # and the leader views theirs after a first fill.
     assert sorted(creators) == ["materialised.py", "store.py"]

@@ -37,7 +37,10 @@ FLOW_WORDS = {"enters": "records entered", "supplies": "goes into", "derives": "
 def field_label(name: str) -> str:
     """An attribute's name as people read it ("atrs_url" -> "Algorithmic Transparency Recording Standard record")."""
     from .forms import LABELS  # forms import the app's widgets: only when a page needs a label
-    extra = {"created": "Added", "updated": "Last changed", "ai_tools": "AI tools"}
+    extra = {"created": "Added", "updated": "Last changed", "ai_tools": "AI tools",
+             # what the transparency-record importer keeps (lineage.io.atrs)
+             "atrs": "About its transparency record", "atrs_version": "Transparency record version",
+             "human_decisions": "How people make the decisions", "owner_text": "Owner (as the source names them)"}
     return LABELS.get(name) or extra.get(name) or name.replace("_", " ").capitalize()
 
 

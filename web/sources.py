@@ -63,8 +63,8 @@ def remove():
     words = origin.describe(dict(zip(("type", "name"), origin.parse_key(source))))
     try:
         with writing():
-            change = apply_changeset(store, changes, actor=actor_name(), summary=f"remove what came from {words}",
-                                     expected_version=version)
+            change = apply_changeset(store, changes, actor=actor_name(),
+                                     summary=f"Removed everything that came from {words}", expected_version=version)
     except ConflictError:
         flash("The graph changed after you looked, so nothing was removed. Check what would go now.")
         return redirect(url_for("sources.remove_preview", source=source))

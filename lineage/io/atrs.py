@@ -179,7 +179,8 @@ def content_item(document: Any, where: str, imported: Imported) -> None:
     for facet in FACETS:
         value = metadata.get(PREFIX + facet, metadata.get(facet))
         if value not in (None, "", []):
-            facets[facet] = value
+            # GOV.UK lists a facet's values as slugs: kept as the words they stand for
+            facets[facet] = ", ".join(str(v).replace("-", " ") for v in value) if isinstance(value, list) else value
     if not isinstance(details.get("body"), str):
         raise ValidationError(Problem(where, "expected the record's answers as HTML text", "details.body"))
     answers: dict[str, Any] = dict(body_answers(details["body"]))
@@ -188,8 +189,7 @@ def content_item(document: Any, where: str, imported: Imported) -> None:
     organisation = (organisations[0].get("title") if organisations and isinstance(organisations[0], dict) else None) \
         or joined.get("organisation")
     if not organisation and facets.get("organisation"):
-        first = facets["organisation"][0] if isinstance(facets["organisation"], list) else facets["organisation"]
-        organisation = str(first).replace("-", " ").title()
+        organisation = str(facets["organisation"]).split(",")[0].title()
     name = (joined.get("name") or str(document.get("title") or "").split(":", 1)[-1]).strip()
     if not name:
         raise ValidationError(Problem(where, "the record has no name (tier 1, '1 - Name', or a title)", "details.body"))

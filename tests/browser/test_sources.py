@@ -58,7 +58,7 @@ def test_an_admin_imports_a_dbt_project_sees_its_source_and_removes_it(admin_pag
     expect(page.get_by_text("which you can undo")).to_be_visible()
 
     page.goto("/nodes/marts.fct_allocations")
-    expect(page.locator("#where-from")).to_contain_text("Dbt project housing_warehouse, imported")
+    expect(page.locator("#where-from")).to_contain_text("The dbt project housing_warehouse, imported")
     page.get_by_role("link", name="Add an edge from it").click()
     page.get_by_label("Informs").check()
     page.get_by_role("button", name="Continue").click()
@@ -66,7 +66,7 @@ def test_an_admin_imports_a_dbt_project_sees_its_source_and_removes_it(admin_pag
     page.get_by_role("button", name="Save").click()
     table = page.locator("#edges + form + table, #edges ~ table").first
     expect(table).to_contain_text("Added by hand in the web app")
-    page.get_by_label("Show the links that came from").select_option(label="Dbt project housing_warehouse")
+    page.get_by_label("Show the links that came from").select_option(label="The dbt project housing_warehouse")
     page.get_by_role("button", name="Show these links").click()
     expect(table).not_to_contain_text("Social housing allocations")
     expect(table).to_contain_text("int_priority_inputs")
@@ -74,10 +74,10 @@ def test_an_admin_imports_a_dbt_project_sees_its_source_and_removes_it(admin_pag
 
     page.goto("/sources")
     no_axe_violations(page, axe_source)
-    page.get_by_role("link", name="Remove everything it added from dbt project housing_warehouse").click()
+    page.get_by_role("link", name="Remove everything it added from the dbt project housing_warehouse").click()
     expect(page.locator("#remove-summary")).to_contain_text("remove 9 things and 9 links")
     no_axe_violations(page, axe_source)
     page.get_by_role("button", name="Remove all of these").click()
-    expect(page.get_by_text("Removed everything that came from dbt project housing_warehouse")).to_be_visible()
+    expect(page.get_by_role("heading", name="Removed everything that came from the dbt project housing_warehouse")).to_be_visible()
     admin_problems.expect_status("/nodes/marts.fct_allocations")
     assert page.goto("/nodes/marts.fct_allocations").status == 404
