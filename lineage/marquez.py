@@ -11,6 +11,14 @@ systems and decisions are not Marquez's and never appear (so no person is named,
   given as ``dataset:NAMESPACE:NAME`` or ``job:NAMESPACE:NAME`` (a dataset's other names, from
   ``symlinks`` or a rename, find it too), ``depth`` steps both ways; edges are
   ``{"origin", "destination"}`` node ids.
+* :func:`column_lineage`: ``{"graph": [{"id", "type": "DATASET_FIELD", "data", "inEdges", "outEdges"}]}``,
+  the fields of datasets (:mod:`lineage.fields`) and their field links, around a dataset, a job (the
+  fields of what it reads and writes) or one field, given as ``datasetField:NAMESPACE:NAME:FIELD``:
+  ``depth`` links upstream, and downstream too when asked. A field's ``data`` is ``{"type",
+  "namespace", "dataset", "datasetVersion", "field", "fieldType", "transformationDescription",
+  "transformationType", "inputFields": [{"namespace", "dataset", "datasetVersion", "field",
+  "transformationDescription", "transformationType"}]}``; its id ``datasetField:NAMESPACE:NAME:FIELD``.
+  Edges go the way data flows (``origin`` the input field), in and out alike, as in :func:`lineage_graph`.
 * :func:`search`: ``{"totalCount", "results": [{"type", "name", "updatedAt", "namespace", "nodeId"}]}``,
   names holding the query (any case; ``%`` and ``_`` as in SQL ``LIKE``).
 
@@ -32,6 +40,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from . import fields
 from .errors import LineageError, NotFoundError
 from .graph import LineageGraph, traverse
 from .io import openlineage_names
@@ -91,8 +100,9 @@ def _dataset(record: dict[str, Any]) -> dict[str, Any]:
     return {"id": {"namespace": namespace, "name": name}, "type": "DB_TABLE", "name": name, "physicalName": name,
             "createdAt": record.get("created"), "updatedAt": record.get("updated"), "namespace": namespace,
             "sourceName": namespace,
+            # The schema facet as it came, or else the field model's fields (a CSV, a form, SQL).
             "fields": [{"name": f.get("name"), "type": f.get("type"), "tags": [], "description": f.get("description")}
-                       for f in record.get("schema") or () if isinstance(f, dict)],
+                       for f in record.get("schema") or fields.fields_of(record) if isinstance(f, dict)],
             "tags": list(record.get("tags") or ()), "lastModifiedAt": None,
             "lastLifecycleState": "DROP" if record.get("dropped") else None,
             "description": record.get("description"), "facets": {}, "deleted": bool(record.get("dropped"))}
@@ -152,15 +162,113 @@ def _parents(g: LineageGraph, store: Any, jobs: list[str]) -> dict[str, str]:
     return {job: key_of(records[parent])[1] for job, parent in pairs.items() if parent in records}
 
 
-def column_lineage(g: LineageGraph, store: Any, node: str, *, depth: int = MAX_DEPTH) -> dict[str, Any]:
-    """Marquez's column-lineage graph around ``node``: the table-level graph of :func:`lineage_graph`
-    with each dataset's ``columnLineage`` empty, until field-level lineage is in the model (issue 18,
-    the field model) to fill it."""
-    graph = lineage_graph(g, store, node, depth=depth)
-    for item in graph["graph"]:
-        if item["type"] == "DATASET":
-            item["data"]["columnLineage"] = []
-    return graph
+def resolve_column(g: LineageGraph, store: Any, text: str) -> tuple[str, str | None]:
+    """The node, and the field (None for a whole dataset or job), a column-lineage node id names:
+    ``datasetField:NAMESPACE:NAME:FIELD`` as well as what :func:`resolve` reads.
+
+    Raises
+    ------
+    LineageError
+        When ``text`` is none of those.
+    NotFoundError
+        When there is no such dataset, job or field.
+    """
+    entity, _, rest = (text or "").partition(":")
+    if entity != "datasetField":
+        return resolve(g, store, text), None
+    splits = [i for i, char in enumerate(rest) if char == ":"][1:]
+    if not splits:
+        raise LineageError(f"nodeId must be datasetField:NAMESPACE:NAME:FIELD; got {text[:100]!r}")
+    for at in reversed(splits):  # a field's name holds a colon less often than a namespace does
+        try:
+            node = resolve(g, store, "dataset:" + rest[:at])
+        except NotFoundError:
+            continue
+        if rest[at + 1:] in {f["name"] for f in fields.fields_of(g.records([node])[node])}:
+            return node, rest[at + 1:]
+    raise NotFoundError(f"there is no field '{rest[:200]}'")
+
+
+def _transformation(link: dict[str, Any]) -> dict[str, Any]:
+    """A field link's transformation as Marquez names it (OpenLineage 1-0-1's words)."""
+    kind = "MASKED" if link.get("masking") else link.get("subtype") or link.get("type")
+    return {"transformationDescription": link.get("description"), "transformationType": kind}
+
+
+def column_lineage(g: LineageGraph, store: Any, node: str, *, field: str | None = None, depth: int = MAX_DEPTH,
+                   downstream: bool = False) -> dict[str, Any]:
+    """Marquez's column-lineage graph (see the module) around ``node`` (a node id, or with ``field``
+    one of its fields: :func:`resolve_column` finds them from a Marquez node id).
+
+    Only datasets' fields appear: a field link from a system's or a job's field is left out.
+    """
+    if not (isinstance(depth, int) and 0 <= depth <= MAX_DEPTH):
+        raise LineageError(f"depth must be a whole number from 0 to {MAX_DEPTH}; got {depth!r}")
+    if g.kind(node) not in TYPES:
+        raise LineageError(f"'{node}' is a {g.kind(node)}: Marquez shows jobs and datasets only")
+    records: dict[str, dict[str, Any]] = {}
+
+    def record(i: str) -> dict[str, Any]:
+        if i not in records:
+            records.update(g.records([i]))
+        return records[i]
+
+    def inputs(ref: tuple[str, str]) -> list[dict[str, Any]]:
+        """The dataset fields ``ref`` comes from: its own links, and those every field of its node has."""
+        own = next((f.get("from") or [] for f in fields.fields_of(record(ref[0])) if f["name"] == ref[1]), [])
+        return [link for link in [*own, *(record(ref[0]).get("all_fields_from") or ())]
+                if link["node"] in g and g.kind(link["node"]) == "dataset"]
+
+    readers: dict[str, list[str]] = {}
+
+    def outputs(ref: tuple[str, str]) -> list[tuple[str, str]]:
+        """The dataset fields that name ``ref`` as an input: a link names a node at most two steps up."""
+        if ref[0] not in readers:
+            readers[ref[0]] = traverse(g, ref[0], depth=2, kinds=["dataset"]).ids()
+        return [(i, f["name"]) for i in readers[ref[0]] for f in fields.fields_of(record(i))
+                if any((link["node"], link["field"]) == ref for link in inputs((i, f["name"])))]
+
+    if g.kind(node) == "dataset":
+        start = [(node, field)] if field is not None else [(node, f["name"]) for f in fields.fields_of(record(node))]
+    else:  # a job: the fields of what it reads and writes
+        near = traverse(g, node, direction="both", depth=1, kinds=["dataset"]).ids()
+        start = [(i, f["name"]) for i in near for f in fields.fields_of(record(i))]
+    seen = dict.fromkeys(start[:MAX_NODES])
+    frontier = list(seen)
+    for _ in range(depth):
+        step = [(link["node"], link["field"]) for ref in frontier for link in inputs(ref)]
+        if downstream:
+            step += [out for ref in frontier for out in outputs(ref)]
+        frontier = [ref for ref in dict.fromkeys(step) if ref not in seen][:MAX_NODES - len(seen)]
+        seen.update(dict.fromkeys(frontier))
+        if not frontier:
+            break
+
+    def field_id(ref: tuple[str, str]) -> str:
+        return "datasetField:{}:{}:{}".format(*key_of(record(ref[0])), ref[1])
+
+    into: dict[tuple[str, str], list[dict]] = {ref: [] for ref in seen}
+    out: dict[tuple[str, str], list[dict]] = {ref: [] for ref in seen}
+    graph = []
+    for ref in seen:
+        links = inputs(ref)
+        for source in dict.fromkeys((link["node"], link["field"]) for link in links):
+            if source in seen:
+                edge = {"origin": field_id(source), "destination": field_id(ref)}
+                into[ref].append(edge)
+                out[source].append(edge)
+        namespace, name = key_of(record(ref[0]))
+        item = next((f for f in fields.fields_of(record(ref[0])) if f["name"] == ref[1]), {})
+        graph.append({"id": field_id(ref), "type": "DATASET_FIELD", "data": {
+            "type": "DATASET_FIELD", "namespace": namespace, "dataset": name, "datasetVersion": None,
+            "field": ref[1], "fieldType": item.get("type") or "UNKNOWN",
+            **(_transformation(links[0]) if len(links) == 1 else
+               {"transformationDescription": None, "transformationType": None}),
+            "inputFields": [{"namespace": key_of(record(link["node"]))[0], "dataset": key_of(record(link["node"]))[1],
+                             "datasetVersion": None, "field": link["field"], **_transformation(link)}
+                            for link in links]}, "inEdges": into[ref], "outEdges": out[ref]})
+    graph.sort(key=lambda n: n["id"])
+    return {"graph": graph}
 
 
 def namespaces(store: Any) -> dict[str, Any]:

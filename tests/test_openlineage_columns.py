@@ -30,6 +30,9 @@ REGISTER = expected_id("dataset", DW, "dw.housing.register")
 MEDICAL = expected_id("dataset", DW, "dw.housing.medical")
 INPUTS = expected_id("dataset", DW, "dw.housing.model_inputs")
 FEATURES = expected_id("dataset", DW, "dw.housing.priority_features")
+HDFS, HIVE = "hdfs://namenode.northbridge.local:8020", "hive://metastore.northbridge.local:9083"
+COMPLETED_JOBS = expected_id("dataset", HDFS, "/warehouse/repairs.db/completed_jobs")
+TRADE_COSTS = expected_id("dataset", HDFS, "/warehouse/repairs.db/trade_costs")
 
 
 @pytest.fixture
@@ -103,14 +106,72 @@ def test_the_same_events_twice_change_nothing(imported):
 def test_http_gives_the_same_graph_as_the_file(tmp_path, imported):
     Store(tmp_path / "web.db", create=True).close()
     client = create_app({"LINEAGE_DB": str(tmp_path / "web.db"), "TESTING": True}).test_client()
+    # A file's events in one import, as the batch form takes them: a table renamed in one import is
+    # named after its new name, in two it keeps the id it had (lineage.io.openlineage_names).
     for path in FILES:
-        text = path.read_text("utf-8")
-        events = [json.loads(line) for line in text.splitlines() if line.strip()] if path.suffix == ".ndjson" \
-            else json.loads(text)
-        for event in events if isinstance(events, list) else [events]:
-            response = client.post("/api/v1/lineage", json=event)
+        if path.suffix == ".ndjson" or isinstance(json.loads(path.read_text("utf-8")), list):
+            response = client.post("/api/v1/lineage/batch", data=path.read_bytes(), content_type="application/json")
+            assert response.status_code == 200 and response.json["rejected"] == 0, response.json
+        else:
+            response = client.post("/api/v1/lineage", data=path.read_bytes(), content_type="application/json")
             assert response.status_code == 201, response.json
     assert exported(Store(tmp_path / "web.db")) == exported(imported)
+
+
+# -- every name of a table is its one node (lineage.io.openlineage_names) ------------------------------
+
+
+def test_field_links_named_by_a_symlink_land_on_the_one_node(imported):
+    """spark-column-lineage-symlinks.json names its input by the Hive name its ``symlinks`` give
+    (the HTTP import of the same event is compared in test_http_gives_the_same_graph_as_the_file)."""
+    fields = by_name(imported, TRADE_COSTS)
+    assert fields["trade"]["from"] == [{"node": COMPLETED_JOBS, "field": "trade", "type": "DIRECT",
+                                        "subtype": "IDENTITY", "masking": False}]
+    assert fields["total_cost"]["from"][0]["node"] == COMPLETED_JOBS
+    # Dataset-wide links, by the Hive name and by the path, both name the one node.
+    assert {(link["node"], link["field"]) for link in imported.node(TRADE_COSTS)["all_fields_from"]} == {
+        (COMPLETED_JOBS, "completed_on"), (COMPLETED_JOBS, "trade")}
+    assert not list(imported.nodes(ids={expected_id("dataset", HIVE, "repairs.completed_jobs")}))
+    g = LineageGraph.from_store(imported)
+    assert lf.field_upstream(g, TRADE_COSTS, "total_cost").fields[:1] == [(COMPLETED_JOBS, "cost")]
+
+
+def test_two_names_of_one_input_give_one_link_and_all_their_fields(store):
+    """An output naming its input's fields by both of the input's names, which lists no schema."""
+    def named(name: str, field: str) -> dict:
+        return {"namespace": HIVE if name == "t" else HDFS, "name": name, "field": field}
+
+    inputs = [{"namespace": HDFS, "name": "/w/t", "facets": {"symlinks": facet(identifiers=[
+        {"namespace": HIVE, "name": "t", "type": "TABLE"}])}}]
+    outputs = [{"namespace": DW, "name": "out", "facets": {"columnLineage": facet(fields={
+        "a": {"inputFields": [named("t", "a"), named("/w/t", "a")]}, "b": {"inputFields": [named("/w/t", "b")]},
+        "c": {"inputFields": [named("t", "c")]}})}}]
+    import_(store, [run_event(inputs=inputs, outputs=outputs)])
+    table = expected_id("dataset", HDFS, "/w/t")
+    fields = by_name(store, expected_id("dataset", DW, "out"))
+    assert fields["a"]["from"] == [{"node": table, "field": "a"}]
+    assert [fields[name]["from"][0]["node"] for name in "bc"] == [table, table]
+    assert sorted(by_name(store, table)) == ["a", "b", "c"]
+
+
+@pytest.mark.parametrize("split", [True, False], ids=["one import each", "one import"])
+def test_field_links_to_a_table_named_before_its_rename_land_on_it(tmp_path, split):
+    created = run_event(time="2026-03-02T10:00:00Z", job="make", inputs=[], outputs=[
+        {"namespace": HIVE, "name": "costs_v1", "facets": {"schema": facet(fields=[{"name": "cost", "type": "int"}])}}])
+    renamed = run_event(time="2026-03-03T10:00:00Z", job="rename", inputs=[], outputs=[
+        {"namespace": HIVE, "name": "costs", "facets": {"lifecycleStateChange": facet(
+            lifecycleStateChange="RENAME", previousIdentifier={"namespace": HIVE, "name": "costs_v1"})}}])
+    reader = run_event(time="2026-03-04T10:00:00Z", job="report", inputs=[{"namespace": HIVE, "name": "costs_v1"}],
+                       outputs=[{"namespace": DW, "name": "report", "facets": {"columnLineage": facet(fields={
+                           "spend": {"inputFields": [{"namespace": HIVE, "name": "costs_v1", "field": "cost"}]}})}}])
+    store = Store(tmp_path / "s.db", create=True)
+    for batch in ([created], [renamed], [reader]) if split else ([created, renamed, reader],):
+        import_(store, batch)
+    tables = [n for n in store.nodes() if n["kind"] == "dataset" and n["name"] != "report"]
+    assert [n["name"] for n in tables] == ["costs"]
+    link = by_name(store, expected_id("dataset", DW, "report"))["spend"]["from"]
+    assert link == [{"node": tables[0]["id"], "field": "cost"}]
+    assert store.edge(tables[0]["id"], expected_id("job", "airflow", "report"))
 
 
 def test_a_deleted_column_lineage_facet_removes_the_links_in_either_order(tmp_path):

@@ -479,11 +479,23 @@ def test_marquez_node_ids_resolve_aliases_and_say_what_is_wrong(marquez_client):
     assert marquez_client.get(f"/api/v1/lineage?nodeId=dataset:{DW}:housing.register&depth=99").status_code == 400
 
 
-def test_marquez_column_lineage_is_the_table_graph_for_now(marquez_client):
-    response = marquez_client.get(f"/api/v1/column-lineage?nodeId=dataset:{DW}:housing.register&depth=1")
+def test_marquez_column_lineage_gives_dataset_fields_and_their_links(app):
+    client = app.test_client()
+    body = (DATA / "spark-column-lineage-symlinks.json").read_bytes()
+    assert client.post("/api/v1/lineage", data=body, content_type="application/json").status_code == 201
+    out = f"datasetField:{HDFS}:/warehouse/repairs.db/trade_costs:total_cost"
+    response = client.get(f"/api/v1/column-lineage?nodeId={out}&depth=1")
     assert response.status_code == 200
-    datasets = [n for n in response.json["graph"] if n["type"] == "DATASET"]
-    assert datasets and all(n["data"]["columnLineage"] == [] for n in datasets)
+    graph = {n["id"]: n for n in response.json["graph"]}
+    cost = f"datasetField:{HDFS}:/warehouse/repairs.db/completed_jobs:cost"
+    assert {cost, out} <= set(graph) and all(n["type"] == "DATASET_FIELD" for n in graph.values())
+    assert {"origin": cost, "destination": out} in graph[out]["inEdges"]
+    assert graph[out]["data"]["inputFields"][0]["transformationType"] == "AGGREGATION"
+    by_alias = client.get(f"/api/v1/column-lineage?nodeId=dataset:{HIVE}:repairs.completed_jobs&withDownstream=true")
+    assert out in {n["id"] for n in by_alias.json["graph"]}
+    assert client.get(f"/api/v1/column-lineage?nodeId=datasetField:{HDFS}:nothing").status_code == 404
+    assert client.get("/api/v1/column-lineage?nodeId=datasetField:x").status_code == 400
+    assert client.get(f"/api/v1/column-lineage?nodeId={out}&withDownstream=maybe").status_code == 400
 
 
 def test_marquez_search(marquez_client):

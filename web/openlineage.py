@@ -13,8 +13,8 @@ Marquez's read API, for tools that read Marquez (:mod:`lineage.marquez` has the 
 
 * ``GET /api/v1/namespaces``
 * ``GET /api/v1/lineage?nodeId=dataset:NAMESPACE:NAME&depth=N`` (or ``job:...``)
-* ``GET /api/v1/column-lineage?nodeId=...&depth=N``: the table-level graph, column data empty
-  until field-level lineage is in the model
+* ``GET /api/v1/column-lineage?nodeId=...&depth=N&withDownstream=true|false``: the fields of
+  datasets and their field links (``nodeId`` may also be ``datasetField:NAMESPACE:NAME:FIELD``)
 * ``GET /api/v1/search?q=TEXT&filter=dataset|job&sort=name|updated_at&limit=N``
 
 Writes need the ``ingest`` action: an owner's or admin's API token (``Authorization: Bearer``)
@@ -41,7 +41,7 @@ from lineage.io import openlineage
 
 from .auth import requires
 from .db import get_graph, get_store
-from .params import int_arg
+from .params import choice_arg, int_arg
 from .writes import import_events, writing
 
 bp = Blueprint("openlineage", __name__, url_prefix="/api/v1")
@@ -222,7 +222,12 @@ def read_lineage():
 @bp.get("/column-lineage")
 @requires("read")
 def column_lineage():
-    return _graph_around(marquez.column_lineage)
+    """The fields around a dataset, job or field, as Marquez's ``GET /api/v1/column-lineage`` gives them."""
+    g, store = get_graph(), get_store()
+    node, field = marquez.resolve_column(g, store, request.args.get("nodeId", ""))
+    downstream = choice_arg("withDownstream", ("true", "false"), "false") == "true"
+    return jsonify(marquez.column_lineage(g, store, node, field=field, downstream=downstream,
+                                          depth=int_arg("depth", marquez.MAX_DEPTH, 0, marquez.MAX_DEPTH)))
 
 
 @bp.get("/search")

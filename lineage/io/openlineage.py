@@ -1159,11 +1159,14 @@ def apply(store: Store, folded: Folded, *, actor: str, summary: str, owners: Own
         names = openlineage_names.resolve(store, set(folded.registers), folded.links, folded.renamed)
         result.warnings += names.warnings
         ids = names.nodes
+        home = {node_id(*key): node for key, node in ids.items() if key[0] == "dataset"}
         by_node: dict[str, dict[str, tuple[str, str, Any]]] = {}
         for key, folded_registers in folded.registers.items():
             merged = by_node.setdefault(ids[key], {})
-            for slot, write in folded_registers.items():
-                if slot not in merged or write[:2] > merged[slot][:2]:
+            for slot, write in columns.resolved(folded_registers, home).items():
+                if slot.startswith(columns.USED) and slot in merged:
+                    merged[slot] = columns.merged_used(merged[slot], write, _digest)
+                elif slot not in merged or write[:2] > merged[slot][:2]:
                     merged[slot] = write
         stored = {record["id"]: native_record(record) for record in store.nodes(ids=by_node)}
         registers.forget(set(by_node) - set(stored))

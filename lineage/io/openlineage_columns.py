@@ -19,6 +19,11 @@ How it maps (see :mod:`lineage.fields` for the shapes)
 
   An input field that the input dataset does not list yet is added to it (by name), so every link
   resolves.
+* A dataset has one node whatever name an event gives it (:mod:`lineage.io.openlineage_names`:
+  a symlink's other name, a table's name before a ``RENAME``). Folding cannot know which node a
+  name is (that needs the store), so it names an input dataset's node as if the name were its
+  own; the import then moves each link to the node the name resolves to (:func:`resolved`), and
+  the input fields two names of one table list are added together (:func:`merged_used`).
 
 Each part is a register of its own, like every attribute an OpenLineage facet sets (newest event
 wins; a ``_deleted`` facet removes what it set): ``fields:schema``, ``fields:completeness``,
@@ -161,6 +166,44 @@ def fold(folded: Folded, key: Key, live: Mapping[str, Any], time: str) -> None:
         used.setdefault(folded._key("dataset", item), set()).add(item["field"][:MAX_NAME])
     for source, names in used.items():
         folded._write(source, USED + node_id(*key), time, sorted(names))
+
+
+# -- names into nodes --------------------------------------------------------------------------------
+
+
+def _moved(links: list[dict[str, Any]], home: Mapping[str, str]) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for link in links:
+        link = {**link, "node": home.get(link["node"], link["node"])}
+        if link not in out:  # one input field named by two names of its table
+            out.append(link)
+    return out
+
+
+def resolved(registers: Mapping[str, tuple[str, str, Any]],
+             home: Mapping[str, str]) -> dict[str, tuple[str, str, Any]]:
+    """``registers`` with every field link naming the node its dataset's name resolves to.
+
+    ``home`` maps the id a dataset name would have as a node of its own
+    (:func:`lineage.io.openlineage.node_id`) to the node it is. Times and digests stay those of the
+    events as they came, so a file and the same events over HTTP give the same registers.
+    """
+    out = dict(registers)
+    for slot in (LINEAGE, ALL_FROM):
+        if slot not in out or not isinstance(out[slot][2], (dict, list)):  # absent, or a deletion
+            continue
+        time, digest, value = out[slot]
+        out[slot] = (time, digest, {name: _moved(links, home) for name, links in value.items()}
+                     if isinstance(value, dict) else _moved(value, home))
+    return out
+
+
+def merged_used(one: tuple[str, str, Any], other: tuple[str, str, Any],
+                digest: Callable[[Any], str]) -> tuple[str, str, Any]:
+    """Two ``fields:used:`` writes for one node (an output naming its input by two of the input's
+    names): every field either lists, at the later time (``digest``: the importer's)."""
+    names = sorted(set(one[2]) | set(other[2]))
+    return max(one[0], other[0]), digest(names), names
 
 
 # -- registers into records ---------------------------------------------------------------------------
