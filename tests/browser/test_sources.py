@@ -60,9 +60,9 @@ def test_an_admin_imports_a_dbt_project_sees_its_source_and_removes_it(admin_pag
     page.goto("/nodes/marts.fct_allocations")
     expect(page.locator("#where-from")).to_contain_text("The dbt project housing_warehouse, imported")
     page.get_by_role("link", name="Add an edge from it").click()
-    page.get_by_label("Informs").check()
+    page.get_by_label("A decision it informs").check()
     page.get_by_role("button", name="Continue").click()
-    page.get_by_label("Target").select_option("social-housing-allocations")
+    page.get_by_label("Name of the decision").fill("social-housing-allocations")  # an id is found too
     page.get_by_role("button", name="Save").click()
     table = page.locator("#edges + form + table, #edges ~ table").first
     expect(table).to_contain_text("Added by hand in the web app")
