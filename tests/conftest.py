@@ -135,6 +135,20 @@ def with_demo_accounts(path: Path) -> Path:
     return path
 
 
+@pytest.fixture
+def db(tmp_path, samples_db) -> Path:
+    """A copy of the samples' database with the demo accounts (a module may define its own)."""
+    return with_demo_accounts(copy_db(samples_db, tmp_path / "web.db"))
+
+
+@pytest.fixture
+def app(db):
+    """The web app over :func:`db`."""
+    from web import create_app
+
+    return create_app({"LINEAGE_DB": str(db), "TESTING": True})
+
+
 def client_as(app, name: str | None):
     """A test client of ``app`` signed in as a demo account (None: nobody)."""
     client = app.test_client()

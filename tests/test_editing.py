@@ -7,7 +7,7 @@ import json
 import re
 
 import pytest
-from conftest import client_as, copy_db, snapshot, with_demo_accounts
+from conftest import client_as, copy_db, snapshot
 
 from lineage.accounts import DEMO_ACCOUNTS, Accounts
 from lineage.store import Store
@@ -16,18 +16,6 @@ from web.bulk import MAX_UPLOAD
 
 PASSWORDS = {name: password for name, _, _, password in DEMO_ACCOUNTS}
 SCRIPT = '<script>alert("x")</script>'
-
-
-@pytest.fixture
-def db(tmp_path, samples_db):
-    path = copy_db(samples_db, tmp_path / "web.db")
-    with_demo_accounts(path)
-    return path
-
-
-@pytest.fixture
-def app(db):
-    return create_app({"LINEAGE_DB": str(db), "TESTING": True})
 
 
 @pytest.fixture

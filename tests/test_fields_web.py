@@ -4,15 +4,8 @@ people named. Expectations come from the council housing sample as written by ha
 from __future__ import annotations
 
 import pytest
-from conftest import client_as, copy_db, with_demo_accounts
+from conftest import client_as
 
-from web import create_app
-
-
-@pytest.fixture
-def app(tmp_path, samples_db):
-    return create_app({"LINEAGE_DB": str(with_demo_accounts(copy_db(samples_db, tmp_path / "web.db"))),
-                       "TESTING": True})
 
 
 @pytest.fixture

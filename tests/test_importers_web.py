@@ -7,26 +7,12 @@ import re
 import zipfile
 from pathlib import Path
 
-import pytest
-from conftest import client_as, copy_db, with_demo_accounts
+from conftest import client_as
 
 from lineage.store import Store
-from web import create_app
 
 DATA = Path(__file__).parent / "data"
 TARGET = DATA / "dbt" / "target"
-
-
-@pytest.fixture
-def db(tmp_path, samples_db):
-    path = copy_db(samples_db, tmp_path / "web.db")
-    with_demo_accounts(path)
-    return path
-
-
-@pytest.fixture
-def app(db):
-    return create_app({"LINEAGE_DB": str(db), "TESTING": True})
 
 
 def token_of(page: str) -> str:

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from markupsafe import escape
 
-from conftest import client_as, copy_db, with_demo_accounts
+from conftest import client_as
 
 from lineage import board as boards
 from lineage import digest, find, loop, materialised, model
@@ -21,20 +21,9 @@ from lineage.confidence import BAND_FLOORS
 from lineage.graph import LineageGraph
 from lineage.insights import decision_provenance
 from lineage.store import Store
-from web import create_app, leader
+from web import leader
 
 SANDRA = "Ask Sandra Bell to add a transparency record for Council Tax Reduction claim risk scoring."
-
-
-@pytest.fixture
-def db(tmp_path, samples_db):
-    return copy_db(samples_db, tmp_path / "web.db")
-
-
-@pytest.fixture
-def app(db):
-    with_demo_accounts(db)
-    return create_app({"LINEAGE_DB": str(db), "TESTING": True})
 
 
 @pytest.fixture

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import os
 import re
-import sqlite3
 import stat
 from collections import defaultdict
 from pathlib import Path
 
 import pytest
-from conftest import copy_db, run, snapshot, with_demo_accounts
+from conftest import run, snapshot
 from test_editing import PASSWORDS, client_as, csrf_token, names_in, unnamed_people
 from test_openlineage import DW, facet, run_event
 
@@ -26,18 +25,6 @@ from lineage.policy import Actor, PeopleRule
 from lineage.store import Store
 from web import create_app, writes
 from web.auth import RateLimiter
-
-@pytest.fixture
-def db(tmp_path, samples_db):
-    path = copy_db(samples_db, tmp_path / "web.db")
-    with_demo_accounts(path)
-    return path
-
-
-@pytest.fixture
-def app(db):
-    return create_app({"LINEAGE_DB": str(db), "TESTING": True})
-
 
 @pytest.fixture
 def hidden_from(nodes_by_id):
