@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from html.parser import HTMLParser
 
 import pytest
-from test_editing import client_as, db, form_values  # noqa: F401 (db is a fixture)
+from test_editing import client_as, form_values
 
 from lineage import words
 from lineage.errors import ValidationError

@@ -7,7 +7,7 @@ import re
 import networkx as nx
 import pytest
 from conftest import flow_graph, sample_records
-from test_editing import SCRIPT, client_as, csrf_token, db, form_values  # noqa: F401 (db is a fixture)
+from test_editing import SCRIPT, client_as, csrf_token, form_values
 
 from lineage import loop
 from lineage.accounts import Accounts

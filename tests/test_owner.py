@@ -8,7 +8,7 @@ import re
 from datetime import date, timedelta
 
 import pytest
-from test_editing import PASSWORDS, app, client_as, csrf_token, db, form_values, jo, state  # noqa: F401 (fixtures)
+from test_editing import PASSWORDS, client_as, csrf_token, form_values, jo, state  # noqa: F401 (jo is a fixture)
 
 from lineage import loop, owned
 from lineage.accounts import Accounts
